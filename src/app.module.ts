@@ -1,0 +1,27 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { httpLoggingOptions } from './app/http-logging';
+import { ProblemFilter } from './app/problem.filter';
+import { RuntimeModule } from './app/runtime.module';
+import type { TidemarkConfig } from './config/config.schema';
+import type { ModuleLoggers } from './observability/create-logger';
+import { ObservabilityModule } from './observability/observability.module';
+import { WalModule } from './wal/wal.module';
+
+/** The service: configuration and loggers, request logging, the problem filter, health, the WAL API. */
+@Module({})
+export class AppModule {
+  static forRoot(config: TidemarkConfig, loggers: ModuleLoggers): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        RuntimeModule.forRoot(config, loggers),
+        LoggerModule.forRoot({ pinoHttp: httpLoggingOptions(loggers.child('http')) }),
+        ObservabilityModule,
+        WalModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
+    };
+  }
+}

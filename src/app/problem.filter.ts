@@ -1,0 +1,115 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { STATUS_CODES } from 'node:http';
+import { type ErrorCode, type ErrorKind, TidemarkError } from '../errors';
+import type { ModuleLoggers } from '../observability/create-logger';
+import type { Logger } from '../observability/logger';
+import { MODULE_LOGGERS } from './tokens';
+
+/** RFC 9457 problem details, plus Tidemark's stable error code. */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  code: ErrorCode;
+  detail: string;
+  details: Record<string, unknown>;
+}
+
+/** The one place error kinds become HTTP statuses. */
+export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
+  invalid: 400,
+  not_found: 404,
+  conflict: 409,
+  fenced: 409,
+  data: 422,
+  unavailable: 503,
+  closed: 503,
+  internal: 500,
+};
+
+/**
+ * Every error leaving the HTTP API becomes an `application/problem+json` body: TidemarkErrors by their kind,
+ * Nest HttpExceptions and body-parser errors (malformed JSON, body too large) as INVALID_ARGUMENT (404 as
+ * NOT_FOUND), anything else as a 500 INTERNAL that is logged but whose message and stack are not sent.
+ */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(MODULE_LOGGERS) loggers: ModuleLoggers,
+  ) {
+    this.log = loggers.child('http');
+  }
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const problem = this.toProblem(exception);
+    if (problem.status >= 500) this.log.error({ err: exception, code: problem.code }, 'request failed');
+    const { httpAdapter } = this.adapterHost;
+    const response: unknown = host.switchToHttp().getResponse();
+    httpAdapter.status(response, problem.status);
+    httpAdapter.setHeader(response, 'Content-Type', 'application/problem+json; charset=utf-8');
+    httpAdapter.end(response, JSON.stringify(problem));
+  }
+
+  toProblem(exception: unknown): ProblemBody {
+    if (exception instanceof TidemarkError) {
+      return problem(exception.code, STATUS_BY_KIND[exception.kind], exception.message, exception.details);
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      return problem(codeForStatus(status), status, httpExceptionDetail(exception), {});
+    }
+    const clientError = asClientError(exception);
+    if (clientError !== undefined) {
+      return problem('INVALID_ARGUMENT', clientError.status, clientError.message, {
+        ...(clientError.type === undefined ? {} : { reason: clientError.type }),
+      });
+    }
+    return problem('INTERNAL', 500, 'internal error', {});
+  }
+}
+
+function problem(
+  code: ErrorCode,
+  status: number,
+  detail: string,
+  details: Record<string, unknown>,
+): ProblemBody {
+  return { type: `urn:tidemark:error:${code}`, title: titleOf(code), status, code, detail, details };
+}
+
+/** `INVALID_ARGUMENT` → `Invalid argument`. */
+function titleOf(code: ErrorCode): string {
+  const words = code.toLowerCase().replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function codeForStatus(status: number): ErrorCode {
+  if (status === 404) return 'NOT_FOUND';
+  if (status >= 500) return status === 503 ? 'STORAGE_UNAVAILABLE' : 'INTERNAL';
+  return 'INVALID_ARGUMENT';
+}
+
+function httpExceptionDetail(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message: unknown = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.map(String).join('; ');
+  if (typeof message === 'string') return message;
+  return STATUS_CODES[exception.getStatus()] ?? exception.message;
+}
+
+/** body-parser (http-errors) marks errors safe to show with `expose` and a 4xx `status`. */
+function asClientError(exception: unknown): { status: number; message: string; type?: string } | undefined {
+  if (!(exception instanceof Error)) return undefined;
+  const { status, expose, type } = exception as Error & {
+    status?: unknown;
+    expose?: unknown;
+    type?: unknown;
+  };
+  if (typeof status !== 'number' || status < 400 || status > 499 || expose !== true) return undefined;
+  return { status, message: exception.message, type: typeof type === 'string' ? type : undefined };
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerBench } from './cli/bench.command';
+import { reportFatal } from './cli/report-fatal';
+import { registerServe } from './cli/serve.command';
+import { registerWalInspect } from './cli/wal-inspect.command';
+
+/** `tidemark`: serve, wal inspect, bench wal. Each command lives in its own file under `cli/`. */
+function buildProgram(): Command {
+  const program = new Command('tidemark')
+    .description('Tidemark: incremental checkpointing for stateful stream processors')
+    .version(readVersion());
+  registerServe(program);
+  registerWalInspect(program.command('wal').description('write-ahead log tools'));
+  registerBench(program);
+  return program;
+}
+
+function readVersion(): string {
+  // package.json sits one level above both src/ and dist/.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pkg = require('../package.json') as { version: string };
+  return pkg.version;
+}
+
+buildProgram().parseAsync(process.argv).catch(reportFatal);

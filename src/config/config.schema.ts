@@ -1,0 +1,106 @@
+import * as path from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_WAL_OPTIONS } from '../wal/wal-options';
+
+/**
+ * Tidemark's one configuration schema. Every key has a default, so an empty configuration is the embedded
+ * single-node mode: listen on 127.0.0.1:7070, data in ./data, the WAL in ./data/wal.
+ * Objects are strict: an unknown key (a typo in the YAML file) is an error, not silently ignored.
+ */
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const POSITIVE_INT = 'expected a positive integer';
+const NON_NEGATIVE_INT = 'expected a non-negative integer';
+const BOOLEAN = 'expected a boolean (true or false)';
+
+const positiveInt = (fallback: number) =>
+  z
+    .number({ invalid_type_error: POSITIVE_INT, required_error: POSITIVE_INT })
+    .int(POSITIVE_INT)
+    .positive(POSITIVE_INT)
+    .max(Number.MAX_SAFE_INTEGER, POSITIVE_INT)
+    .default(fallback);
+
+const nonNegativeInt = (fallback: number) =>
+  z
+    .number({ invalid_type_error: NON_NEGATIVE_INT, required_error: NON_NEGATIVE_INT })
+    .int(NON_NEGATIVE_INT)
+    .nonnegative(NON_NEGATIVE_INT)
+    .max(Number.MAX_SAFE_INTEGER, NON_NEGATIVE_INT)
+    .default(fallback);
+
+const bool = (fallback: boolean) =>
+  z.boolean({ invalid_type_error: BOOLEAN, required_error: BOOLEAN }).default(fallback);
+
+const nonEmptyString = (what: string) =>
+  z
+    .string({ invalid_type_error: `expected ${what}` })
+    .trim()
+    .min(1, `expected ${what}`);
+
+const logLevel = z.enum(LOG_LEVELS, {
+  errorMap: () => ({ message: `expected one of ${LOG_LEVELS.join(', ')}` }),
+});
+
+const PORT = 'expected a port number (0-65535)';
+
+const serverSchema = z
+  .object({
+    host: nonEmptyString('a host name or address').default('127.0.0.1'),
+    port: z
+      .number({ invalid_type_error: PORT, required_error: PORT })
+      .int(PORT)
+      .min(0, PORT)
+      .max(65535, PORT)
+      .default(7070),
+    /** Largest request body accepted (JSON or octet-stream), in bytes. */
+    bodyLimit: positiveInt(256 * 1024 * 1024),
+  })
+  .strict();
+
+const walSchema = z
+  .object({
+    /** Defaults to `{dataDir}/wal`. */
+    dir: nonEmptyString('a directory path').optional(),
+    segmentSize: positiveInt(DEFAULT_WAL_OPTIONS.segmentSize),
+    enableSync: bool(DEFAULT_WAL_OPTIONS.enableSync),
+    bufferSize: positiveInt(DEFAULT_WAL_OPTIONS.bufferSize),
+    maxBatchSize: positiveInt(DEFAULT_WAL_OPTIONS.maxBatchSize),
+    retentionSegments: nonNegativeInt(DEFAULT_WAL_OPTIONS.retentionSegments),
+    enableCompression: bool(DEFAULT_WAL_OPTIONS.enableCompression),
+    compressionThreshold: nonNegativeInt(DEFAULT_WAL_OPTIONS.compressionThreshold),
+    maxEntryBytes: positiveInt(DEFAULT_WAL_OPTIONS.maxEntryBytes),
+    enforceSequence: bool(DEFAULT_WAL_OPTIONS.enforceSequence),
+    preallocate: bool(DEFAULT_WAL_OPTIONS.preallocate),
+  })
+  .strict();
+
+const logSchema = z
+  .object({
+    level: logLevel.default('info'),
+    /** Per-module levels, e.g. `{ wal: debug, http: warn }`; a module not named logs at `level`. */
+    modules: z.record(nonEmptyString('a module name'), logLevel).default({}),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: serverSchema.default({}),
+    dataDir: nonEmptyString('a directory path').default('./data'),
+    wal: walSchema.default({}),
+    log: logSchema.default({}),
+  })
+  .strict()
+  .transform((config) => ({
+    ...config,
+    wal: { ...config.wal, dir: config.wal.dir ?? path.join(config.dataDir, 'wal') },
+  }));
+
+/** What the YAML file and the environment may say (everything optional). */
+export type TidemarkConfigInput = z.input<typeof configSchema>;
+/** The validated configuration, every default filled in. */
+export type TidemarkConfig = z.output<typeof configSchema>;
+export type WalConfig = TidemarkConfig['wal'];
+export type LogConfig = TidemarkConfig['log'];

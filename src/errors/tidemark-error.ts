@@ -1,0 +1,59 @@
+/**
+ * One error hierarchy for the whole code base, after the reference's `StateError`.
+ * Every error carries a stable `code` (part of the API: REST problem bodies and CLI output show it)
+ * and a coarse `kind` that edges map once: HTTP status at the REST edge, retry-or-fail at the job edge.
+ */
+export const ErrorCodes = {
+  CHECKSUM_MISMATCH: 'data',
+  CHECKPOINT_NOT_FOUND: 'not_found',
+  SERIALIZATION_ERROR: 'internal',
+  DESERIALIZATION_ERROR: 'data',
+  INVALID_STATE_DATA: 'data',
+  INVALID_ARGUMENT: 'invalid',
+  NOT_FOUND: 'not_found',
+  UNSUPPORTED_VERSION: 'data',
+  LOCKED: 'conflict',
+  CLOSED: 'closed',
+  IO_ERROR: 'unavailable',
+  DISK_FULL: 'unavailable',
+  STORAGE_UNAVAILABLE: 'unavailable',
+  NOT_LEADER: 'conflict',
+  FENCED: 'fenced',
+  CONFIG_INVALID: 'invalid',
+  INTERNAL: 'internal',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+export type ErrorKind = (typeof ErrorCodes)[ErrorCode];
+
+export interface ErrorOptions {
+  cause?: unknown;
+  /** Structured facts about the failure (file, offset, key …), shown in problem bodies. */
+  details?: Record<string, unknown>;
+}
+
+export class TidemarkError extends Error {
+  readonly code: ErrorCode;
+  readonly kind: ErrorKind;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TidemarkError';
+    this.code = code;
+    this.kind = ErrorCodes[code];
+    this.details = options.details ?? {};
+  }
+
+  static is(error: unknown, code?: ErrorCode): error is TidemarkError {
+    return error instanceof TidemarkError && (code === undefined || error.code === code);
+  }
+}
+
+export function invalidArgument(message: string, details?: Record<string, unknown>): TidemarkError {
+  return new TidemarkError('INVALID_ARGUMENT', message, { details });
+}
+
+export function checksumMismatch(message: string, details: Record<string, unknown>): TidemarkError {
+  return new TidemarkError('CHECKSUM_MISMATCH', message, { details });
+}

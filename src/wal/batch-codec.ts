@@ -1,0 +1,34 @@
+import { TidemarkError } from '../errors';
+import type { DecodedEntry, LogEntry } from './entry';
+import { decodeEntries, measureEntry, writeEntry } from './entry-codec';
+
+/**
+ * The WAL's binary batch form (REST `application/octet-stream`): the same entry encoding as a frame
+ * body, behind a small header.
+ *
+ * batch = magic "TMB1" | count u32 | entry * count
+ */
+const MAGIC = 0x31424d54; // "TMB1" read as u32 LE
+const HEADER = 8;
+const NO_LIMIT = Number.MAX_SAFE_INTEGER;
+
+export function encodeBatch(entries: readonly LogEntry[]): Buffer {
+  let size = HEADER;
+  for (let i = 0; i < entries.length; i++) size += measureEntry(entries[i] as LogEntry, i, NO_LIMIT);
+  const buf = Buffer.allocUnsafe(size);
+  buf.writeUInt32LE(MAGIC, 0);
+  buf.writeUInt32LE(entries.length, 4);
+  let at = HEADER;
+  for (const entry of entries) at = writeEntry(buf, entry, at);
+  return buf;
+}
+
+/** Decodes a binary batch; DESERIALIZATION_ERROR when it is not one. Keys and values are views into `buf`. */
+export function decodeBatch(buf: Buffer): DecodedEntry[] {
+  if (buf.length < HEADER || buf.readUInt32LE(0) !== MAGIC) {
+    throw new TidemarkError('DESERIALIZATION_ERROR', 'not a Tidemark binary batch (expected magic "TMB1")');
+  }
+  const count = buf.readUInt32LE(4);
+  if (count > buf.length) throw new TidemarkError('DESERIALIZATION_ERROR', `batch claims ${count} entries`);
+  return decodeEntries(buf, HEADER, buf.length, count);
+}

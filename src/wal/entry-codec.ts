@@ -1,0 +1,245 @@
+import { TidemarkError, invalidArgument } from '../errors';
+import type { Bytes, Change, DecodedChange, DecodedEntry, LogEntry } from './entry';
+import { readU64, writeU64 } from './uint64';
+
+/**
+ * The binary form of one entry, shared by WAL frames and the binary batch form:
+ *
+ * entry  = timestamp u64 | sequence u64 | idLength u8 | id (ASCII) | changeCount u32 | change*
+ *          | metadataCount u16 | (keyLength u16 | key | valueLength u32 | value)*     (UTF-8)
+ * change = op u8 (1 put, 2 delete, 3 clear) | [keyLength u32 | key] | [valueLength u32 | value]
+ *
+ * Encoding is two passes (measure, then write into one buffer) so a batch is a single allocation
+ * and bad input is refused before anything is written.
+ */
+const OP_PUT = 1;
+const OP_DELETE = 2;
+const OP_CLEAR = 3;
+
+const COMPONENT_ID = /^[A-Za-z0-9._:-]{1,255}$/;
+const MAX_METADATA_ENTRIES = 0xffff;
+
+function bytesLength(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+  if (value instanceof Uint8Array) return value.length;
+  return -1;
+}
+
+function writeBytes(buf: Buffer, value: Bytes, offset: number, length: number): number {
+  if (typeof value === 'string') buf.write(value, offset, length, 'utf8');
+  else buf.set(value, offset);
+  return offset + length;
+}
+
+export function isValidComponentId(id: unknown): id is string {
+  return typeof id === 'string' && COMPONENT_ID.test(id);
+}
+
+/** Validates an entry and returns its encoded size; throws INVALID_ARGUMENT naming what is wrong. */
+export function measureEntry(entry: LogEntry, index: number, maxEntryBytes: number): number {
+  if (entry === null || typeof entry !== 'object') throw invalidArgument(`entry ${index} is not an object`);
+  const { componentId, sequence, timestamp, changes, metadata } = entry;
+  if (!isValidComponentId(componentId)) {
+    throw invalidArgument(
+      `entry ${index}: componentId must be 1-255 characters of [A-Za-z0-9._:-], got ${JSON.stringify(componentId)}`,
+      { index },
+    );
+  }
+  if (!Number.isSafeInteger(sequence) || sequence < 0) {
+    throw invalidArgument(`entry ${index}: sequence must be a non-negative safe integer`, { index });
+  }
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
+    throw invalidArgument(`entry ${index}: timestamp must be a non-negative safe integer of microseconds`, {
+      index,
+    });
+  }
+  if (!Array.isArray(changes)) throw invalidArgument(`entry ${index}: changes must be an array`, { index });
+  let size = 8 + 8 + 1 + componentId.length + 4 + 2;
+  for (let c = 0; c < changes.length; c++) size += measureChange(changes[c] as Change, index, c);
+  if (metadata !== undefined && metadata !== null) size += measureMetadata(metadata, index);
+  if (size > maxEntryBytes) {
+    throw invalidArgument(`entry ${index}: ${size} bytes encoded, over the limit of ${maxEntryBytes}`, {
+      index,
+      size,
+      maxEntryBytes,
+    });
+  }
+  return size;
+}
+
+function measureChange(change: Change, index: number, c: number): number {
+  if (change === null || typeof change !== 'object') {
+    throw invalidArgument(`entry ${index}, change ${c}: not an object`, { index, change: c });
+  }
+  if (change.op === 'clear') return 1;
+  if (change.op !== 'put' && change.op !== 'delete') {
+    throw invalidArgument(`entry ${index}, change ${c}: op must be put, delete or clear`, {
+      index,
+      change: c,
+    });
+  }
+  const keyLength = bytesLength(change.key);
+  if (keyLength < 0) {
+    throw invalidArgument(`entry ${index}, change ${c}: key must be a Buffer, Uint8Array or string`, {
+      index,
+      change: c,
+    });
+  }
+  if (change.op === 'delete') return 1 + 4 + keyLength;
+  const valueLength = bytesLength(change.value);
+  if (valueLength < 0) {
+    throw invalidArgument(`entry ${index}, change ${c}: value must be a Buffer, Uint8Array or string`, {
+      index,
+      change: c,
+    });
+  }
+  return 1 + 4 + keyLength + 4 + valueLength;
+}
+
+function measureMetadata(metadata: Readonly<Record<string, string>>, index: number): number {
+  if (typeof metadata !== 'object' || Array.isArray(metadata)) {
+    throw invalidArgument(`entry ${index}: metadata must be an object of strings`, { index });
+  }
+  let size = 0;
+  let count = 0;
+  for (const key in metadata) {
+    const value = metadata[key];
+    if (typeof value !== 'string') {
+      throw invalidArgument(`entry ${index}: metadata value of ${JSON.stringify(key)} must be a string`, {
+        index,
+      });
+    }
+    if (key === '__proto__')
+      throw invalidArgument(`entry ${index}: metadata key __proto__ is not allowed`, { index });
+    const keyLength = Buffer.byteLength(key, 'utf8');
+    if (keyLength > 0xffff) throw invalidArgument(`entry ${index}: metadata key over 65535 bytes`, { index });
+    size += 2 + keyLength + 4 + Buffer.byteLength(value, 'utf8');
+    count++;
+  }
+  if (count > MAX_METADATA_ENTRIES)
+    throw invalidArgument(`entry ${index}: over 65535 metadata entries`, { index });
+  return size;
+}
+
+/** Writes a measured entry at `offset`; returns the offset after it. */
+export function writeEntry(buf: Buffer, entry: LogEntry, offset: number): number {
+  writeU64(buf, entry.timestamp, offset);
+  writeU64(buf, entry.sequence, offset + 8);
+  const id = entry.componentId;
+  buf[offset + 16] = id.length;
+  buf.write(id, offset + 17, id.length, 'latin1');
+  let at = offset + 17 + id.length;
+  const changes = entry.changes;
+  buf.writeUInt32LE(changes.length, at);
+  at += 4;
+  for (let c = 0; c < changes.length; c++) {
+    const change = changes[c] as Change;
+    if (change.op === 'clear') {
+      buf[at++] = OP_CLEAR;
+      continue;
+    }
+    buf[at++] = change.op === 'put' ? OP_PUT : OP_DELETE;
+    const keyLength = bytesLength(change.key);
+    buf.writeUInt32LE(keyLength, at);
+    at = writeBytes(buf, change.key, at + 4, keyLength);
+    if (change.op === 'put') {
+      const valueLength = bytesLength(change.value);
+      buf.writeUInt32LE(valueLength, at);
+      at = writeBytes(buf, change.value, at + 4, valueLength);
+    }
+  }
+  const countAt = at;
+  at += 2;
+  let count = 0;
+  const metadata = entry.metadata;
+  if (metadata) {
+    for (const key in metadata) {
+      const value = metadata[key] as string;
+      const keyLength = buf.write(key, at + 2, 'utf8');
+      buf.writeUInt16LE(keyLength, at);
+      at += 2 + keyLength;
+      const valueLength = buf.write(value, at + 4, 'utf8');
+      buf.writeUInt32LE(valueLength, at);
+      at += 4 + valueLength;
+      count++;
+    }
+  }
+  buf.writeUInt16LE(count, countAt);
+  return at;
+}
+
+function corrupt(message: string, offset: number): TidemarkError {
+  return new TidemarkError('DESERIALIZATION_ERROR', `malformed entry: ${message} at byte ${offset}`, {
+    details: { offset },
+  });
+}
+
+/**
+ * Decodes `count` entries from `buf[offset, end)`. Keys and values are views into `buf`, not copies.
+ * Throws DESERIALIZATION_ERROR when the bytes do not hold exactly `count` well-formed entries.
+ */
+export function decodeEntries(buf: Buffer, offset: number, end: number, count: number): DecodedEntry[] {
+  const entries: DecodedEntry[] = new Array(count);
+  let at = offset;
+  for (let i = 0; i < count; i++) {
+    if (at + 17 > end) throw corrupt('truncated entry header', at);
+    const timestamp = readU64(buf, at);
+    const sequence = readU64(buf, at + 8);
+    const idLength = buf[at + 16] as number;
+    if (Number.isNaN(timestamp) || Number.isNaN(sequence) || idLength === 0)
+      throw corrupt('bad entry header', at);
+    at += 17;
+    if (at + idLength + 4 > end) throw corrupt('truncated component id', at);
+    const componentId = buf.toString('latin1', at, at + idLength);
+    at += idLength;
+    const changeCount = buf.readUInt32LE(at);
+    at += 4;
+    if (changeCount > end - at) throw corrupt('change count exceeds the bytes left', at);
+    const changes: DecodedChange[] = new Array(changeCount);
+    for (let c = 0; c < changeCount; c++) {
+      const op = buf[at++];
+      if (op === OP_CLEAR) {
+        changes[c] = { op: 'clear' };
+        continue;
+      }
+      if (op !== OP_PUT && op !== OP_DELETE) throw corrupt(`unknown change op ${String(op)}`, at - 1);
+      if (at + 4 > end) throw corrupt('truncated key length', at);
+      const keyLength = buf.readUInt32LE(at);
+      at += 4;
+      if (at + keyLength > end) throw corrupt('truncated key', at);
+      const key = buf.subarray(at, at + keyLength);
+      at += keyLength;
+      if (op === OP_DELETE) {
+        changes[c] = { op: 'delete', key };
+        continue;
+      }
+      if (at + 4 > end) throw corrupt('truncated value length', at);
+      const valueLength = buf.readUInt32LE(at);
+      at += 4;
+      if (at + valueLength > end) throw corrupt('truncated value', at);
+      changes[c] = { op: 'put', key, value: buf.subarray(at, at + valueLength) };
+      at += valueLength;
+    }
+    if (at + 2 > end) throw corrupt('truncated metadata count', at);
+    const metadataCount = buf.readUInt16LE(at);
+    at += 2;
+    const metadata: Record<string, string> = {};
+    for (let m = 0; m < metadataCount; m++) {
+      if (at + 2 > end) throw corrupt('truncated metadata key length', at);
+      const keyLength = buf.readUInt16LE(at);
+      at += 2;
+      if (at + keyLength + 4 > end) throw corrupt('truncated metadata key', at);
+      const key = buf.toString('utf8', at, at + keyLength);
+      if (key === '__proto__') throw corrupt('metadata key __proto__', at);
+      at += keyLength;
+      const valueLength = buf.readUInt32LE(at);
+      at += 4;
+      if (at + valueLength > end) throw corrupt('truncated metadata value', at);
+      metadata[key] = buf.toString('utf8', at, at + valueLength);
+      at += valueLength;
+    }
+    entries[i] = { componentId, sequence, timestamp, changes, metadata };
+  }
+  if (at !== end) throw corrupt(`${end - at} bytes left after ${count} entries`, at);
+  return entries;
+}

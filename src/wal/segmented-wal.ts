@@ -1,0 +1,411 @@
+import { compress } from '@mongodb-js/zstd';
+import { crc32c } from '@node-rs/crc32';
+import { promises as fs } from 'node:fs';
+import { TidemarkError, invalidArgument } from '../errors';
+import { silentLogger, type Logger } from '../observability/logger';
+import { ActiveSegment } from './active-segment';
+import { DirLock } from './dir-lock';
+import type { LogEntry, LogRecord } from './entry';
+import { FRAME_BODY_OFFSET } from './format';
+import { buildEntriesFrame, sealFrame, withCompressedBody } from './frame';
+import { LatencyWindow } from './latency-window';
+import { SequenceGuard, type SequenceUndo } from './sequence-guard';
+import { removeTemporaryFiles } from './segment-files';
+import { SparePipeline } from './spare-segment';
+import { DEFAULT_WAL_OPTIONS, type SegmentInfo, type WalOptions, type WalStats } from './wal-options';
+import { readRecords, type ReadableSegment } from './wal-reader';
+import { recoverLog } from './wal-recovery';
+import { checkWalOptions, ioFailure } from './wal-errors';
+import { RetentionRunner } from './retention';
+
+/** One append or appendBatch waiting for its flush. */
+interface AppendRequest {
+  frame: Buffer;
+  count: number;
+  minTimestamp: number;
+  maxTimestamp: number;
+  undo: SequenceUndo;
+  /** False while its body is being compressed; a flush waits for the head request only. */
+  ready: boolean;
+  compression?: Promise<void>;
+  resolve: (firstLsn: number) => void;
+  reject: (error: Error) => void;
+}
+
+/** Work that must run alone, between flushes, in queue order (seal, drain). */
+interface ControlRequest {
+  control: () => Promise<void>;
+}
+
+type QueueItem = AppendRequest | ControlRequest;
+
+type SealListener = (segment: SegmentInfo) => void;
+
+/**
+ * A segmented write-ahead log with group commit. Appends are validated and encoded at once (bad input
+ * is refused before anything is queued), then gathered by a single writer into one write and one
+ * fdatasync per flush; each promise resolves only after its flush is durable (or written, without
+ * sync). LSNs are handed out at flush time, so a failed flush leaves no hole and no reused number.
+ */
+export class SegmentedWal {
+  private readonly queue: QueueItem[] = [];
+  private queueHead = 0;
+  private flushing = false;
+  private closed = false;
+  private sealedSegments: SegmentInfo[];
+  private active?: ActiveSegment;
+  private nextLsn: number;
+  /** Set when a failed flush could not be erased; the next flush erases before writing. */
+  private needsErase = false;
+  private readonly fsyncLatency = new LatencyWindow();
+  private readonly sealListeners: SealListener[] = [];
+  private appendedEntries = 0;
+  private flushes = 0;
+  private readonly recovery: WalStats['recovery'];
+
+  private constructor(
+    readonly dir: string,
+    private readonly options: WalOptions,
+    private readonly logger: Logger,
+    private readonly lock: DirLock,
+    private readonly guard: SequenceGuard,
+    private readonly spare: SparePipeline | undefined,
+    private readonly retention: RetentionRunner,
+    recovered: Awaited<ReturnType<typeof recoverLog>>,
+    active: ActiveSegment,
+  ) {
+    this.sealedSegments = recovered.sealed;
+    this.active = active;
+    this.nextLsn = recovered.nextLsn;
+    this.recovery = recovered.truncated
+      ? {
+          truncatedBytes: recovered.truncated.bytes,
+          truncatedAt: { file: recovered.truncated.file, offset: recovered.truncated.offset },
+        }
+      : { truncatedBytes: 0 };
+  }
+
+  /** Opens (creating if needed) the log in `dir`: takes the lock, recovers the segments, resumes at the next LSN. */
+  static async open(dir: string, options: Partial<WalOptions> = {}): Promise<SegmentedWal> {
+    const settings: WalOptions = { ...DEFAULT_WAL_OPTIONS, ...options };
+    checkWalOptions(settings);
+    const logger = settings.logger ?? silentLogger;
+    await fs.mkdir(dir, { recursive: true });
+    const lock = await DirLock.acquire(dir);
+    try {
+      await removeTemporaryFiles(dir);
+      const recovered = await recoverLog(dir, logger);
+      const guard = new SequenceGuard(settings.enforceSequence);
+      guard.merge(recovered.lastSequences);
+      const spare = settings.preallocate ? new SparePipeline(dir, settings.segmentSize, logger) : undefined;
+      spare?.refill();
+      const active = recovered.active
+        ? await ActiveSegment.resume(recovered.active.path, recovered.active.scan)
+        : await ActiveSegment.create(dir, recovered.nextLsn, await spare?.take());
+      spare?.refill();
+      const retention = new RetentionRunner(dir, settings, logger);
+      const wal = new SegmentedWal(dir, settings, logger, lock, guard, spare, retention, recovered, active);
+      logger.info(
+        { dir, nextLsn: wal.nextLsn, sealedSegments: recovered.sealed.length, truncated: recovered.truncated },
+        'WAL opened',
+      );
+      wal.scheduleCleanup();
+      return wal;
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  /** Appends one entry; resolves with its LSN once durable (enableSync) or written. */
+  append(entry: LogEntry): Promise<number> {
+    return this.enqueue([entry]);
+  }
+
+  /** Appends entries atomically (one frame): after a crash all of them are in the log, or none. */
+  async appendBatch(entries: readonly LogEntry[]): Promise<number[]> {
+    if (!Array.isArray(entries)) throw invalidArgument('appendBatch takes an array of entries');
+    const first = await this.enqueue(entries);
+    const lsns = new Array<number>(entries.length);
+    for (let i = 0; i < lsns.length; i++) lsns[i] = first + i;
+    return lsns;
+  }
+
+  private enqueue(entries: readonly LogEntry[]): Promise<number> {
+    if (this.closed) return Promise.reject(new TidemarkError('CLOSED', `WAL ${this.dir} is closed`));
+    let pending;
+    let undo;
+    try {
+      pending = buildEntriesFrame(entries, this.options.maxEntryBytes);
+      undo = this.guard.accept(entries);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<number>((resolve, reject) => {
+      const request: AppendRequest = { ...pending, undo, ready: true, resolve, reject };
+      if (this.options.enableCompression && pending.frame.length - FRAME_BODY_OFFSET >= this.options.compressionThreshold) {
+        request.ready = false;
+        request.compression = compressBody(request);
+      }
+      this.push(request);
+    });
+  }
+
+  private push(item: QueueItem): void {
+    this.queue.push(item);
+    if (!this.flushing) {
+      this.flushing = true;
+      setImmediate(() => void this.flushLoop());
+    }
+  }
+
+  /** Runs `work` alone once everything queued before it has been flushed. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.push({ control: () => work().then(resolve, reject) });
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.queueHead < this.queue.length) {
+      const head = this.queue[this.queueHead] as QueueItem;
+      if ('control' in head) {
+        this.queue[this.queueHead++] = undefined as unknown as QueueItem;
+        await head.control();
+        continue;
+      }
+      if (!head.ready) await head.compression;
+      let segment: ActiveSegment | undefined;
+      try {
+        segment = await this.segmentFor(head.frame.length);
+      } catch (error) {
+        await this.failPending(this.takeGroup(this.options.bufferSize), error, this.active);
+        continue;
+      }
+      // At least the head goes; the rest only while it fits the segment and the flush bounds.
+      const room = this.options.segmentSize - segment.size;
+      await this.flushGroup(this.takeGroup(Math.min(this.options.bufferSize, room)), segment);
+    }
+    this.queue.length = 0;
+    this.queueHead = 0;
+    this.flushing = false;
+  }
+
+  /** The requests of the next flush: at least one, then as many as `maxBatchSize` and `bufferSize` allow. */
+  private takeGroup(maxBytes: number): AppendRequest[] {
+    const group: AppendRequest[] = [];
+    let entries = 0;
+    let bytes = 0;
+    while (this.queueHead < this.queue.length) {
+      const request = this.queue[this.queueHead] as QueueItem;
+      if ('control' in request) break;
+      const fits =
+        entries + request.count <= this.options.maxBatchSize && bytes + request.frame.length <= maxBytes;
+      if (group.length > 0 && (!fits || !request.ready)) break;
+      group.push(request);
+      entries += request.count;
+      bytes += request.frame.length;
+      this.queue[this.queueHead++] = undefined as unknown as QueueItem;
+    }
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+    return group;
+  }
+
+  private async flushGroup(group: AppendRequest[], segment: ActiveSegment): Promise<void> {
+    let bytes = 0;
+    let count = 0;
+    let minTimestamp = Number.MAX_SAFE_INTEGER;
+    let maxTimestamp = 0;
+    for (const request of group) {
+      bytes += request.frame.length;
+      count += request.count;
+      if (request.minTimestamp < minTimestamp) minTimestamp = request.minTimestamp;
+      if (request.maxTimestamp > maxTimestamp) maxTimestamp = request.maxTimestamp;
+    }
+    try {
+      let lsn = this.nextLsn;
+      let bodyCrc = segment.bodyCrc;
+      const buffers = new Array<Buffer>(group.length);
+      for (let i = 0; i < group.length; i++) {
+        const request = group[i] as AppendRequest;
+        sealFrame(request.frame, lsn);
+        bodyCrc = crc32c(request.frame, bodyCrc);
+        buffers[i] = request.frame;
+        lsn += request.count;
+      }
+      const started = process.hrtime.bigint();
+      await segment.write(buffers, bytes, this.options.enableSync);
+      if (this.options.enableSync) this.fsyncLatency.record(Number(process.hrtime.bigint() - started) / 1000);
+      segment.commit(bytes, count, bodyCrc, minTimestamp, maxTimestamp);
+    } catch (error) {
+      await this.failPending(group, error, segment);
+      return;
+    }
+    const firstLsn = this.nextLsn;
+    this.nextLsn += count;
+    this.appendedEntries += count;
+    this.flushes++;
+    let lsn = firstLsn;
+    for (const request of group) {
+      request.resolve(lsn);
+      lsn += request.count;
+    }
+  }
+
+  /** The segment the next flush goes to: erases a failed flush first, rotates when `headBytes` would not fit. */
+  private async segmentFor(headBytes: number): Promise<ActiveSegment> {
+    if (this.needsErase && this.active) {
+      await this.active.erase();
+      this.needsErase = false;
+    }
+    const current = this.active;
+    if (current && (current.entryCount === 0 || current.size + headBytes <= this.options.segmentSize)) return current;
+    if (current) await this.sealActive();
+    const next = await ActiveSegment.create(this.dir, this.nextLsn, await this.spare?.take());
+    this.active = next;
+    this.spare?.refill();
+    return next;
+  }
+
+  /** Seals the active segment; its footer carries the sequence table as of its last durable entry. */
+  private async sealActive(): Promise<SegmentInfo | undefined> {
+    const current = this.active;
+    if (!current || current.entryCount === 0) return undefined;
+    const pending = this.queuedAppends().map((request) => request.undo);
+    const sealed = await current.seal(this.guard.snapshotWithout(pending));
+    this.active = undefined;
+    this.sealedSegments.push(sealed);
+    this.logger.debug({ segment: sealed.name, lastLsn: sealed.lastLsn }, 'WAL segment sealed');
+    for (const listener of this.sealListeners) {
+      try {
+        listener(sealed);
+      } catch (error) {
+        this.logger.error({ err: error }, 'segment-sealed listener failed');
+      }
+    }
+    this.scheduleCleanup();
+    return sealed;
+  }
+
+  private queuedAppends(): AppendRequest[] {
+    return this.queue.slice(this.queueHead).filter((item): item is AppendRequest => !('control' in item));
+  }
+
+  /** A flush failed: every waiting append fails with it, the guard forgets them, the file loses their bytes. */
+  private async failPending(group: AppendRequest[], cause: unknown, segment: ActiveSegment | undefined): Promise<void> {
+    const failed = group.concat(this.queuedAppends());
+    const controls = this.queue.slice(this.queueHead).filter((item) => 'control' in item);
+    this.queue.length = 0;
+    this.queueHead = 0;
+    this.queue.push(...controls);
+    for (let i = failed.length - 1; i >= 0; i--) this.guard.rollback((failed[i] as AppendRequest).undo);
+    if (segment && segment === this.active) {
+      try {
+        await segment.erase();
+        this.needsErase = false;
+      } catch (eraseError) {
+        this.needsErase = true;
+        this.logger.error({ err: eraseError }, 'could not erase a failed WAL flush; will retry before the next write');
+      }
+    }
+    const error = ioFailure(cause, `flushing ${failed.length} append(s) to ${this.dir}`);
+    this.logger.error({ err: cause, code: error.code, appends: failed.length }, 'WAL flush failed');
+    for (const request of failed) request.reject(error);
+  }
+
+  /** Reads records with `fromLsn <= lsn <= toLsn` (inclusive; defaults: the whole local log). */
+  read(range: { fromLsn?: number; toLsn?: number } = {}): AsyncIterable<LogRecord> {
+    const fromLsn = range.fromLsn ?? 1;
+    const toLsn = range.toLsn ?? Number.MAX_SAFE_INTEGER;
+    if (!Number.isSafeInteger(fromLsn) || !Number.isSafeInteger(toLsn) || fromLsn < 0) {
+      throw invalidArgument('read range: fromLsn and toLsn must be non-negative safe integers');
+    }
+    const segments: ReadableSegment[] = this.sealedSegments.map((segment) => ({ ...segment, limit: segment.sizeBytes }));
+    if (this.active) segments.push({ ...this.active.info(), limit: this.active.size });
+    return readRecords(segments, fromLsn, toLsn);
+  }
+
+  /** Sealed segments, oldest first, then the active one. */
+  segments(): SegmentInfo[] {
+    const list = this.sealedSegments.map((segment) => ({ ...segment }));
+    if (this.active) list.push(this.active.info());
+    return list;
+  }
+
+  /** Calls `listener` after each segment is sealed (the tiering layer uploads it). */
+  onSegmentSealed(listener: SealListener): void {
+    this.sealListeners.push(listener);
+  }
+
+  /** Seals the active segment now (if it holds entries) and starts a new one, after the appends queued before it. */
+  seal(): Promise<SegmentInfo | undefined> {
+    if (this.closed) return Promise.reject(new TidemarkError('CLOSED', `WAL ${this.dir} is closed`));
+    return this.exclusive(async () => {
+      if (!this.active || this.active.entryCount === 0) return undefined;
+      const sealed = await this.sealActive();
+      this.active = await ActiveSegment.create(this.dir, this.nextLsn, await this.spare?.take());
+      this.spare?.refill();
+      return sealed;
+    });
+  }
+
+  /** Deletes old sealed segments that retention and the guard allow; returns how many went. */
+  cleanup(): Promise<number> {
+    return this.retention.run(
+      () => this.sealedSegments,
+      (remaining) => (this.sealedSegments = remaining),
+    );
+  }
+
+  private scheduleCleanup(): void {
+    this.retention.schedule(
+      () => this.sealedSegments,
+      (remaining) => (this.sealedSegments = remaining),
+    );
+  }
+
+  stats(): WalStats {
+    const segments = this.segments();
+    const firstLsn = segments[0]?.firstLsn ?? this.nextLsn;
+    return {
+      firstLsn,
+      lastLsn: this.nextLsn - 1,
+      nextLsn: this.nextLsn,
+      segments: segments.length,
+      sealedSegments: this.sealedSegments.length,
+      bytes: segments.reduce((sum, segment) => sum + segment.sizeBytes, 0),
+      appendedEntries: this.appendedEntries,
+      flushes: this.flushes,
+      fsync: this.fsyncLatency.summary(),
+      recovery: this.recovery,
+      deletedSegments: this.retention.deleted,
+    };
+  }
+
+  /** Flushes what is queued, then closes the files and releases the directory. Appends after this fail. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.exclusive(async () => undefined);
+    await this.retention.stop();
+    await this.spare?.cancel();
+    await this.active?.close();
+    await this.lock.release();
+    this.logger.info({ dir: this.dir, nextLsn: this.nextLsn }, 'WAL closed');
+  }
+}
+
+async function compressBody(request: AppendRequest): Promise<void> {
+  try {
+    const body = request.frame.subarray(FRAME_BODY_OFFSET);
+    const compressed = await compress(body, 3);
+    if (compressed.length < body.length) request.frame = withCompressedBody(request.frame, compressed);
+  } catch {
+    // Compression is an optimisation: on failure the frame goes out uncompressed.
+  } finally {
+    request.ready = true;
+  }
+}

@@ -1,0 +1,101 @@
+import { decompress } from '@mongodb-js/zstd';
+import { promises as fs } from 'node:fs';
+import { TidemarkError, checksumMismatch } from '../errors';
+import type { LogRecord } from './entry';
+import { decodeEntries } from './entry-codec';
+import { FRAME_HEADER_SIZE, HEADER_SIZE, KIND_FOOTER } from './format';
+import { checkFrame, readEntriesHeader } from './frame';
+
+/** A segment as a reader sees it: frames from the header up to `limit` (the committed end, or the file's end). */
+export interface ReadableSegment {
+  name: string;
+  path: string;
+  firstLsn: number;
+  lastLsn: number;
+  limit: number;
+}
+
+const CHUNK = 4 * 1024 * 1024;
+
+/**
+ * Yields the records of `segments` with `fromLsn <= lsn <= toLsn`, checking every frame's CRC on the
+ * way (CHECKSUM_MISMATCH naming file and offset). Frames are read in chunks, never a whole segment.
+ * Keys and values are views into the chunk they were read from.
+ */
+export async function* readRecords(
+  segments: readonly ReadableSegment[],
+  fromLsn: number,
+  toLsn: number,
+): AsyncGenerator<LogRecord> {
+  for (const segment of segments) {
+    if (segment.lastLsn < fromLsn || segment.firstLsn > toLsn) continue;
+    yield* readSegment(segment, fromLsn, toLsn);
+    if (segment.lastLsn >= toLsn) return;
+  }
+}
+
+async function* readSegment(segment: ReadableSegment, fromLsn: number, toLsn: number): AsyncGenerator<LogRecord> {
+  const handle = await fs.open(segment.path, 'r').catch((error: NodeJS.ErrnoException) => {
+    throw new TidemarkError(
+      'NOT_FOUND',
+      `${segment.name} (LSN ${segment.firstLsn}-${segment.lastLsn}) is no longer on local disk`,
+      { cause: error, details: { file: segment.name } },
+    );
+  });
+  try {
+    let chunk = Buffer.alloc(0);
+    let chunkStart = HEADER_SIZE; // file offset of chunk[0]
+    let filePosition = HEADER_SIZE;
+    let at = 0;
+    const fill = async (needed: number): Promise<boolean> => {
+      const have = chunk.length - at;
+      if (have >= needed) return true;
+      const want = Math.min(Math.max(needed, CHUNK), segment.limit - chunkStart - at);
+      if (want < needed) return false;
+      const next = Buffer.allocUnsafe(want);
+      chunk.copy(next, 0, at);
+      const { bytesRead } = await handle.read(next, have, want - have, filePosition);
+      filePosition += bytesRead;
+      chunkStart += at;
+      chunk = next.subarray(0, have + bytesRead);
+      at = 0;
+      return chunk.length >= needed;
+    };
+    let expectedLsn = segment.firstLsn;
+    while (expectedLsn <= segment.lastLsn && expectedLsn <= toLsn) {
+      const offset = chunkStart + at;
+      const bad = (reason: string) =>
+        checksumMismatch(`${segment.name}: corrupt WAL frame at offset ${offset}: ${reason}`, {
+          file: segment.name,
+          offset,
+        });
+      if (!(await fill(FRAME_HEADER_SIZE))) throw bad('log ends before its last LSN');
+      const length = chunk.readUInt32LE(at);
+      if (!(await fill(FRAME_HEADER_SIZE + length))) throw bad(`frame of ${length} bytes runs past the end`);
+      const check = checkFrame(chunk, at, at + FRAME_HEADER_SIZE + length);
+      if (check.status !== 'ok') throw bad(check.status === 'bad' ? check.reason : 'zero frame');
+      if (check.kind === KIND_FOOTER) throw bad('footer before the last LSN');
+      const frame = readEntriesHeader(chunk, check.payloadStart);
+      if (frame.firstLsn !== expectedLsn) throw bad(`LSN ${frame.firstLsn} where ${expectedLsn} was expected`);
+      const frameEnd = check.end;
+      at = frameEnd;
+      expectedLsn += frame.count;
+      if (expectedLsn <= fromLsn) continue; // the whole frame lies before the range: no need to decode it
+      const entries = frame.compressed
+        ? decodeCompressed(await decompress(chunk.subarray(frame.bodyStart, frameEnd)), frame.count)
+        : decodeEntries(chunk, frame.bodyStart, frameEnd, frame.count);
+      for (let i = 0; i < entries.length; i++) {
+        const lsn = frame.firstLsn + i;
+        if (lsn < fromLsn) continue;
+        if (lsn > toLsn) return;
+        yield { lsn, entry: entries[i] as LogRecord['entry'] };
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+function decodeCompressed(body: Buffer, count: number) {
+  return decodeEntries(body, 0, body.length, count);
+}

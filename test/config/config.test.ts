@@ -1,0 +1,228 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { loadConfig } from '../../src/config';
+import { TidemarkError } from '../../src/errors';
+import { DEFAULT_WAL_OPTIONS } from '../../src/wal/wal-options';
+
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'tidemark-config-'));
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function yamlFile(text: string): string {
+  const file = path.join(dir, 'tidemark.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+function configError(load: () => unknown): TidemarkError {
+  try {
+    load();
+  } catch (error) {
+    if (TidemarkError.is(error, 'CONFIG_INVALID')) return error;
+    throw error;
+  }
+  throw new Error('expected CONFIG_INVALID');
+}
+
+describe('defaults', () => {
+  it('give the embedded single-node mode with no file and no environment', () => {
+    const config = loadConfig({ env: {} });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 7070, bodyLimit: 256 * 1024 * 1024 });
+    expect(config.dataDir).toBe('./data');
+    expect(config.wal.dir).toBe(path.join('./data', 'wal'));
+    expect(config.log).toEqual({ level: 'info', modules: {} });
+  });
+
+  it('mirror the WAL defaults', () => {
+    const { dir: _dir, ...wal } = loadConfig({ env: {} }).wal;
+    const { canDelete: _canDelete, ...defaults } = DEFAULT_WAL_OPTIONS;
+    expect(wal).toEqual(defaults);
+  });
+
+  it('put the WAL under the data directory unless wal.dir is set', () => {
+    expect(loadConfig({ env: { DATA_DIR: '/srv/tm' } }).wal.dir).toBe('/srv/tm/wal');
+    expect(loadConfig({ env: { DATA_DIR: '/srv/tm', TIDEMARK_WAL_DIR: '/fast/wal' } }).wal.dir).toBe(
+      '/fast/wal',
+    );
+  });
+});
+
+describe('sources and precedence', () => {
+  const yaml = [
+    'server:',
+    '  port: 8080',
+    '  host: 0.0.0.0',
+    'dataDir: /var/lib/tidemark',
+    'wal:',
+    '  segmentSize: 1048576',
+    '  enableSync: false',
+    'log:',
+    '  level: warn',
+    '  modules:',
+    '    wal: debug',
+    '',
+  ].join('\n');
+
+  it('reads the YAML file named by --config', () => {
+    const config = loadConfig({ configFile: yamlFile(yaml), env: {} });
+    expect(config.server.port).toBe(8080);
+    expect(config.server.host).toBe('0.0.0.0');
+    expect(config.wal).toMatchObject({
+      dir: '/var/lib/tidemark/wal',
+      segmentSize: 1048576,
+      enableSync: false,
+    });
+    expect(config.log).toEqual({ level: 'warn', modules: { wal: 'debug' } });
+  });
+
+  it('reads the YAML file named by TIDEMARK_CONFIG', () => {
+    const config = loadConfig({ env: { TIDEMARK_CONFIG: yamlFile(yaml) } });
+    expect(config.server.port).toBe(8080);
+  });
+
+  it('lets the --config flag win over TIDEMARK_CONFIG', () => {
+    const other = path.join(dir, 'other.yaml');
+    writeFileSync(other, 'server:\n  port: 9090\n');
+    expect(loadConfig({ configFile: other, env: { TIDEMARK_CONFIG: yamlFile(yaml) } }).server.port).toBe(
+      9090,
+    );
+  });
+
+  it('lets environment variables override the file, key by key', () => {
+    const config = loadConfig({
+      configFile: yamlFile(yaml),
+      env: { PORT: '9000', TIDEMARK_WAL_ENABLE_SYNC: 'true', LOG_LEVEL: 'debug', LOG_LEVELS: 'http=error' },
+    });
+    expect(config.server.port).toBe(9000);
+    expect(config.server.host).toBe('0.0.0.0');
+    expect(config.wal.enableSync).toBe(true);
+    expect(config.wal.segmentSize).toBe(1048576);
+    expect(config.log).toEqual({ level: 'debug', modules: { wal: 'debug', http: 'error' } });
+  });
+
+  it('prefers TIDEMARK_PORT over PORT and TIDEMARK_DATA_DIR over DATA_DIR', () => {
+    const config = loadConfig({
+      env: { PORT: '1', TIDEMARK_PORT: '2', DATA_DIR: '/a', TIDEMARK_DATA_DIR: '/b' },
+    });
+    expect(config.server.port).toBe(2);
+    expect(config.dataDir).toBe('/b');
+  });
+
+  it('maps every WAL option to an environment variable', () => {
+    const config = loadConfig({
+      env: {
+        TIDEMARK_WAL_SEGMENT_SIZE: '4096',
+        TIDEMARK_WAL_ENABLE_SYNC: 'off',
+        TIDEMARK_WAL_BUFFER_SIZE: '8192',
+        TIDEMARK_WAL_MAX_BATCH_SIZE: '10',
+        TIDEMARK_WAL_RETENTION_SEGMENTS: '0',
+        TIDEMARK_WAL_ENABLE_COMPRESSION: 'yes',
+        TIDEMARK_WAL_COMPRESSION_THRESHOLD: '100',
+        TIDEMARK_WAL_MAX_ENTRY_BYTES: '2048',
+        TIDEMARK_WAL_ENFORCE_SEQUENCE: 'false',
+        TIDEMARK_WAL_PREALLOCATE: '0',
+      },
+    });
+    expect(config.wal).toMatchObject({
+      segmentSize: 4096,
+      enableSync: false,
+      bufferSize: 8192,
+      maxBatchSize: 10,
+      retentionSegments: 0,
+      enableCompression: true,
+      compressionThreshold: 100,
+      maxEntryBytes: 2048,
+      enforceSequence: false,
+      preallocate: false,
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ env: { PORT: '', LOG_LEVEL: '  ' } }).server.port).toBe(7070);
+  });
+});
+
+describe('validation', () => {
+  it('names the key and the variable of a number that is not a number', () => {
+    const error = configError(() => loadConfig({ env: { TIDEMARK_WAL_SEGMENT_SIZE: 'abc' } }));
+    expect(error.message).toContain(
+      'wal.segmentSize (TIDEMARK_WAL_SEGMENT_SIZE): expected a positive integer',
+    );
+    expect(error.kind).toBe('invalid');
+    expect(error.details).toEqual({
+      issues: [
+        {
+          key: 'wal.segmentSize',
+          source: 'TIDEMARK_WAL_SEGMENT_SIZE',
+          message: 'expected a positive integer',
+        },
+      ],
+    });
+  });
+
+  it.each([
+    ['TIDEMARK_WAL_SEGMENT_SIZE', '0', 'wal.segmentSize'],
+    ['TIDEMARK_WAL_SEGMENT_SIZE', '1.5', 'wal.segmentSize'],
+    ['TIDEMARK_WAL_SEGMENT_SIZE', '12abc', 'wal.segmentSize'],
+    ['PORT', '70000', 'server.port'],
+    ['PORT', 'NaN', 'server.port'],
+    ['TIDEMARK_WAL_ENABLE_SYNC', 'maybe', 'wal.enableSync'],
+    ['LOG_LEVEL', 'loud', 'log.level'],
+    ['LOG_LEVELS', 'wal=loud', 'log.modules.wal'],
+    ['LOG_LEVELS', 'wal', 'log.modules'],
+  ])('refuses %s=%s, naming %s', (name, value, key) => {
+    const error = configError(() => loadConfig({ env: { [name]: value } }));
+    expect(error.message).toContain(`${key} (${name}): `);
+  });
+
+  it('names the file for a bad value in the YAML file', () => {
+    const file = yamlFile('wal:\n  maxBatchSize: -3\n');
+    const error = configError(() => loadConfig({ configFile: file, env: {} }));
+    expect(error.message).toContain(`wal.maxBatchSize (${file}): expected a positive integer`);
+  });
+
+  it('refuses unknown keys in the YAML file', () => {
+    const file = yamlFile('wal:\n  segmentSzie: 10\nlisten: 1\n');
+    const error = configError(() => loadConfig({ configFile: file, env: {} }));
+    expect(error.message).toContain(`wal.segmentSzie (${file}): unknown key`);
+    expect(error.message).toContain(`listen (${file}): unknown key`);
+  });
+
+  it('reports every bad key at once', () => {
+    const error = configError(() => loadConfig({ env: { PORT: 'x', TIDEMARK_WAL_BUFFER_SIZE: 'y' } }));
+    expect(error.details.issues).toHaveLength(2);
+  });
+
+  it('refuses a missing file, a YAML syntax error and a non-mapping document', () => {
+    expect(
+      configError(() => loadConfig({ configFile: path.join(dir, 'nope.yaml'), env: {} })).message,
+    ).toContain('file not found');
+    expect(() => loadConfig({ configFile: yamlFile('wal: [1, 2\n'), env: {} })).toThrow(TidemarkError);
+    expect(configError(() => loadConfig({ configFile: yamlFile('- 1\n- 2\n'), env: {} })).message).toContain(
+      'expected a mapping',
+    );
+  });
+
+  it('accepts an empty YAML file', () => {
+    expect(loadConfig({ configFile: yamlFile(''), env: {} }).server.port).toBe(7070);
+  });
+});
+
+describe('LOG_LEVELS', () => {
+  it('parses module=level pairs, tolerating spaces and a trailing comma', () => {
+    const config = loadConfig({ env: { LOG_LEVELS: ' wal=debug , http = warn,' } });
+    expect(config.log.modules).toEqual({ wal: 'debug', http: 'warn' });
+  });
+
+  it('keeps the root level for modules it does not name', () => {
+    const config = loadConfig({ env: { LOG_LEVEL: 'error', LOG_LEVELS: 'wal=trace' } });
+    expect(config.log).toEqual({ level: 'error', modules: { wal: 'trace' } });
+  });
+});

@@ -1,0 +1,31 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SegmentedWal, put, del, clear } from '../../src/wal';
+
+test('smoke', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wal-'));
+  let wal = await SegmentedWal.open(dir, { segmentSize: 8192 });
+  const lsn = await wal.append({ componentId: 'a', sequence: 1, timestamp: 5, changes: [put('k', 'v'), del('x'), clear()], metadata: { m: 'n' } });
+  expect(lsn).toBe(1);
+  const lsns = await wal.appendBatch(Array.from({ length: 100 }, (_, i) => ({ componentId: 'b', sequence: i, timestamp: 10 + i, changes: [put(`k${i}`, Buffer.alloc(100, i))] })));
+  expect(lsns[0]).toBe(2);
+  const ps = [];
+  for (let i = 0; i < 500; i++) ps.push(wal.append({ componentId: 'c', sequence: i, timestamp: 1000 + i, changes: [put(`k${i}`, Buffer.alloc(50, i))] }));
+  const got = await Promise.all(ps);
+  expect(got[499]).toBe(601);
+  console.log(wal.segments().map(s=>[s.firstLsn,s.lastLsn,s.sizeBytes]));
+  const recs = [];
+  for await (const r of wal.read()) recs.push(r);
+  expect(recs.length).toBe(601);
+  expect(recs[0]!.entry.changes[0]).toEqual({ op: 'put', key: Buffer.from('k'), value: Buffer.from('v') });
+  await wal.close();
+  wal = await SegmentedWal.open(dir, { segmentSize: 8192 });
+  expect(wal.stats().nextLsn).toBe(602);
+  await expect(wal.append({ componentId: 'c', sequence: 10, timestamp: 1, changes: [] })).rejects.toThrow(/does not rise/);
+  expect(await wal.append({ componentId: 'c', sequence: 500, timestamp: 1, changes: [] })).toBe(602);
+  const recs2 = [];
+  for await (const r of wal.read({ fromLsn: 300, toLsn: 310 })) recs2.push(r.lsn);
+  expect(recs2).toEqual([300,301,302,303,304,305,306,307,308,309,310]);
+  await wal.close();
+});
