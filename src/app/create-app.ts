@@ -19,6 +19,7 @@ export async function createApp(
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
   app.useBodyParser('json', { limit: config.server.bodyLimit });
   app.useBodyParser('raw', { type: 'application/octet-stream', limit: config.server.bodyLimit });
   return app;

@@ -14,16 +14,15 @@ import {
 } from './format';
 import { readU64, writeU64 } from './uint64';
 
-/** An ENTRIES frame built at append time; its LSN and CRC are filled in when it is flushed. */
-export interface PendingFrame {
-  frame: Buffer;
-  count: number;
+/** Sizes and time span of a batch about to be encoded, from one validating pass over it. */
+export interface MeasuredEntries {
+  frameBytes: number;
   minTimestamp: number;
   maxTimestamp: number;
 }
 
-/** Validates and encodes entries into one frame (frame header included). Throws INVALID_ARGUMENT. */
-export function buildEntriesFrame(entries: readonly LogEntry[], maxEntryBytes: number): PendingFrame {
+/** Validates entries and sizes their frame (header included). Throws INVALID_ARGUMENT. */
+export function measureEntriesFrame(entries: readonly LogEntry[], maxEntryBytes: number): MeasuredEntries {
   const count = entries.length;
   if (count === 0) throw invalidArgument('a batch needs at least one entry');
   let bodySize = 0;
@@ -35,34 +34,45 @@ export function buildEntriesFrame(entries: readonly LogEntry[], maxEntryBytes: n
     if (entry.timestamp < minTimestamp) minTimestamp = entry.timestamp;
     if (entry.timestamp > maxTimestamp) maxTimestamp = entry.timestamp;
   }
-  const total = FRAME_BODY_OFFSET + bodySize;
-  if (total > MAX_FRAME_BYTES) {
-    throw invalidArgument(`batch of ${total} bytes is over the frame limit of ${MAX_FRAME_BYTES}`);
+  const frameBytes = FRAME_BODY_OFFSET + bodySize;
+  if (frameBytes > MAX_FRAME_BYTES) {
+    throw invalidArgument(`batch of ${frameBytes} bytes is over the frame limit of ${MAX_FRAME_BYTES}`);
   }
-  const frame = Buffer.allocUnsafe(total);
-  frame.writeUInt32LE(total - FRAME_HEADER_SIZE, 0);
-  frame[FRAME_HEADER_SIZE] = KIND_ENTRIES;
-  frame[FRAME_HEADER_SIZE + 1] = 0;
-  frame.writeUInt32LE(count, FRAME_HEADER_SIZE + 2);
-  let at = FRAME_BODY_OFFSET;
-  for (let i = 0; i < count; i++) at = writeEntry(frame, entries[i] as LogEntry, at);
-  return { frame, count, minTimestamp, maxTimestamp };
+  return { frameBytes, minTimestamp, maxTimestamp };
 }
 
-/** The same frame with its body replaced by a zstd-compressed one. */
-export function withCompressedBody(frame: Buffer, compressedBody: Buffer): Buffer {
+/**
+ * Encodes measured entries as an ENTRIES frame at `buf[offset, offset + frameBytes)`. The first LSN
+ * and the CRC are left for `sealFrame`, at flush time, when LSNs are handed out.
+ */
+export function writeEntriesFrame(
+  buf: Buffer,
+  offset: number,
+  frameBytes: number,
+  entries: readonly LogEntry[],
+): void {
+  buf.writeUInt32LE(frameBytes - FRAME_HEADER_SIZE, offset);
+  buf[offset + FRAME_HEADER_SIZE] = KIND_ENTRIES;
+  buf[offset + FRAME_HEADER_SIZE + 1] = 0;
+  buf.writeUInt32LE(entries.length, offset + FRAME_HEADER_SIZE + 2);
+  let at = offset + FRAME_BODY_OFFSET;
+  for (let i = 0; i < entries.length; i++) at = writeEntry(buf, entries[i] as LogEntry, at);
+}
+
+/** A copy of the frame at `buf[offset, offset + length)` with its body replaced by a zstd-compressed one. */
+export function withCompressedBody(buf: Buffer, offset: number, compressedBody: Buffer): Buffer {
   const out = Buffer.allocUnsafe(FRAME_BODY_OFFSET + compressedBody.length);
-  frame.copy(out, 0, 0, FRAME_BODY_OFFSET);
+  buf.copy(out, 0, offset, offset + FRAME_BODY_OFFSET);
   out.writeUInt32LE(out.length - FRAME_HEADER_SIZE, 0);
   out[FRAME_HEADER_SIZE + 1] = FLAG_ZSTD;
   compressedBody.copy(out, FRAME_BODY_OFFSET);
   return out;
 }
 
-/** Fills in the first LSN and the CRC: done at flush time, when LSNs are handed out. */
-export function sealFrame(frame: Buffer, firstLsn: number): void {
-  writeU64(frame, firstLsn, FRAME_LSN_OFFSET);
-  frame.writeUInt32LE(crc32c(frame.subarray(FRAME_HEADER_SIZE)), 4);
+/** Fills in the first LSN and the CRC of the frame at `buf[offset, offset + length)`. */
+export function sealFrame(buf: Buffer, offset: number, length: number, firstLsn: number): void {
+  writeU64(buf, firstLsn, offset + FRAME_LSN_OFFSET);
+  buf.writeUInt32LE(crc32c(buf.subarray(offset + FRAME_HEADER_SIZE, offset + length)), offset + 4);
 }
 
 /** Wraps a payload in a frame header (length, CRC). */

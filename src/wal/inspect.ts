@@ -33,15 +33,18 @@ const iso = (micros: number) => new Date(Math.floor(micros / 1000)).toISOString(
  */
 export async function inspectWal(path: string): Promise<WalInspection> {
   const stat = await fs.stat(path);
-  const files = stat.isDirectory()
-    ? (await listSegmentFiles(path)).map((file) => file.path)
-    : [path];
+  const files = stat.isDirectory() ? (await listSegmentFiles(path)).map((file) => file.path) : [path];
   const segments: SegmentInspection[] = [];
   for (const file of files) segments.push(await inspectSegment(file));
   for (let i = 1; i < segments.length; i++) {
     const previous = segments[i - 1] as SegmentInspection;
     const current = segments[i] as SegmentInspection;
-    if (previous.header && current.header && previous.lsnRange && previous.lsnRange[1] + 1 !== current.header.firstLsn) {
+    if (
+      previous.header &&
+      current.header &&
+      previous.lsnRange &&
+      previous.lsnRange[1] + 1 !== current.header.firstLsn
+    ) {
       current.ok = false;
       current.problems.push(`LSN gap: previous segment ends at ${previous.lsnRange[1]}`);
     }
@@ -78,7 +81,8 @@ async function inspectSegment(path: string): Promise<SegmentInspection> {
         bodyCrc: footer.bodyCrc.toString(16).padStart(8, '0'),
         components: footer.lastSequences.size,
       };
-      if (!scan.footer.complete) result.problems.push('footer written but file not yet cut after it (open finishes it)');
+      if (!scan.footer.complete)
+        result.problems.push('footer written but file not yet cut after it (open finishes it)');
     }
     if (scan.torn) {
       result.tornTail = { offset: scan.torn.offset, bytes: scan.torn.bytes };
@@ -88,7 +92,9 @@ async function inspectSegment(path: string): Promise<SegmentInspection> {
     }
     if (scan.corruption) {
       result.ok = false;
-      result.problems.push(`CHECKSUM_MISMATCH at offset ${scan.corruption.offset}: ${scan.corruption.reason}`);
+      result.problems.push(
+        `CHECKSUM_MISMATCH at offset ${scan.corruption.offset}: ${scan.corruption.reason}`,
+      );
     }
   } catch (error) {
     result.ok = false;
@@ -122,4 +128,3 @@ export function formatInspection(inspection: WalInspection): string {
   );
   return lines.join('\n');
 }
-

@@ -37,7 +37,10 @@ export class RetentionRunner {
     }
   }
 
-  private async deleteOld(list: () => SegmentInfo[], replace: (remaining: SegmentInfo[]) => void): Promise<number> {
+  private async deleteOld(
+    list: () => SegmentInfo[],
+    replace: (remaining: SegmentInfo[]) => void,
+  ): Promise<number> {
     let count = 0;
     for (;;) {
       const sealed = list();

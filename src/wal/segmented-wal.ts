@@ -7,7 +7,14 @@ import { ActiveSegment } from './active-segment';
 import { DirLock } from './dir-lock';
 import type { LogEntry, LogRecord } from './entry';
 import { FRAME_BODY_OFFSET } from './format';
-import { buildEntriesFrame, sealFrame, withCompressedBody } from './frame';
+import {
+  measureEntriesFrame,
+  sealFrame,
+  withCompressedBody,
+  writeEntriesFrame,
+  type MeasuredEntries,
+} from './frame';
+import { FrameArena } from './frame-arena';
 import { LatencyWindow } from './latency-window';
 import { SequenceGuard, type SequenceUndo } from './sequence-guard';
 import { removeTemporaryFiles } from './segment-files';
@@ -18,18 +25,23 @@ import { recoverLog } from './wal-recovery';
 import { checkWalOptions, ioFailure } from './wal-errors';
 import { RetentionRunner } from './retention';
 
-/** One append or appendBatch waiting for its flush. */
-interface AppendRequest {
-  frame: Buffer;
-  count: number;
-  minTimestamp: number;
-  maxTimestamp: number;
-  undo: SequenceUndo;
+/** One append or appendBatch waiting for its flush: its frame is `buf[offset, offset + length)`. */
+class AppendRequest {
   /** False while its body is being compressed; a flush waits for the head request only. */
-  ready: boolean;
+  ready = true;
   compression?: Promise<void>;
-  resolve: (firstLsn: number) => void;
-  reject: (error: Error) => void;
+
+  constructor(
+    public buf: Buffer,
+    public offset: number,
+    public length: number,
+    readonly count: number,
+    readonly minTimestamp: number,
+    readonly maxTimestamp: number,
+    readonly undo: SequenceUndo,
+    readonly resolve: (firstLsn: number) => void,
+    readonly reject: (error: Error) => void,
+  ) {}
 }
 
 /** Work that must run alone, between flushes, in queue order (seal, drain). */
@@ -62,6 +74,7 @@ export class SegmentedWal {
   private appendedEntries = 0;
   private flushes = 0;
   private readonly recovery: WalStats['recovery'];
+  private readonly arena: FrameArena;
 
   private constructor(
     readonly dir: string,
@@ -74,6 +87,7 @@ export class SegmentedWal {
     recovered: Awaited<ReturnType<typeof recoverLog>>,
     active: ActiveSegment,
   ) {
+    this.arena = new FrameArena(Math.max(1024 * 1024, options.bufferSize));
     this.sealedSegments = recovered.sealed;
     this.active = active;
     this.nextLsn = recovered.nextLsn;
@@ -106,7 +120,12 @@ export class SegmentedWal {
       const retention = new RetentionRunner(dir, settings, logger);
       const wal = new SegmentedWal(dir, settings, logger, lock, guard, spare, retention, recovered, active);
       logger.info(
-        { dir, nextLsn: wal.nextLsn, sealedSegments: recovered.sealed.length, truncated: recovered.truncated },
+        {
+          dir,
+          nextLsn: wal.nextLsn,
+          sealedSegments: recovered.sealed.length,
+          truncated: recovered.truncated,
+        },
         'WAL opened',
       );
       wal.scheduleCleanup();
@@ -133,17 +152,33 @@ export class SegmentedWal {
 
   private enqueue(entries: readonly LogEntry[]): Promise<number> {
     if (this.closed) return Promise.reject(new TidemarkError('CLOSED', `WAL ${this.dir} is closed`));
-    let pending;
-    let undo;
+    let measured: MeasuredEntries;
+    let undo: SequenceUndo;
     try {
-      pending = buildEntriesFrame(entries, this.options.maxEntryBytes);
+      measured = measureEntriesFrame(entries, this.options.maxEntryBytes);
       undo = this.guard.accept(entries);
     } catch (error) {
       return Promise.reject(error);
     }
+    const { frameBytes, minTimestamp, maxTimestamp } = measured;
+    const { buf, offset } = this.arena.reserve(frameBytes);
+    writeEntriesFrame(buf, offset, frameBytes, entries);
     return new Promise<number>((resolve, reject) => {
-      const request: AppendRequest = { ...pending, undo, ready: true, resolve, reject };
-      if (this.options.enableCompression && pending.frame.length - FRAME_BODY_OFFSET >= this.options.compressionThreshold) {
+      const request = new AppendRequest(
+        buf,
+        offset,
+        frameBytes,
+        entries.length,
+        minTimestamp,
+        maxTimestamp,
+        undo,
+        resolve,
+        reject,
+      );
+      if (
+        this.options.enableCompression &&
+        frameBytes - FRAME_BODY_OFFSET >= this.options.compressionThreshold
+      ) {
         request.ready = false;
         request.compression = compressBody(request);
       }
@@ -177,7 +212,7 @@ export class SegmentedWal {
       if (!head.ready) await head.compression;
       let segment: ActiveSegment | undefined;
       try {
-        segment = await this.segmentFor(head.frame.length);
+        segment = await this.segmentFor(head.length);
       } catch (error) {
         await this.failPending(this.takeGroup(this.options.bufferSize), error, this.active);
         continue;
@@ -199,12 +234,11 @@ export class SegmentedWal {
     while (this.queueHead < this.queue.length) {
       const request = this.queue[this.queueHead] as QueueItem;
       if ('control' in request) break;
-      const fits =
-        entries + request.count <= this.options.maxBatchSize && bytes + request.frame.length <= maxBytes;
+      const fits = entries + request.count <= this.options.maxBatchSize && bytes + request.length <= maxBytes;
       if (group.length > 0 && (!fits || !request.ready)) break;
       group.push(request);
       entries += request.count;
-      bytes += request.frame.length;
+      bytes += request.length;
       this.queue[this.queueHead++] = undefined as unknown as QueueItem;
     }
     if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
@@ -219,23 +253,32 @@ export class SegmentedWal {
     let count = 0;
     let minTimestamp = Number.MAX_SAFE_INTEGER;
     let maxTimestamp = 0;
+    let lsn = this.nextLsn;
+    // Frames encoded back to back in one arena go out as one buffer.
+    const buffers: Buffer[] = [];
+    let runBuf: Buffer | undefined;
+    let runStart = 0;
+    let runEnd = 0;
     for (const request of group) {
-      bytes += request.frame.length;
+      sealFrame(request.buf, request.offset, request.length, lsn);
+      lsn += request.count;
+      bytes += request.length;
       count += request.count;
       if (request.minTimestamp < minTimestamp) minTimestamp = request.minTimestamp;
       if (request.maxTimestamp > maxTimestamp) maxTimestamp = request.maxTimestamp;
-    }
-    try {
-      let lsn = this.nextLsn;
-      let bodyCrc = segment.bodyCrc;
-      const buffers = new Array<Buffer>(group.length);
-      for (let i = 0; i < group.length; i++) {
-        const request = group[i] as AppendRequest;
-        sealFrame(request.frame, lsn);
-        bodyCrc = crc32c(request.frame, bodyCrc);
-        buffers[i] = request.frame;
-        lsn += request.count;
+      if (request.buf === runBuf && request.offset === runEnd) {
+        runEnd += request.length;
+        continue;
       }
+      if (runBuf) buffers.push(runBuf.subarray(runStart, runEnd));
+      runBuf = request.buf;
+      runStart = request.offset;
+      runEnd = request.offset + request.length;
+    }
+    if (runBuf) buffers.push(runBuf.subarray(runStart, runEnd));
+    try {
+      let bodyCrc = segment.bodyCrc;
+      for (const buffer of buffers) bodyCrc = crc32c(buffer, bodyCrc);
       const started = process.hrtime.bigint();
       await segment.write(buffers, bytes, this.options.enableSync);
       if (this.options.enableSync) this.fsyncLatency.record(Number(process.hrtime.bigint() - started) / 1000);
@@ -244,14 +287,13 @@ export class SegmentedWal {
       await this.failPending(group, error, segment);
       return;
     }
-    const firstLsn = this.nextLsn;
+    let first = this.nextLsn;
     this.nextLsn += count;
     this.appendedEntries += count;
     this.flushes++;
-    let lsn = firstLsn;
     for (const request of group) {
-      request.resolve(lsn);
-      lsn += request.count;
+      request.resolve(first);
+      first += request.count;
     }
   }
 
@@ -262,7 +304,8 @@ export class SegmentedWal {
       this.needsErase = false;
     }
     const current = this.active;
-    if (current && (current.entryCount === 0 || current.size + headBytes <= this.options.segmentSize)) return current;
+    if (current && (current.entryCount === 0 || current.size + headBytes <= this.options.segmentSize))
+      return current;
     if (current) await this.sealActive();
     const next = await ActiveSegment.create(this.dir, this.nextLsn, await this.spare?.take());
     this.active = next;
@@ -295,7 +338,11 @@ export class SegmentedWal {
   }
 
   /** A flush failed: every waiting append fails with it, the guard forgets them, the file loses their bytes. */
-  private async failPending(group: AppendRequest[], cause: unknown, segment: ActiveSegment | undefined): Promise<void> {
+  private async failPending(
+    group: AppendRequest[],
+    cause: unknown,
+    segment: ActiveSegment | undefined,
+  ): Promise<void> {
     const failed = group.concat(this.queuedAppends());
     const controls = this.queue.slice(this.queueHead).filter((item) => 'control' in item);
     this.queue.length = 0;
@@ -308,7 +355,10 @@ export class SegmentedWal {
         this.needsErase = false;
       } catch (eraseError) {
         this.needsErase = true;
-        this.logger.error({ err: eraseError }, 'could not erase a failed WAL flush; will retry before the next write');
+        this.logger.error(
+          { err: eraseError },
+          'could not erase a failed WAL flush; will retry before the next write',
+        );
       }
     }
     const error = ioFailure(cause, `flushing ${failed.length} append(s) to ${this.dir}`);
@@ -323,7 +373,10 @@ export class SegmentedWal {
     if (!Number.isSafeInteger(fromLsn) || !Number.isSafeInteger(toLsn) || fromLsn < 0) {
       throw invalidArgument('read range: fromLsn and toLsn must be non-negative safe integers');
     }
-    const segments: ReadableSegment[] = this.sealedSegments.map((segment) => ({ ...segment, limit: segment.sizeBytes }));
+    const segments: ReadableSegment[] = this.sealedSegments.map((segment) => ({
+      ...segment,
+      limit: segment.sizeBytes,
+    }));
     if (this.active) segments.push({ ...this.active.info(), limit: this.active.size });
     return readRecords(segments, fromLsn, toLsn);
   }
@@ -400,9 +453,13 @@ export class SegmentedWal {
 
 async function compressBody(request: AppendRequest): Promise<void> {
   try {
-    const body = request.frame.subarray(FRAME_BODY_OFFSET);
+    const body = request.buf.subarray(request.offset + FRAME_BODY_OFFSET, request.offset + request.length);
     const compressed = await compress(body, 3);
-    if (compressed.length < body.length) request.frame = withCompressedBody(request.frame, compressed);
+    if (compressed.length < body.length) {
+      request.buf = withCompressedBody(request.buf, request.offset, compressed);
+      request.offset = 0;
+      request.length = request.buf.length;
+    }
   } catch {
     // Compression is an optimisation: on failure the frame goes out uncompressed.
   } finally {

@@ -14,10 +14,14 @@ export function ioFailure(cause: unknown, doing: string): TidemarkError {
       { cause, details: { errno: code } },
     );
   }
-  return new TidemarkError('IO_ERROR', `I/O error while ${doing}: ${(cause as Error)?.message ?? String(cause)}`, {
-    cause,
-    details: { errno: code },
-  });
+  return new TidemarkError(
+    'IO_ERROR',
+    `I/O error while ${doing}: ${(cause as Error)?.message ?? String(cause)}`,
+    {
+      cause,
+      details: { errno: code },
+    },
+  );
 }
 
 const POSITIVE_INTEGERS = ['segmentSize', 'bufferSize', 'maxBatchSize', 'maxEntryBytes'] as const;
@@ -26,12 +30,15 @@ const POSITIVE_INTEGERS = ['segmentSize', 'bufferSize', 'maxBatchSize', 'maxEntr
 export function checkWalOptions(options: WalOptions): void {
   for (const key of POSITIVE_INTEGERS) {
     const value = options[key];
-    if (!Number.isSafeInteger(value) || value <= 0) throw invalidArgument(`WAL option ${key} must be a positive integer`);
+    if (!Number.isSafeInteger(value) || value <= 0)
+      throw invalidArgument(`WAL option ${key} must be a positive integer`);
   }
-  if (options.segmentSize < 4096) throw invalidArgument('WAL option segmentSize must be at least 4096 bytes');
+  if (options.segmentSize < 512) throw invalidArgument('WAL option segmentSize must be at least 512 bytes');
   for (const key of ['retentionSegments', 'compressionThreshold'] as const) {
     const value = options[key];
-    if (!Number.isSafeInteger(value) || value < 0) throw invalidArgument(`WAL option ${key} must be a non-negative integer`);
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw invalidArgument(`WAL option ${key} must be a non-negative integer`);
   }
-  if (typeof options.canDelete !== 'function') throw invalidArgument('WAL option canDelete must be a function');
+  if (typeof options.canDelete !== 'function')
+    throw invalidArgument('WAL option canDelete must be a function');
 }

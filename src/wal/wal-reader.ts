@@ -34,7 +34,11 @@ export async function* readRecords(
   }
 }
 
-async function* readSegment(segment: ReadableSegment, fromLsn: number, toLsn: number): AsyncGenerator<LogRecord> {
+async function* readSegment(
+  segment: ReadableSegment,
+  fromLsn: number,
+  toLsn: number,
+): AsyncGenerator<LogRecord> {
   const handle = await fs.open(segment.path, 'r').catch((error: NodeJS.ErrnoException) => {
     throw new TidemarkError(
       'NOT_FOUND',
@@ -76,7 +80,8 @@ async function* readSegment(segment: ReadableSegment, fromLsn: number, toLsn: nu
       if (check.status !== 'ok') throw bad(check.status === 'bad' ? check.reason : 'zero frame');
       if (check.kind === KIND_FOOTER) throw bad('footer before the last LSN');
       const frame = readEntriesHeader(chunk, check.payloadStart);
-      if (frame.firstLsn !== expectedLsn) throw bad(`LSN ${frame.firstLsn} where ${expectedLsn} was expected`);
+      if (frame.firstLsn !== expectedLsn)
+        throw bad(`LSN ${frame.firstLsn} where ${expectedLsn} was expected`);
       const frameEnd = check.end;
       at = frameEnd;
       expectedLsn += frame.count;

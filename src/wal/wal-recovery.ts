@@ -62,7 +62,10 @@ export async function recoverLog(dir: string, logger: Logger): Promise<Recovered
       // Sealing wrote and synced the footer but a crash came before the file was cut after it.
       const end = scan.footer.end;
       const handle = await fs.open(file.path, 'r+');
-      await handle.truncate(end).then(() => handle.sync()).finally(() => handle.close());
+      await handle
+        .truncate(end)
+        .then(() => handle.sync())
+        .finally(() => handle.close());
       logger.info({ file: file.name }, 'finished sealing a WAL segment interrupted by a crash');
       sealed.push(sealedInfo(file, end, scan.footer.value));
       lastSequences = scan.footer.value.lastSequences;

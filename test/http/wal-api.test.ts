@@ -262,6 +262,38 @@ describe('other routes', () => {
   });
 });
 
+describe('body limit', () => {
+  it('refuses a body over server.bodyLimit with a 413 problem', async () => {
+    const smallDir = mkdtempSync(path.join(tmpdir(), 'tidemark-http-limit-'));
+    const small = await createApp(
+      loadConfig({ env: { DATA_DIR: smallDir, LOG_LEVEL: 'silent', TIDEMARK_BODY_LIMIT: '1024' } }),
+    );
+    try {
+      await small.init();
+      const entries = [
+        {
+          componentId: 'big',
+          sequence: 1,
+          changes: [{ op: 'put', key: b64('k'), value: b64('v'.repeat(2048)) }],
+        },
+      ];
+      const json = await request(small.getHttpServer()).post('/v1/wal/entries').send({ entries });
+      expectProblem(json, 413, 'INVALID_ARGUMENT');
+      const binary = await request(small.getHttpServer())
+        .post('/v1/wal/entries')
+        .set('content-type', 'application/octet-stream')
+        .send(Buffer.alloc(2048));
+      expectProblem(binary, 413, 'INVALID_ARGUMENT');
+      expect((await request(small.getHttpServer()).get('/v1/wal').expect(200)).body).toMatchObject({
+        lastLsn: 0,
+      });
+    } finally {
+      await small.close();
+      rmSync(smallDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('shutdown', () => {
   it('closes the WAL, so the directory can be opened again with every entry', async () => {
     const before = await lastLsn();

@@ -3,8 +3,8 @@
  *
  * Each round spawns test/wal/crash/wal-crash-child.js on one directory; the child appends with enableSync
  * (single appends and batches, several in flight, small segments so rotations happen) and prints every
- * acknowledged LSN. The parent SIGKILLs it after a random 20–200 ms (one round in ten at a random moment
- * from spawn, which may fall inside open and its recovery), reopens the WAL in this process and checks:
+ * acknowledged LSN. The parent SIGKILLs it a random 20–200 ms after it has opened the WAL (one round in ten
+ * at a random moment 0–60 ms from its start, which may fall inside open and its recovery), reopens the WAL in this process and checks:
  * every acknowledged entry reads back identical at its LSN; LSNs are dense; every batch found is complete
  * and contiguous; per component sequences rise; an append after reopen gets lastLsn + 1. At the end one full
  * read checks every entry acknowledged in any round.
@@ -15,10 +15,11 @@
  *
  * The child runs the BUILT library (dist/wal); if dist is missing or older than src, it is rebuilt first.
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFileSync, type ChildProcessByStdio } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { SegmentedWal } from '../../src/wal';
 import type { DecodedEntry, LogEntry, LogRecord } from '../../src/wal/entry';
 import type { WalOptions } from '../../src/wal/wal-options';
@@ -86,56 +87,77 @@ function parseAck(line: string): Ack {
   return ack;
 }
 
-/** Run the child once and SIGKILL it: `delayMs` after it reports open, or `earlyMs` after spawn. */
-function runChild(
-  dir: string,
-  seed: number,
-  round: number,
-  lastSequences: Record<string, number>,
-  kill: { afterOpenMs?: number; afterSpawnMs?: number },
-): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(
-      process.execPath,
-      [CHILD_SCRIPT, dir, String(seed), String(round), JSON.stringify(lastSequences)],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    let killedByUs = false;
-    let timer: NodeJS.Timeout | undefined;
-    const killNow = (): void => {
-      killedByUs = true;
-      proc.kill('SIGKILL');
-    };
+/**
+ * One child process, spawned ahead of its round: it loads the library and waits. `start` sends it the
+ * start line, then SIGKILLs it `afterOpenMs` after it reports the WAL open, or `afterStartMs` after the
+ * start line (which may fall inside open and its recovery).
+ */
+class CrashChildProcess {
+  private readonly proc: ChildProcessByStdio<Writable, Readable, Readable>;
+  private readonly closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private stdout = '';
+  private stderr = '';
+  private killedByUs = false;
+  private onFirstOutput?: () => void;
+
+  constructor(dir: string, seed: number, round: number) {
+    this.proc = spawn(process.execPath, [CHILD_SCRIPT, dir, String(seed), String(round)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.proc.stdout.setEncoding('utf8');
+    this.proc.stdout.on('data', (chunk: string) => {
+      this.stdout += chunk;
+      this.onFirstOutput?.();
+      this.onFirstOutput = undefined;
+    });
+    this.proc.stderr.setEncoding('utf8');
+    this.proc.stderr.on('data', (chunk: string) => (this.stderr += chunk));
+    // A child that ended early gets EPIPE here; its exit status tells the story.
+    this.proc.stdin.on('error', () => undefined);
+    this.closed = new Promise((resolve, reject) => {
+      this.proc.on('error', reject);
+      this.proc.on('close', (code, signal) => resolve({ code, signal }));
+    });
+  }
+
+  kill(): void {
+    this.killedByUs = true;
+    this.proc.kill('SIGKILL');
+  }
+
+  async start(
+    lastSequences: Record<string, number>,
+    plan: { afterOpenMs?: number; afterStartMs?: number },
+  ): Promise<ChildRun> {
+    const timers: NodeJS.Timeout[] = [];
+    const killLater = (ms: number): void => void timers.push(setTimeout(() => this.kill(), ms));
     // A child that never gets going is a failure, not a hang.
-    const guard = setTimeout(killNow, 30_000);
-    if (kill.afterSpawnMs !== undefined) timer = setTimeout(killNow, kill.afterSpawnMs);
-    proc.stdout.setEncoding('utf8');
-    proc.stdout.on('data', (chunk: string) => {
-      if (stdout.length === 0 && kill.afterOpenMs !== undefined && timer === undefined) {
-        timer = setTimeout(killNow, kill.afterOpenMs);
-      }
-      stdout += chunk;
-    });
-    proc.stderr.setEncoding('utf8');
-    proc.stderr.on('data', (chunk: string) => (stderr += chunk));
-    proc.on('error', reject);
-    proc.on('close', (code, signal) => {
-      clearTimeout(guard);
-      if (timer !== undefined) clearTimeout(timer);
-      // Only whole lines count: a line cut by the kill was never fully reported.
-      const lines = stdout.slice(0, stdout.lastIndexOf('\n') + 1).split('\n');
-      const acks: ChildRun['acks'] = [];
-      let openedAt: number | undefined;
-      for (const line of lines) {
-        if (line.startsWith('A ')) acks.push(parseAck(line));
-        else if (line.startsWith('R ')) openedAt = Number(line.slice(2));
-      }
-      const exit = `code=${code} signal=${signal}`;
-      resolve({ acks, openedAt, stderr, killedByUs: killedByUs && signal === 'SIGKILL', exit });
-    });
-  });
+    killLater(30_000);
+    if (plan.afterStartMs !== undefined) killLater(plan.afterStartMs);
+    if (plan.afterOpenMs !== undefined) {
+      const afterOpenMs = plan.afterOpenMs;
+      this.onFirstOutput = () => killLater(afterOpenMs);
+    }
+    this.proc.stdin.write(`${JSON.stringify({ lastSequences })}\n`);
+    const { code, signal } = await this.closed;
+    for (const timer of timers) clearTimeout(timer);
+
+    // Only whole lines count: a line cut by the kill was never fully reported.
+    const lines = this.stdout.slice(0, this.stdout.lastIndexOf('\n') + 1).split('\n');
+    const acks: Ack[] = [];
+    let openedAt: number | undefined;
+    for (const line of lines) {
+      if (line.startsWith('A ')) acks.push(parseAck(line));
+      else if (line.startsWith('R ')) openedAt = Number(line.slice(2));
+    }
+    return {
+      acks,
+      openedAt,
+      stderr: this.stderr,
+      killedByUs: this.killedByUs && signal === 'SIGKILL',
+      exit: `code=${code} signal=${signal}`,
+    };
+  }
 }
 
 function toBuffer(bytes: Buffer | Uint8Array | string): Buffer {
@@ -196,7 +218,10 @@ async function checkLog(
   const summary: ReadSummary = { count: 0, ackedFound: 0 };
   const batches = new Map<string, { size: number; lsns: number[] }>();
   let expectedLsn = fromLsn;
+  let tGen = 0n;
+  const T = process.hrtime.bigint();
   for await (const record of wal.read({ fromLsn })) {
+    const G = process.hrtime.bigint();
     const { lsn, entry } = record;
     if (lsn !== expectedLsn) throw new Error(`LSN gap: expected ${expectedLsn}, read ${lsn}`);
     expectedLsn++;
@@ -237,7 +262,9 @@ async function checkLog(
       }
       batch.lsns[tag.index] = lsn;
     }
+    tGen += process.hrtime.bigint() - G;
   }
+  process.stdout.write(`total ${(process.hrtime.bigint() - T) / 1000000n} gen ${tGen / 1000000n}\n`);
   for (const [id, batch] of batches) {
     for (let i = 0; i < batch.size; i++) {
       if (batch.lsns[i] === undefined) {
@@ -270,14 +297,21 @@ describe('WAL crash safety (SIGKILL while appending with enableSync)', () => {
       const tally = { rounds: 0, acked: 0, unacked: 0, killedBeforeOpen: 0, tornTails: 0 };
       let lastLsn = 0;
       let round = 0;
+      const spawnFor = (r: number): CrashChildProcess =>
+        new CrashChildProcess(dir, Math.floor(random() * 2 ** 32), r);
+      let next: CrashChildProcess | undefined = spawnFor(0);
       try {
         for (round = 0; round < ROUNDS; round++) {
           const early = round > 0 && random() < 0.1;
-          const kill = early
-            ? { afterSpawnMs: Math.floor(random() * 150) }
+          const plan = early
+            ? { afterStartMs: Math.floor(random() * 60) }
             : { afterOpenMs: 20 + Math.floor(random() * 181) };
-          const childSeed = Math.floor(random() * 2 ** 32);
-          const run = await runChild(dir, childSeed, round, lastSequences, kill);
+          const current: CrashChildProcess = next!;
+          const T0 = Date.now();
+          const run = await current.start(lastSequences, plan);
+          const T1 = Date.now();
+          // The next child starts up while this round is checked; it touches nothing until started.
+          next = round + 1 < ROUNDS ? spawnFor(round + 1) : undefined;
           if (!run.killedByUs) throw new Error(`child ended by itself (${run.exit}): ${run.stderr}`);
           if (run.openedAt === undefined) tally.killedBeforeOpen++;
           else if (run.openedAt !== lastLsn) {
@@ -290,7 +324,9 @@ describe('WAL crash safety (SIGKILL while appending with enableSync)', () => {
             maxAcked = Math.max(maxAcked, ack.lsn);
           }
 
+          const W0 = Date.now();
           const wal = await SegmentedWal.open(dir, child.walOptions());
+          const W1 = Date.now();
           try {
             const stats = wal.stats();
             if (stats.recovery.truncatedBytes > 0) tally.tornTails++;
@@ -300,6 +336,7 @@ describe('WAL crash safety (SIGKILL while appending with enableSync)', () => {
             // Read from the previous round's last entry, so it is seen to survive this round too.
             const from = Math.max(1, lastLsn);
             const seen = await checkLog(wal, from, acks, lastSequences, lastLsn >= 1);
+            process.stdout.write(`open ${W1 - W0} check ${Date.now() - W1} n ${seen.count}\n`);
             const expectedCount = stats.lastLsn - from + 1;
             if (seen.count !== expectedCount || (seen.count > 0 && seen.last !== stats.lastLsn)) {
               throw new Error(
@@ -335,9 +372,12 @@ describe('WAL crash safety (SIGKILL while appending with enableSync)', () => {
             lastSequences[PROBE] = round + 1;
             lastLsn = probeLsn;
           } finally {
+            const C0 = Date.now();
             await wal.close();
+            process.stdout.write(`close ${Date.now() - C0}\n`);
           }
           tally.rounds++;
+          process.stdout.write(`child ${T1 - T0} verify ${Date.now() - T1} plan ${JSON.stringify(plan)}\n`);
         }
 
         // Everything acknowledged in any round, read in one pass from the start of the log.
@@ -352,6 +392,7 @@ describe('WAL crash safety (SIGKILL while appending with enableSync)', () => {
           await wal.close();
         }
       } catch (error) {
+        next?.kill();
         const message = error instanceof Error ? error.message : String(error);
         throw new Error(
           `${message}\n  round ${round} of ${ROUNDS}; reproduce with TIDEMARK_CRASH_SEED=${SEED}` +

@@ -4,11 +4,14 @@
 /**
  * Child process of test/wal/crash.test.ts (plain CommonJS, run with `node`; it loads the BUILT library).
  *
- *   node wal-crash-child.js <dir> <seed> <round> <lastSequencesJson>
+ *   node wal-crash-child.js <dir> <seed> <round>      then one line on stdin: {"lastSequences": {...}}
  *
- * Opens the WAL at <dir> with enableSync and a small segment size, prints `R <lastLsn>` once open, then
- * appends forever with several appends and batches in flight until the parent SIGKILLs it. After each
- * acknowledgement it prints one line per acknowledged entry:
+ * It loads the library, then waits for the start line (so the parent can spawn it while it still checks the
+ * previous round, and Node's start-up is off the critical path). The start line gives the last sequence
+ * of each component in the log; the child goes on from there. It opens the WAL at <dir> with enableSync
+ * and a small segment size, prints `R <lastLsn>` once open, then appends forever with several appends and
+ * batches in flight until the parent SIGKILLs it. After each acknowledgement it prints one line per
+ * acknowledged entry:
  *
  *   A <lsn> <componentId> <sequence> <batchId|-> <batchSize> <batchIndex>
  *
@@ -118,17 +121,34 @@ function fatal(message) {
   process.exit(2);
 }
 
+/** The first line on stdin, parsed. */
+function readStartLine() {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (chunk) => {
+      text += chunk;
+      const end = text.indexOf('\n');
+      if (end >= 0) {
+        process.stdin.pause();
+        resolve(JSON.parse(text.slice(0, end)));
+      }
+    });
+    process.stdin.on('end', () => reject(new Error('stdin closed before the start line')));
+  });
+}
+
 async function main() {
-  const [dir, seedArg, roundArg, lastSequencesArg] = process.argv.slice(2);
+  const [dir, seedArg, roundArg] = process.argv.slice(2);
   if (dir === undefined || seedArg === undefined || roundArg === undefined) {
-    fatal('usage: wal-crash-child.js <dir> <seed> <round> [lastSequencesJson]');
+    fatal('usage: wal-crash-child.js <dir> <seed> <round>, then {"lastSequences":{}} on stdin');
   }
   const rng = prng(Number(seedArg));
   const round = Number(roundArg);
-  const last = lastSequencesArg === undefined ? {} : JSON.parse(lastSequencesArg);
-  const next = new Map(COMPONENTS.map((c) => [c, (last[c] ?? 0) + 1]));
-
   const { SegmentedWal } = require(path.join(__dirname, '..', '..', '..', 'dist', 'wal'));
+
+  const { lastSequences = {} } = await readStartLine();
+  const next = new Map(COMPONENTS.map((c) => [c, (lastSequences[c] ?? 0) + 1]));
   const wal = await SegmentedWal.open(dir, walOptions());
   process.stdout.write(`R ${wal.stats().lastLsn}\n`);
 
