@@ -36,8 +36,17 @@ const entrySchema = z
   })
   .strict();
 
+const BODY = 'expected a JSON object {"entries": [...]}';
+
 export const appendRequestSchema = z
-  .object({ entries: z.array(entrySchema).min(1, 'expected at least one entry') })
+  .object(
+    {
+      entries: z
+        .array(entrySchema, { required_error: 'expected an array of entries' })
+        .min(1, 'expected at least one entry'),
+    },
+    { required_error: BODY, invalid_type_error: BODY },
+  )
   .strict();
 
 export type AppendRequest = z.infer<typeof appendRequestSchema>;

@@ -111,11 +111,11 @@ export class SegmentedWal {
       const recovered = await recoverLog(dir, logger);
       const guard = new SequenceGuard(settings.enforceSequence);
       guard.merge(recovered.lastSequences);
-      const spare = settings.preallocate ? new SparePipeline(dir, settings.segmentSize, logger) : undefined;
-      spare?.refill();
       const active = recovered.active
         ? await ActiveSegment.resume(recovered.active.path, recovered.active.scan)
-        : await ActiveSegment.create(dir, recovered.nextLsn, await spare?.take());
+        : await ActiveSegment.create(dir, recovered.nextLsn, undefined);
+      // The segment open resumes or creates is not preallocated; every later one is, from the spare.
+      const spare = settings.preallocate ? new SparePipeline(dir, settings.segmentSize, logger) : undefined;
       spare?.refill();
       const retention = new RetentionRunner(dir, settings, logger);
       const wal = new SegmentedWal(dir, settings, logger, lock, guard, spare, retention, recovered, active);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LogEntry, LogRecord, SegmentedWal } from '../../src/wal';
+import type { Bytes, DecodedEntry, LogEntry, LogRecord, SegmentedWal } from '../../src/wal';
 import { clear, del, put } from '../../src/wal';
 
 export function tempDir(prefix = 'tidemark-wal-'): string {
@@ -50,4 +50,17 @@ export function decoded(entry: LogEntry): unknown {
           : { op: 'put', key: Buffer.from(change.key), value: Buffer.from(change.value) },
     ),
   };
+}
+
+/** A compact, exact text form of an entry (written or read back), cheap to compare in bulk. */
+export function fingerprint(entry: LogEntry | DecodedEntry): string {
+  const hex = (bytes: Bytes) => Buffer.from(bytes as Buffer).toString('hex');
+  const changes = entry.changes.map((change) =>
+    change.op === 'clear'
+      ? 'c'
+      : change.op === 'delete'
+        ? `d:${hex(change.key)}`
+        : `p:${hex(change.key)}=${hex(change.value)}`,
+  );
+  return `${entry.componentId}|${entry.sequence}|${entry.timestamp}|${changes.join(',')}|${JSON.stringify(entry.metadata ?? {})}`;
 }

@@ -24,6 +24,9 @@
  */
 const path = require('node:path');
 
+// Bound once: looking up globals such as `Math` is slow inside jest's sandbox, where the parent runs this.
+const { floor, imul } = Math;
+
 /** The components the child appends to; ids use every character class the WAL allows. */
 const COMPONENTS = ['window_processor_1', 'join:orders.v2', 'agg-3', 'Sessionizer_7', 'topk.x:y-z'];
 
@@ -45,7 +48,7 @@ function fnv1a(text) {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
+    hash = imul(hash, 0x01000193) >>> 0;
   }
   return hash >>> 0;
 }
@@ -56,19 +59,19 @@ function prng(seed) {
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
 function int(rng, lo, hi) {
-  return lo + Math.floor(rng() * (hi - lo + 1));
+  return lo + floor(rng() * (hi - lo + 1));
 }
 
 function bytes(rng, length) {
   const out = Buffer.allocUnsafe(length);
-  for (let i = 0; i < length; i++) out[i] = Math.floor(rng() * 256);
+  for (let i = 0; i < length; i++) out[i] = floor(rng() * 256);
   return out;
 }
 
