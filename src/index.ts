@@ -33,3 +33,33 @@ export {
 export { loadConfig, type LoadConfigOptions } from './config/config.loader';
 export { configSchema, type TidemarkConfig, type TidemarkConfigInput } from './config/config.schema';
 export { silentLogger, type Logger } from './observability/logger';
+export {
+  createBackend,
+  LocalFileStore,
+  MemoryStore,
+  RetryingStore,
+  InstrumentedStore,
+  getBuffer,
+  blockKey,
+  blocksPrefix,
+  manifestKey,
+  checkpointPrefix,
+  checkpointsPrefix,
+  walSegmentKey,
+  walNodePrefix,
+  walPrefix,
+  parseBlockKey,
+  parseManifestKey,
+  parseWalSegmentKey,
+  type ObjectStore,
+  type ObjectBody,
+  type PutOptions,
+  type PutResult,
+  type ByteRange,
+  type ObjectInfo,
+  type ListedObject,
+  type BackendConfig,
+  type StorageBackend,
+  type RetryOptions,
+  type StoreMetricsSnapshot,
+} from './storage';

@@ -31,7 +31,7 @@ const COMPONENTS = 16;
 const GOALS = { batch: 2_000_000, single: 500_000, singleP99Micros: 2000, noSync: 1_000_000 };
 
 interface Budget {
-  /** Entries pre-built for the run; a measurement stops when they are used up… */
+  /** At most this many entries are pre-built for a measurement; it stops when they are used up… */
   entries: number;
   /** …or after this long. */
   millis: number;
@@ -166,12 +166,21 @@ interface WalRun {
   latencies?: Float64Array;
 }
 
+interface Timed {
+  entries: number;
+  seconds: number;
+  latencies?: Float64Array;
+}
+
+/** A way of appending the pre-built `pool` until it is used up or `millis` have passed. */
+type Workload = (wal: SegmentedWal, pool: LogEntry[][], millis: number) => Promise<Timed>;
+
 async function withWal(
   root: string,
   options: Partial<WalOptions>,
-  fn: (wal: SegmentedWal) => Promise<{ entries: number; seconds: number; latencies?: Float64Array }>,
-): Promise<WalRun> {
-  return inTempDir(root, async (dir) => {
+  fn: (wal: SegmentedWal) => Promise<Timed>,
+) {
+  return inTempDir(root, async (dir): Promise<WalRun> => {
     const wal = await SegmentedWal.open(dir, options);
     try {
       const run = await fn(wal);
@@ -183,44 +192,69 @@ async function withWal(
   });
 }
 
-/** `appenders` loops, each awaiting its own appendBatch before the next. */
-async function batchAppends(wal: SegmentedWal, pool: LogEntry[][], appenders: number, budget: Budget) {
-  let entries = 0;
-  const started = performance.now();
-  const deadline = started + budget.millis;
-  await Promise.all(
-    Array.from({ length: appenders }, async (_, a) => {
-      for (let j = a; j < pool.length && performance.now() < deadline; j += appenders) {
-        await wal.appendBatch(pool[j]!);
-        entries += pool[j]!.length;
-      }
-    }),
+/**
+ * One measurement in a fresh WAL. A short calibration run first (its own fresh WAL; it also warms up the
+ * JIT) estimates the rate, so that about `budget.millis` worth of entries is pre-built and no more: a pool
+ * much larger than the run needs only slows every garbage collection inside the timed region.
+ */
+async function measure(
+  root: string,
+  options: Partial<WalOptions>,
+  workload: Workload,
+  budget: Budget,
+  calibration: Budget,
+): Promise<WalRun> {
+  const probe = await withWal(root, options, (wal) =>
+    workload(wal, buildPool(calibration.entries), calibration.millis),
   );
-  return { entries, seconds: (performance.now() - started) / 1000 };
+  const wanted = Math.ceil(((probe.entries / probe.seconds) * budget.millis * 1.3) / 1000);
+  const pool = buildPool(Math.min(budget.entries, Math.max(calibration.entries, wanted)));
+  return withWal(root, options, (wal) => workload(wal, pool, budget.millis));
+}
+
+/** `appenders` loops, each awaiting its own appendBatch before sending the next. */
+function batchAppends(appenders: number): Workload {
+  return async (wal, pool, millis) => {
+    let entries = 0;
+    const started = performance.now();
+    const deadline = started + millis;
+    await Promise.all(
+      Array.from({ length: appenders }, async (_, a) => {
+        for (let j = a; j < pool.length && performance.now() < deadline; j += appenders) {
+          await wal.appendBatch(pool[j]!);
+          entries += pool[j]!.length;
+        }
+      }),
+    );
+    return { entries, seconds: (performance.now() - started) / 1000 };
+  };
 }
 
 /** Single appends with `inFlight` outstanding at all times; latency per append from call to resolve. */
-async function singleAppends(wal: SegmentedWal, flat: LogEntry[], inFlight: number, budget: Budget) {
-  const latencies = new Float64Array(flat.length);
-  let next = 0;
-  let done = 0;
-  const started = performance.now();
-  const deadline = started + budget.millis;
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      // Entries are taken in pool order in the same step as the call, so per component sequences rise.
-      while (next < flat.length && performance.now() < deadline) {
-        const entry = flat[next++]!;
-        const t0 = process.hrtime.bigint();
-        await wal.append(entry);
-        latencies[done++] = micros(t0);
-      }
-    }),
-  );
-  return {
-    entries: done,
-    seconds: (performance.now() - started) / 1000,
-    latencies: latencies.subarray(0, done),
+function singleAppends(inFlight: number): Workload {
+  return async (wal, pool, millis) => {
+    const flat = pool.flat();
+    const latencies = new Float64Array(flat.length);
+    let next = 0;
+    let done = 0;
+    const started = performance.now();
+    const deadline = started + millis;
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        // Entries are taken in pool order in the same step as the call, so per component sequences rise.
+        while (next < flat.length && performance.now() < deadline) {
+          const entry = flat[next++]!;
+          const t0 = process.hrtime.bigint();
+          await wal.append(entry);
+          latencies[done++] = micros(t0);
+        }
+      }),
+    );
+    return {
+      entries: done,
+      seconds: (performance.now() - started) / 1000,
+      latencies: latencies.subarray(0, done),
+    };
   };
 }
 
@@ -263,8 +297,8 @@ export async function runWalBench(opts: WalBenchOptions = {}): Promise<void> {
   const out = path.resolve(opts.out ?? path.join('bench', 'results', 'wal.json'));
   const millis = quick ? 300 : 3000;
   const rawBudget: Budget = { entries: quick ? 100_000 : 3_000_000, millis };
-  const batchBudget: Budget = { entries: quick ? 200_000 : 3_000_000, millis };
-  const singleBudget: Budget = { entries: quick ? 50_000 : 1_000_000, millis };
+  const walBudget: Budget = { entries: quick ? 1_000_000 : 8_000_000, millis };
+  const calibration: Budget = { entries: quick ? 20_000 : 100_000, millis: quick ? 100 : 300 };
   await fs.promises.mkdir(root, { recursive: true });
 
   console.log(
@@ -297,8 +331,6 @@ export async function runWalBench(opts: WalBenchOptions = {}): Promise<void> {
     rawRow(`raw: writeSync(${RAW_RECORD_BYTES} B) + fdatasync, one record per sync`, rawOne, rawOne.cycle),
   );
 
-  const pool = buildPool(Math.max(batchBudget.entries, singleBudget.entries));
-  const flat = pool.flat();
   const walResult = (
     name: string,
     kind: WalBenchResult['kind'],
@@ -326,9 +358,7 @@ export async function runWalBench(opts: WalBenchOptions = {}): Promise<void> {
 
   // (b) Durable batches of 1,000 entries, 1, 4 and 16 appenders.
   for (const appenders of [1, 4, 16]) {
-    const run = await withWal(root, { enableSync: true }, (wal) =>
-      batchAppends(wal, pool, appenders, batchBudget),
-    );
+    const run = await measure(root, { enableSync: true }, batchAppends(appenders), walBudget, calibration);
     report(
       walResult(
         `durable appendBatch(${BATCH_SIZE}), ${appenders} in flight`,
@@ -341,9 +371,7 @@ export async function runWalBench(opts: WalBenchOptions = {}): Promise<void> {
   }
 
   // (c) Durable single appends, 256 in flight.
-  const single = await withWal(root, { enableSync: true }, (wal) =>
-    singleAppends(wal, flat, 256, singleBudget),
-  );
+  const single = await measure(root, { enableSync: true }, singleAppends(256), walBudget, calibration);
   report(
     walResult(
       'durable append, 256 in flight',
@@ -358,14 +386,16 @@ export async function runWalBench(opts: WalBenchOptions = {}): Promise<void> {
   );
 
   // (d) Without fdatasync: single appends with many in flight, and batches.
-  const noSyncSingle = await withWal(root, { enableSync: false }, (wal) =>
-    singleAppends(wal, flat, 1024, singleBudget),
+  const noSyncSingle = await measure(
+    root,
+    { enableSync: false },
+    singleAppends(1024),
+    walBudget,
+    calibration,
   );
   const noSyncGoal = { text: `≥ ${fmt(GOALS.noSync)}`, met: (_r: WalRun, s: number) => s >= GOALS.noSync };
   report(walResult('enableSync: false, append, 1024 in flight', 'no-sync', noSyncSingle, noSyncGoal, 1024));
-  const noSyncBatch = await withWal(root, { enableSync: false }, (wal) =>
-    batchAppends(wal, pool, 4, batchBudget),
-  );
+  const noSyncBatch = await measure(root, { enableSync: false }, batchAppends(4), walBudget, calibration);
   report(
     walResult(
       `enableSync: false, appendBatch(${BATCH_SIZE}), 4 in flight`,

@@ -106,7 +106,7 @@ function describe(issue: ZodIssue, sources: Map<string, string>, file: string | 
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((k) => {
       const full = key === '' ? k : `${key}.${k}`;
-      return { key: full, source: file, message: 'unknown key' };
+      return { key: full, source: sources.get(full) ?? file, message: 'unknown key' };
     });
   }
   return [

@@ -1,10 +1,12 @@
 import * as path from 'node:path';
 import { z } from 'zod';
+import { keyProblem } from '../storage/key-rules';
 import { DEFAULT_WAL_OPTIONS } from '../wal/wal-options';
 
 /**
  * Tidemark's one configuration schema. Every key has a default, so an empty configuration is the embedded
- * single-node mode: listen on 127.0.0.1:7070, data in ./data, the WAL in ./data/wal.
+ * single-node mode: listen on 127.0.0.1:7070, data in ./data, the WAL in ./data/wal, the object store in
+ * ./data/store.
  * Objects are strict: an unknown key (a typo in the YAML file) is an error, not silently ignored.
  */
 
@@ -77,6 +79,48 @@ const walSchema = z
   })
   .strict();
 
+export const STORAGE_BACKENDS = ['LocalFile', 'Memory'] as const;
+const BACKEND = `expected one of ${STORAGE_BACKENDS.join(', ')}`;
+
+const storagePrefix = nonEmptyString('a key prefix')
+  .superRefine((prefix, ctx) => {
+    const problem = keyProblem(prefix);
+    if (problem !== undefined)
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `invalid key prefix: ${problem}` });
+  })
+  .default('tidemark');
+
+const localFileStorageSchema = z
+  .object({
+    backend: z.literal('LocalFile'),
+    /** Defaults to `{dataDir}/store`. */
+    basePath: nonEmptyString('a directory path').optional(),
+    syncWrites: bool(true),
+    prefix: storagePrefix,
+  })
+  .strict();
+
+const memoryStorageSchema = z.object({ backend: z.literal('Memory'), prefix: storagePrefix }).strict();
+
+/** `backend` defaults to LocalFile and is matched without regard to case (`memory` is `Memory`). */
+function normalizeBackend(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const backend: unknown = (value as { backend?: unknown }).backend;
+  if (backend === undefined) return { ...value, backend: 'LocalFile' };
+  if (typeof backend !== 'string') return value;
+  const known = STORAGE_BACKENDS.find((name) => name.toLowerCase() === backend.trim().toLowerCase());
+  return { ...value, backend: known ?? backend };
+}
+
+const storageSchema = z.preprocess(
+  normalizeBackend,
+  z.discriminatedUnion('backend', [localFileStorageSchema, memoryStorageSchema], {
+    errorMap: (issue, ctx) => ({
+      message: issue.code === z.ZodIssueCode.invalid_union_discriminator ? BACKEND : ctx.defaultError,
+    }),
+  }),
+);
+
 const logSchema = z
   .object({
     level: logLevel.default('info'),
@@ -90,12 +134,17 @@ export const configSchema = z
     server: serverSchema.default({}),
     dataDir: nonEmptyString('a directory path').default('./data'),
     wal: walSchema.default({}),
+    storage: storageSchema.default({}),
     log: logSchema.default({}),
   })
   .strict()
   .transform((config) => ({
     ...config,
     wal: { ...config.wal, dir: config.wal.dir ?? path.join(config.dataDir, 'wal') },
+    storage:
+      config.storage.backend === 'LocalFile'
+        ? { ...config.storage, basePath: config.storage.basePath ?? path.join(config.dataDir, 'store') }
+        : config.storage,
   }));
 
 /** What the YAML file and the environment may say (everything optional). */
@@ -103,4 +152,5 @@ export type TidemarkConfigInput = z.input<typeof configSchema>;
 /** The validated configuration, every default filled in. */
 export type TidemarkConfig = z.output<typeof configSchema>;
 export type WalConfig = TidemarkConfig['wal'];
+export type StorageConfig = TidemarkConfig['storage'];
 export type LogConfig = TidemarkConfig['log'];

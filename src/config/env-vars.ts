@@ -102,4 +102,28 @@ export const ENV_VARS: readonly EnvVar[] = [
     kind: 'boolean',
     description: 'zero-fill the next segment ahead of time',
   },
+  {
+    name: 'TIDEMARK_STORAGE_BACKEND',
+    key: 'storage.backend',
+    kind: 'string',
+    description: 'object store: LocalFile or Memory',
+  },
+  {
+    name: 'TIDEMARK_STORAGE_PATH',
+    key: 'storage.basePath',
+    kind: 'string',
+    description: 'directory of the LocalFile store',
+  },
+  {
+    name: 'TIDEMARK_STORAGE_SYNC_WRITES',
+    key: 'storage.syncWrites',
+    kind: 'boolean',
+    description: 'fsync each stored object before acknowledging',
+  },
+  {
+    name: 'TIDEMARK_STORAGE_PREFIX',
+    key: 'storage.prefix',
+    kind: 'string',
+    description: 'prefix of every object key',
+  },
 ];

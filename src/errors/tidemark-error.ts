@@ -11,6 +11,8 @@ export const ErrorCodes = {
   INVALID_STATE_DATA: 'data',
   INVALID_ARGUMENT: 'invalid',
   NOT_FOUND: 'not_found',
+  /** A conditional write lost: e.g. create-if-absent on a key that exists. */
+  PRECONDITION_FAILED: 'conflict',
   UNSUPPORTED_VERSION: 'data',
   LOCKED: 'conflict',
   CLOSED: 'closed',

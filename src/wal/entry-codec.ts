@@ -31,8 +31,22 @@ function writeBytes(buf: Buffer, value: Bytes, offset: number, length: number): 
   return offset + length;
 }
 
+// Component ids repeat endlessly; remember the valid ones rather than run the pattern per entry.
+const knownIds = new Set<string>();
+const MAX_KNOWN_IDS = 65_536;
+
 export function isValidComponentId(id: unknown): id is string {
-  return typeof id === 'string' && COMPONENT_ID.test(id);
+  if (typeof id !== 'string') return false;
+  if (knownIds.has(id)) return true;
+  if (!COMPONENT_ID.test(id)) return false;
+  if (knownIds.size >= MAX_KNOWN_IDS) knownIds.clear();
+  knownIds.add(id);
+  return true;
+}
+
+/** Writes an ASCII string byte by byte: cheaper than a native call for the short ids of components. */
+function writeAscii(buf: Buffer, text: string, offset: number): void {
+  for (let i = 0; i < text.length; i++) buf[offset + i] = text.charCodeAt(i);
 }
 
 /** Validates an entry and returns its encoded size; throws INVALID_ARGUMENT naming what is wrong. */
@@ -127,7 +141,7 @@ export function writeEntry(buf: Buffer, entry: LogEntry, offset: number): number
   writeU64(buf, entry.sequence, offset + 8);
   const id = entry.componentId;
   buf[offset + 16] = id.length;
-  buf.write(id, offset + 17, id.length, 'latin1');
+  writeAscii(buf, id, offset + 17);
   let at = offset + 17 + id.length;
   const changes = entry.changes;
   buf.writeUInt32LE(changes.length, at);

@@ -5,22 +5,30 @@
  * requests in it are flushed.
  */
 export class FrameArena {
-  private buf: Buffer;
+  /** The buffer the last `reserve` placed its bytes in. */
+  buffer: Buffer;
   private used = 0;
 
   constructor(private readonly size: number) {
-    this.buf = Buffer.allocUnsafe(size);
+    this.buffer = Buffer.allocUnsafe(size);
   }
 
-  /** Room for `bytes` bytes: a slice of the current arena, or a buffer of its own when larger than an arena. */
-  reserve(bytes: number): { buf: Buffer; offset: number } {
-    if (bytes > this.size / 4) return { buf: Buffer.allocUnsafe(bytes), offset: 0 };
-    if (this.used + bytes > this.buf.length) {
-      this.buf = Buffer.allocUnsafe(this.size);
+  /**
+   * Room for `bytes` bytes in `this.buffer`, at the returned offset (no object per call: this is the
+   * append path). A frame larger than a quarter arena gets a buffer of its own, at offset 0.
+   */
+  reserve(bytes: number): number {
+    if (bytes > this.size / 4) {
+      this.buffer = Buffer.allocUnsafe(bytes);
+      this.used = bytes;
+      return 0;
+    }
+    if (this.used + bytes > this.buffer.length) {
+      this.buffer = Buffer.allocUnsafe(this.size);
       this.used = 0;
     }
     const offset = this.used;
     this.used += bytes;
-    return { buf: this.buf, offset };
+    return offset;
   }
 }

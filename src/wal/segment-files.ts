@@ -5,7 +5,7 @@ import { checkFrame } from './frame';
 import { decodeFooterPayload, readTrailer, type SegmentFooter } from './segment-footer';
 import { decodeHeader, type SegmentHeader } from './segment-header';
 
-/** File-system steps of the WAL: listing, directory fsync, reading a sealed segment's ends. */
+/** File-system steps of the WAL: listing, reading a sealed segment's ends, removing leftovers. */
 
 export interface SegmentFile {
   name: string;
@@ -20,16 +20,6 @@ export async function listSegmentFiles(dir: string): Promise<SegmentFile[]> {
     if (firstLsn !== undefined) files.push({ name, path: join(dir, name), firstLsn });
   }
   return files.sort((a, b) => a.firstLsn - b.firstLsn);
-}
-
-/** Makes a create, rename or unlink inside `dir` durable. */
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 export interface SealedSegmentEnds {

@@ -1,5 +1,3 @@
-import { compress } from '@mongodb-js/zstd';
-import { crc32c } from '@node-rs/crc32';
 import { promises as fs } from 'node:fs';
 import { TidemarkError, invalidArgument } from '../errors';
 import { silentLogger, type Logger } from '../observability/logger';
@@ -7,13 +5,8 @@ import { ActiveSegment } from './active-segment';
 import { DirLock } from './dir-lock';
 import type { LogEntry, LogRecord } from './entry';
 import { FRAME_BODY_OFFSET } from './format';
-import {
-  measureEntriesFrame,
-  sealFrame,
-  withCompressedBody,
-  writeEntriesFrame,
-  type MeasuredEntries,
-} from './frame';
+import { measureEntriesFrame, writeEntriesFrame, type MeasuredEntries } from './frame';
+import { AppendRequest, planFlush, type FlushPlan } from './append-request';
 import { FrameArena } from './frame-arena';
 import { LatencyWindow } from './latency-window';
 import { SequenceGuard, type SequenceUndo } from './sequence-guard';
@@ -24,25 +17,6 @@ import { readRecords, type ReadableSegment } from './wal-reader';
 import { recoverLog } from './wal-recovery';
 import { checkWalOptions, ioFailure } from './wal-errors';
 import { RetentionRunner } from './retention';
-
-/** One append or appendBatch waiting for its flush: its frame is `buf[offset, offset + length)`. */
-class AppendRequest {
-  /** False while its body is being compressed; a flush waits for the head request only. */
-  ready = true;
-  compression?: Promise<void>;
-
-  constructor(
-    public buf: Buffer,
-    public offset: number,
-    public length: number,
-    readonly count: number,
-    readonly minTimestamp: number,
-    readonly maxTimestamp: number,
-    readonly undo: SequenceUndo,
-    readonly resolve: (firstLsn: number) => void,
-    readonly reject: (error: Error) => void,
-  ) {}
-}
 
 /** Work that must run alone, between flushes, in queue order (seal, drain). */
 interface ControlRequest {
@@ -161,7 +135,8 @@ export class SegmentedWal {
       return Promise.reject(error);
     }
     const { frameBytes, minTimestamp, maxTimestamp } = measured;
-    const { buf, offset } = this.arena.reserve(frameBytes);
+    const offset = this.arena.reserve(frameBytes);
+    const buf = this.arena.buffer;
     writeEntriesFrame(buf, offset, frameBytes, entries);
     return new Promise<number>((resolve, reject) => {
       const request = new AppendRequest(
@@ -179,8 +154,7 @@ export class SegmentedWal {
         this.options.enableCompression &&
         frameBytes - FRAME_BODY_OFFSET >= this.options.compressionThreshold
       ) {
-        request.ready = false;
-        request.compression = compressBody(request);
+        request.compressBody();
       }
       this.push(request);
     });
@@ -249,44 +223,18 @@ export class SegmentedWal {
   }
 
   private async flushGroup(group: AppendRequest[], segment: ActiveSegment): Promise<void> {
-    let bytes = 0;
-    let count = 0;
-    let minTimestamp = Number.MAX_SAFE_INTEGER;
-    let maxTimestamp = 0;
-    let lsn = this.nextLsn;
-    // Frames encoded back to back in one arena go out as one buffer.
-    const buffers: Buffer[] = [];
-    let runBuf: Buffer | undefined;
-    let runStart = 0;
-    let runEnd = 0;
-    for (const request of group) {
-      sealFrame(request.buf, request.offset, request.length, lsn);
-      lsn += request.count;
-      bytes += request.length;
-      count += request.count;
-      if (request.minTimestamp < minTimestamp) minTimestamp = request.minTimestamp;
-      if (request.maxTimestamp > maxTimestamp) maxTimestamp = request.maxTimestamp;
-      if (request.buf === runBuf && request.offset === runEnd) {
-        runEnd += request.length;
-        continue;
-      }
-      if (runBuf) buffers.push(runBuf.subarray(runStart, runEnd));
-      runBuf = request.buf;
-      runStart = request.offset;
-      runEnd = request.offset + request.length;
-    }
-    if (runBuf) buffers.push(runBuf.subarray(runStart, runEnd));
+    let plan: FlushPlan;
     try {
-      let bodyCrc = segment.bodyCrc;
-      for (const buffer of buffers) bodyCrc = crc32c(buffer, bodyCrc);
+      plan = planFlush(group, this.nextLsn, segment.bodyCrc);
       const started = process.hrtime.bigint();
-      await segment.write(buffers, bytes, this.options.enableSync);
+      await segment.write(plan.buffers, plan.bytes, this.options.enableSync);
       if (this.options.enableSync) this.fsyncLatency.record(Number(process.hrtime.bigint() - started) / 1000);
-      segment.commit(bytes, count, bodyCrc, minTimestamp, maxTimestamp);
+      segment.commit(plan.bytes, plan.count, plan.bodyCrc, plan.minTimestamp, plan.maxTimestamp);
     } catch (error) {
       await this.failPending(group, error, segment);
       return;
     }
+    const { count } = plan;
     let first = this.nextLsn;
     this.nextLsn += count;
     this.appendedEntries += count;
@@ -448,21 +396,5 @@ export class SegmentedWal {
     await this.active?.close();
     await this.lock.release();
     this.logger.info({ dir: this.dir, nextLsn: this.nextLsn }, 'WAL closed');
-  }
-}
-
-async function compressBody(request: AppendRequest): Promise<void> {
-  try {
-    const body = request.buf.subarray(request.offset + FRAME_BODY_OFFSET, request.offset + request.length);
-    const compressed = await compress(body, 3);
-    if (compressed.length < body.length) {
-      request.buf = withCompressedBody(request.buf, request.offset, compressed);
-      request.offset = 0;
-      request.length = request.buf.length;
-    }
-  } catch {
-    // Compression is an optimisation: on failure the frame goes out uncompressed.
-  } finally {
-    request.ready = true;
   }
 }

@@ -226,3 +226,72 @@ describe('LOG_LEVELS', () => {
     expect(config.log).toEqual({ level: 'error', modules: { wal: 'trace' } });
   });
 });
+
+describe('storage', () => {
+  it('defaults to a local directory store under the data directory', () => {
+    expect(loadConfig({ env: {} }).storage).toEqual({
+      backend: 'LocalFile',
+      basePath: path.join('./data', 'store'),
+      syncWrites: true,
+      prefix: 'tidemark',
+    });
+    expect(loadConfig({ env: { DATA_DIR: '/srv/tm' } }).storage).toMatchObject({ basePath: '/srv/tm/store' });
+  });
+
+  it('maps every storage option to an environment variable', () => {
+    const config = loadConfig({
+      env: {
+        TIDEMARK_STORAGE_BACKEND: 'LocalFile',
+        TIDEMARK_STORAGE_PATH: '/mnt/objects',
+        TIDEMARK_STORAGE_SYNC_WRITES: 'off',
+        TIDEMARK_STORAGE_PREFIX: 'clusters/prod',
+      },
+    });
+    expect(config.storage).toEqual({
+      backend: 'LocalFile',
+      basePath: '/mnt/objects',
+      syncWrites: false,
+      prefix: 'clusters/prod',
+    });
+  });
+
+  it('selects the memory store, matching the backend name without regard to case', () => {
+    expect(loadConfig({ env: { TIDEMARK_STORAGE_BACKEND: 'memory' } }).storage).toEqual({
+      backend: 'Memory',
+      prefix: 'tidemark',
+    });
+    const file = yamlFile('storage:\n  backend: Memory\n  prefix: t1\n');
+    expect(loadConfig({ configFile: file, env: {} }).storage).toEqual({ backend: 'Memory', prefix: 't1' });
+  });
+
+  it('lets the environment override the backend chosen in the YAML file', () => {
+    const file = yamlFile('storage:\n  backend: Memory\n');
+    expect(
+      loadConfig({ configFile: file, env: { TIDEMARK_STORAGE_BACKEND: 'LocalFile' } }).storage.backend,
+    ).toBe('LocalFile');
+  });
+
+  it('names the variable of an unknown backend and lists the known ones', () => {
+    const error = configError(() => loadConfig({ env: { TIDEMARK_STORAGE_BACKEND: 'Tape' } }));
+    expect(error.message).toContain(
+      'storage.backend (TIDEMARK_STORAGE_BACKEND): expected one of LocalFile, Memory',
+    );
+  });
+
+  it('refuses LocalFile settings for the memory store, naming the variable that set them', () => {
+    const error = configError(() =>
+      loadConfig({ env: { TIDEMARK_STORAGE_BACKEND: 'Memory', TIDEMARK_STORAGE_PATH: '/x' } }),
+    );
+    expect(error.message).toContain('storage.basePath (TIDEMARK_STORAGE_PATH): unknown key');
+  });
+
+  it.each(['../up', '/abs', 'a//b', 'a\\b', '.hidden', 'a/'])('refuses the key prefix %j', (prefix) => {
+    const error = configError(() => loadConfig({ env: { TIDEMARK_STORAGE_PREFIX: prefix } }));
+    expect(error.message).toContain('storage.prefix (TIDEMARK_STORAGE_PREFIX): invalid key prefix');
+  });
+
+  it('refuses a syncWrites that is not a boolean', () => {
+    const error = configError(() => loadConfig({ env: { TIDEMARK_STORAGE_SYNC_WRITES: 'sometimes' } }));
+    expect(error.message).toContain('storage.syncWrites (TIDEMARK_STORAGE_SYNC_WRITES): expected a boolean');
+  });
+});

@@ -3,13 +3,14 @@
  *
  * Each round spawns test/wal/crash/wal-crash-child.js on one directory; the child appends with enableSync
  * (single appends and batches, several in flight, small segments so rotations happen) and prints every
- * acknowledged LSN. The parent SIGKILLs it a random 20–200 ms after it has opened the WAL (one round in ten
- * at a random moment 0–60 ms from its start, which may fall inside open and its recovery), reopens the WAL in this process and checks:
- * every acknowledged entry reads back identical at its LSN; LSNs are dense; every batch found is complete
- * and contiguous; per component sequences rise; an append after reopen gets lastLsn + 1. At the end one full
- * read checks every entry acknowledged in any round.
+ * acknowledged LSN. The parent SIGKILLs it a random 20–200 ms after it has opened the WAL, or in one round
+ * in ten a random 0–50 ms after it begins to open it (inside open and its recovery, or just after). Then it
+ * reopens the WAL in this process and checks: every acknowledged entry reads back identical at its LSN;
+ * LSNs are dense; every batch found is complete and contiguous; per component sequences rise; an append
+ * after reopen gets lastLsn + 1. At the end one full read checks every entry acknowledged in any round.
  *
- *   TIDEMARK_CRASH_ROUNDS  rounds (default 200; 1000+ works, ~0.3 s a round)
+ *   TIDEMARK_CRASH_ROUNDS  rounds (default 200, ~1.5 min on 2 cores; 1000 pass in ~20 min: rounds slow
+ *                          down as segments pile up, since every open reads each segment's ends)
  *   TIDEMARK_CRASH_SEED    seed of the kill schedule and of the child's choices (default: random, printed
  *                          on failure; timing still varies between runs)
  *
@@ -89,8 +90,8 @@ function parseAck(line: string): Ack {
 
 /**
  * One child process, spawned ahead of its round: it loads the library and waits. `start` sends it the
- * start line, then SIGKILLs it `afterOpenMs` after it reports the WAL open, or `afterStartMs` after the
- * start line (which may fall inside open and its recovery).
+ * start line, then SIGKILLs it `afterOpenMs` after it reports the WAL open, or `duringOpenMs` after it
+ * reports that it begins to open it.
  */
 class CrashChildProcess {
   private readonly proc: ChildProcessByStdio<Writable, Readable, Readable>;
@@ -98,7 +99,7 @@ class CrashChildProcess {
   private stdout = '';
   private stderr = '';
   private killedByUs = false;
-  private onFirstOutput?: () => void;
+  private onOutput?: () => void;
 
   constructor(dir: string, seed: number, round: number) {
     this.proc = spawn(process.execPath, [CHILD_SCRIPT, dir, String(seed), String(round)], {
@@ -107,8 +108,7 @@ class CrashChildProcess {
     this.proc.stdout.setEncoding('utf8');
     this.proc.stdout.on('data', (chunk: string) => {
       this.stdout += chunk;
-      this.onFirstOutput?.();
-      this.onFirstOutput = undefined;
+      this.onOutput?.();
     });
     this.proc.stderr.setEncoding('utf8');
     this.proc.stderr.on('data', (chunk: string) => (this.stderr += chunk));
@@ -127,17 +127,19 @@ class CrashChildProcess {
 
   async start(
     lastSequences: Record<string, number>,
-    plan: { afterOpenMs?: number; afterStartMs?: number },
+    plan: { afterOpenMs?: number; duringOpenMs?: number },
   ): Promise<ChildRun> {
     const timers: NodeJS.Timeout[] = [];
     const killLater = (ms: number): void => void timers.push(setTimeout(() => this.kill(), ms));
     // A child that never gets going is a failure, not a hang.
     killLater(30_000);
-    if (plan.afterStartMs !== undefined) killLater(plan.afterStartMs);
-    if (plan.afterOpenMs !== undefined) {
-      const afterOpenMs = plan.afterOpenMs;
-      this.onFirstOutput = () => killLater(afterOpenMs);
-    }
+    const [marker, delay] =
+      plan.duringOpenMs !== undefined ? ['S\n', plan.duringOpenMs] : ['\nR ', plan.afterOpenMs ?? 0];
+    this.onOutput = () => {
+      if (!this.stdout.includes(marker)) return;
+      this.onOutput = undefined;
+      killLater(delay);
+    };
     this.proc.stdin.write(`${JSON.stringify({ lastSequences })}\n`);
     const { code, signal } = await this.closed;
     for (const timer of timers) clearTimeout(timer);
@@ -289,7 +291,7 @@ describe('WAL crash safety (SIGKILL while appending with enableSync)', () => {
       const random = child.prng(SEED);
       const acks = new Map<number, Ack>();
       const lastSequences: Record<string, number> = {};
-      const tally = { rounds: 0, acked: 0, unacked: 0, killedBeforeOpen: 0, tornTails: 0 };
+      const tally = { rounds: 0, acked: 0, unacked: 0, killedBeforeOpen: 0, tornTails: 0, segments: 0 };
       let lastLsn = 0;
       let round = 0;
       const spawnFor = (r: number): CrashChildProcess =>
@@ -299,7 +301,7 @@ describe('WAL crash safety (SIGKILL while appending with enableSync)', () => {
         for (round = 0; round < ROUNDS; round++) {
           const early = round > 0 && random() < 0.1;
           const plan = early
-            ? { afterStartMs: Math.floor(random() * 60) }
+            ? { duringOpenMs: Math.floor(random() * 51) }
             : { afterOpenMs: 20 + Math.floor(random() * 181) };
           const current: CrashChildProcess = next!;
           const run = await current.start(lastSequences, plan);
@@ -312,14 +314,14 @@ describe('WAL crash safety (SIGKILL while appending with enableSync)', () => {
           }
           let maxAcked = lastLsn;
           for (const ack of run.acks) {
-            if (ack.lsn <= lastLsn || acks.has(ack.lsn)) throw new Error(`LSN ${ack.lsn} acknowledged twice`);
+            if (ack.lsn <= lastLsn || acks.has(ack.lsn)) {
+              throw new Error(`LSN ${ack.lsn} acknowledged again (the log already ended at ${lastLsn})`);
+            }
             acks.set(ack.lsn, ack);
             maxAcked = Math.max(maxAcked, ack.lsn);
           }
 
-          const W0 = Date.now();
           const wal = await SegmentedWal.open(dir, child.walOptions());
-          if (round % 20 === 0) process.stdout.write(`open ${Date.now() - W0}\n`);
           try {
             const stats = wal.stats();
             if (stats.recovery.truncatedBytes > 0) tally.tornTails++;
@@ -367,15 +369,12 @@ describe('WAL crash safety (SIGKILL while appending with enableSync)', () => {
             await wal.close();
           }
           tally.rounds++;
-          if (round % 20 === 0)
-            process.stdout.write(
-              `r${round} t=${Date.now()} lsn=${lastLsn} segs=${fs.readdirSync(dir).length}\n`,
-            );
         }
 
         // Everything acknowledged in any round, read in one pass from the start of the log.
         const wal = await SegmentedWal.open(dir, child.walOptions());
         try {
+          tally.segments = wal.stats().segments;
           const all = await checkLog(wal, 1, acks, {}, false);
           expect(all.first).toBe(1);
           expect(all.last).toBe(lastLsn);

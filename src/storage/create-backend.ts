@@ -1,0 +1,51 @@
+import { invalidArgument } from '../errors';
+import type { Logger } from '../observability/logger';
+import { LocalFileStore } from './fs/local-file-store';
+import { InstrumentedStore, type StoreMetricsSnapshot } from './instrumented-store';
+import { MemoryStore } from './memory/memory-store';
+import type { ObjectStore } from './object-store';
+import { RetryingStore, type RetryOptions } from './retrying-store';
+
+/** Which store and its settings; the configuration's `storage` section fits (its `prefix` is for keys). */
+export type BackendConfig =
+  { backend: 'LocalFile'; basePath: string; syncWrites?: boolean } | { backend: 'Memory' };
+
+/** Components injected into the store: logging, and retry settings (sleep and random for tests). */
+export interface BackendComponents {
+  logger?: Logger;
+  retry?: RetryOptions;
+}
+
+export interface StorageBackend {
+  /** The store to use: retries around instrumentation around the adapter. */
+  store: ObjectStore;
+  /** Counters of the requests the adapter served, every retry attempt included. */
+  snapshot(): StoreMetricsSnapshot;
+}
+
+/**
+ * Builds the object store the configuration names, with the decorators every store gets: instrumentation next
+ * to the adapter (so each attempt is counted, as a cloud bills it) and retries outside it.
+ */
+export function createBackend(config: BackendConfig, components: BackendComponents = {}): StorageBackend {
+  const instrumented = new InstrumentedStore(createAdapter(config, components));
+  const store = new RetryingStore(instrumented, { logger: components.logger, ...components.retry });
+  return { store, snapshot: () => instrumented.snapshot() };
+}
+
+function createAdapter(config: BackendConfig, components: BackendComponents): ObjectStore {
+  switch (config.backend) {
+    case 'LocalFile':
+      return new LocalFileStore({
+        basePath: config.basePath,
+        syncWrites: config.syncWrites,
+        logger: components.logger,
+      });
+    case 'Memory':
+      return new MemoryStore();
+    default:
+      throw invalidArgument(
+        `unknown storage backend ${JSON.stringify((config as { backend: unknown }).backend)}`,
+      );
+  }
+}
