@@ -108,7 +108,8 @@ export class ActiveSegment {
       await this.erase().catch(() => undefined);
       throw error;
     }
-    await this.close();
+    // Sealed and durable: a failing close must not leave the segment looking active to the writer.
+    await this.close().catch(() => undefined);
     return { ...this.info(), sealed: true, sizeBytes: this.size + footer.length, bodyCrc: this.bodyCrc };
   }
 
