@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerBench } from './cli/bench.command';
+import { registerCatalogRebuild } from './cli/catalog-rebuild.command';
 import { reportFatal } from './cli/report-fatal';
 import { registerServe } from './cli/serve.command';
 import { registerWalInspect } from './cli/wal-inspect.command';
@@ -13,6 +14,7 @@ function buildProgram(): Command {
   registerServe(program);
   registerWalInspect(program.command('wal').description('write-ahead log tools'));
   registerBench(program);
+  registerCatalogRebuild(program.command('catalog').description('checkpoint catalog tools'));
   return program;
 }
 

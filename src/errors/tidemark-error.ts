@@ -21,6 +21,8 @@ export const ErrorCodes = {
   STORAGE_UNAVAILABLE: 'unavailable',
   NOT_LEADER: 'conflict',
   FENCED: 'fenced',
+  /** A checkpoint cannot be removed while retained checkpoints build on it (unless forced). */
+  DEPENDENT_CHECKPOINTS: 'conflict',
   CONFIG_INVALID: 'invalid',
   INTERNAL: 'internal',
 } as const;

@@ -1,0 +1,99 @@
+import { invalidArgument } from '../../errors';
+import { recordSize, type BlockRecord } from './record-codec';
+
+/**
+ * Content-defined chunking of a component's SORTED records into blocks, at record boundaries.
+ *
+ * Rule: walk the records adding up their encoded sizes. After record r, with `size` bytes in the block
+ * so far, cut when
+ *   - size ≥ maxSize, or the next record would take the block past maxSize (and the block is not empty); or
+ *   - size ≥ minSize and hash32(key of r) / 2^32 < recordSize(r) / (targetSize − minSize).
+ * The second condition makes every byte past minSize a cut point with probability 1/(target − min), so
+ * blocks average about targetSize; and it depends only on the record's key (and size), never on its
+ * value's bytes or its position, so after a local change the cuts fall back onto the same keys within a
+ * block or two. hash32 is FNV-1a with a murmur3 finaliser, in JS (no native call per record).
+ *
+ * Sizes land in [minSize, maxSize] except for the last block, and next to a single record larger than
+ * maxSize − minSize (it gets a block of its own).
+ */
+export interface ChunkOptions {
+  /** Default 1 MiB. */
+  targetSize?: number;
+  /** Default targetSize / 4. */
+  minSize?: number;
+  /** Default targetSize * 4. */
+  maxSize?: number;
+}
+
+export const DEFAULT_TARGET_BLOCK_SIZE = 1 << 20;
+
+interface ChunkSizes {
+  min: number;
+  max: number;
+  span: number;
+}
+
+function resolve(options: ChunkOptions): ChunkSizes {
+  const target = options.targetSize ?? DEFAULT_TARGET_BLOCK_SIZE;
+  const min = options.minSize ?? Math.floor(target / 4);
+  const max = options.maxSize ?? target * 4;
+  if (!Number.isSafeInteger(target) || !Number.isSafeInteger(min) || !Number.isSafeInteger(max)) {
+    throw invalidArgument('chunk sizes must be integers');
+  }
+  if (!(min >= 0 && min < target && target <= max)) {
+    throw invalidArgument(`chunk sizes must satisfy 0 <= minSize < targetSize <= maxSize`, {
+      target,
+      min,
+      max,
+    });
+  }
+  return { min, max, span: target - min };
+}
+
+/** 32-bit FNV-1a of the key, finalised (murmur3 fmix32) so that near-equal keys spread out. */
+export function keyHash32(key: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i]!, 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+const TWO_32 = 0x1_0000_0000;
+
+/** The exclusive end index of each block of `records`, in order; the last is `records.length`. */
+export function chunkRecords(records: readonly BlockRecord[], options: ChunkOptions = {}): number[] {
+  const { min, max, span } = resolve(options);
+  const ends: number[] = [];
+  let size = 0;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    const bytes = recordSize(record);
+    if (size > 0 && size + bytes > max) {
+      ends.push(i);
+      size = 0;
+    }
+    size += bytes;
+    if (size >= max || (size >= min && keyHash32(record.key) < (bytes / span) * TWO_32)) {
+      ends.push(i + 1);
+      size = 0;
+    }
+  }
+  if (size > 0) ends.push(records.length);
+  return ends;
+}
+
+/** The blocks of `records` as [start, end) index pairs. */
+export function* chunkRanges(
+  records: readonly BlockRecord[],
+  options: ChunkOptions = {},
+): Generator<[start: number, end: number]> {
+  let start = 0;
+  for (const end of chunkRecords(records, options)) {
+    yield [start, end];
+    start = end;
+  }
+}

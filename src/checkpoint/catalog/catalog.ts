@@ -1,0 +1,485 @@
+import { TidemarkError } from '../../errors';
+import { manifestBlockHashes, type Manifest } from '../manifest/manifest';
+import { validateManifest } from '../manifest/manifest-codec';
+import { type CatalogData, type CatalogFile, CATALOG_FORMAT_VERSION, corrupt } from './catalog-file';
+import { type CheckpointSummary, summarize } from './checkpoint-summary';
+
+interface BlockEntry {
+  storedBytes: number;
+  /** Committed checkpoints whose manifests name the block. */
+  refs: Set<number>;
+}
+
+export interface RemoveOptions {
+  /** Remove even though committed checkpoints depend on it (their chains break). */
+  force?: boolean;
+}
+
+export interface RemoveResult {
+  removed: CheckpointSummary;
+  /** Committed checkpoints whose chain went through it (non-empty only when forced): now unrecoverable. */
+  brokenDependents: number[];
+  /** Blocks no committed checkpoint names any more: candidates for garbage collection. */
+  unreferencedBlocks: string[];
+}
+
+export interface ChainSummary {
+  baseId: number;
+  /** Committed checkpoints with this base (the full one first), by rising id. */
+  ids: number[];
+  /** The deepest incremental's depth: the chain's length. */
+  length: number;
+}
+
+/**
+ * What checkpoints and chains exist, which blocks the store holds, the checkpoint id counter and the
+ * fencing token — one node's source of truth, persisted in `{dataDir}/catalog.json` (catalog-file.ts) so a
+ * restart finds everything without listing the store, and rebuildable from the manifests
+ * (catalog-rebuild.ts). See docs/checkpoint-catalog.md.
+ *
+ * Rules:
+ * - Ids rise and are never reused: `nextCheckpointId` persists the new highest id before returning it.
+ * - The fencing token only rises: `advanceToken` persists the new token before returning it; `commit`
+ *   refuses (FENCED) a manifest written under a token below the highest seen.
+ * - `commit` is called after the manifest is durable in the store (invariant 4) and is persisted before it
+ *   resolves. A commit whose save fails is undone in memory and rejected.
+ * - Mutations (everything async) run one at a time; queries are synchronous and see committed state.
+ * - Blocks: `addBlock` (the block writer, once a block is durable) marks a block as present, with no
+ *   references; a commit references the blocks its manifest names. Zero-reference blocks are GC candidates:
+ *   GC calls `forgetBlocks` first (so writers PUT them again) and only then deletes them from the store.
+ *   `addBlock` is saved with the next mutation (or `save()`): losing it costs a re-PUT, never data.
+ */
+export class CheckpointCatalog {
+  private readonly file: CatalogFile | undefined;
+  private readonly checkpoints = new Map<number, CheckpointSummary>();
+  private readonly blocks = new Map<string, BlockEntry>();
+  /** Reverse of `blocks[].refs`: the distinct hashes each committed checkpoint names. */
+  private readonly blocksOf = new Map<number, string[]>();
+  private highestId = 0;
+  private token = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** An empty catalog, or the one `data` describes; saved to `file` when given (else in memory only). */
+  constructor(data?: CatalogData, file?: CatalogFile) {
+    this.file = file;
+    if (data !== undefined) this.restore(data);
+  }
+
+  /** Loads the catalog from `file`; a missing file is an empty catalog. */
+  static async open(file: CatalogFile): Promise<CheckpointCatalog> {
+    return new CheckpointCatalog(await file.load(), file);
+  }
+
+  get highestToken(): number {
+    return this.token;
+  }
+
+  /** The highest checkpoint id ever handed out (0 when none). */
+  get highestAllocatedId(): number {
+    return this.highestId;
+  }
+
+  // ── ids and fencing ──────────────────────────────────────────────────────────────────────────────
+
+  /** A new checkpoint id, above every id handed out or committed before; durable before it is returned. */
+  nextCheckpointId(): Promise<number> {
+    return this.exclusive(async () => {
+      // Not undone when the save fails: the id is simply never handed out (a gap, never a reuse).
+      this.highestId++;
+      await this.persist();
+      return this.highestId;
+    });
+  }
+
+  /** Embedded mode: a new fencing token (on each start or takeover), durable before it is returned. */
+  advanceToken(): Promise<number> {
+    return this.exclusive(async () => {
+      this.token++;
+      await this.persist();
+      return this.token;
+    });
+  }
+
+  /** Throws FENCED when `token` is below the highest seen: a writer checks before doing work. */
+  checkToken(token: number): void {
+    if (token < this.token) {
+      throw new TidemarkError(
+        'FENCED',
+        `fencing token ${token} is stale: token ${this.token} has been issued since; this writer lost its lease`,
+        { details: { token, highestToken: this.token } },
+      );
+    }
+  }
+
+  // ── commit and remove ────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Records a checkpoint whose manifest is durable in the store. Refused: a manifest that fails the codec's
+   * checks; a token below the highest seen (FENCED); an id already committed or deleted
+   * (PRECONDITION_FAILED); an incremental whose parent is not committed (CHECKPOINT_NOT_FOUND) or does
+   * not match it — fromLsn, baseId, depth (INVALID_STATE_DATA). Nothing changes when refused.
+   */
+  commit(manifest: Manifest): Promise<CheckpointSummary> {
+    return this.exclusive(async () => {
+      const checked = validateManifest(manifest);
+      this.checkAdmission(checked);
+      this.checkParent(checked, true);
+      const undo = this.apply(checked);
+      try {
+        await this.persist();
+      } catch (error) {
+        undo();
+        throw error;
+      }
+      return { ...(this.checkpoints.get(checked.checkpointId) as CheckpointSummary) };
+    });
+  }
+
+  /**
+   * For catalog-rebuild: records a manifest read back from the store, in memory only, in id order. Fenced
+   * and duplicate manifests throw as in `commit`; a missing or mismatched parent does not (the chain is
+   * recorded as it is in the store) and is returned as a problem.
+   */
+  admitRebuilt(manifest: Manifest): string[] {
+    this.checkAdmission(manifest);
+    const problems = this.checkParent(manifest, false);
+    this.apply(manifest);
+    return problems;
+  }
+
+  /**
+   * Marks a committed checkpoint deleted and drops its block references. Refused while committed
+   * checkpoints depend on it (DEPENDENT_CHECKPOINTS), unless forced. The catalog does no store I/O: the
+   * caller deletes the manifest from the store AFTER this resolves (a crash in between leaves a manifest
+   * the catalog calls deleted — harmless — never a committed checkpoint without a manifest).
+   */
+  remove(id: number, options: RemoveOptions = {}): Promise<RemoveResult> {
+    return this.exclusive(async () => {
+      const summary = this.require(id);
+      const dependents = this.dependents(id);
+      if (dependents.length > 0 && options.force !== true) {
+        throw new TidemarkError(
+          'DEPENDENT_CHECKPOINTS',
+          `checkpoint ${id} cannot be removed: retained checkpoints depend on it (${dependents.join(', ')}); remove them first, or force`,
+          { details: { checkpointId: id, dependents } },
+        );
+      }
+      const hashes = this.blocksOf.get(id) ?? [];
+      const unreferenced: string[] = [];
+      for (const hash of hashes) {
+        const entry = this.blocks.get(hash);
+        if (entry === undefined) continue;
+        entry.refs.delete(id);
+        if (entry.refs.size === 0) unreferenced.push(hash);
+      }
+      this.blocksOf.delete(id);
+      this.checkpoints.set(id, { ...summary, status: 'deleted' });
+      try {
+        await this.persist();
+      } catch (error) {
+        this.checkpoints.set(id, summary);
+        this.blocksOf.set(id, hashes);
+        for (const hash of hashes) this.blocks.get(hash)?.refs.add(id);
+        throw error;
+      }
+      return {
+        removed: { ...summary, status: 'deleted' },
+        brokenDependents: dependents,
+        unreferencedBlocks: unreferenced,
+      };
+    });
+  }
+
+  // ── queries ──────────────────────────────────────────────────────────────────────────────────────
+
+  /** The checkpoint's summary, deleted ones included; undefined when the catalog never committed it. */
+  get(id: number): CheckpointSummary | undefined {
+    const summary = this.checkpoints.get(id);
+    return summary === undefined ? undefined : { ...summary };
+  }
+
+  /** The committed checkpoint, or CHECKPOINT_NOT_FOUND (never committed, or deleted). */
+  require(id: number): CheckpointSummary {
+    const summary = this.checkpoints.get(id);
+    if (summary === undefined || summary.status !== 'committed') {
+      throw new TidemarkError(
+        'CHECKPOINT_NOT_FOUND',
+        summary === undefined ? `checkpoint ${id} does not exist` : `checkpoint ${id} was deleted`,
+        { details: { checkpointId: id } },
+      );
+    }
+    return { ...summary };
+  }
+
+  /** Committed checkpoints (deleted ones too with `includeDeleted`), by rising id. */
+  list(options: { includeDeleted?: boolean } = {}): CheckpointSummary[] {
+    return [...this.checkpoints.values()]
+      .filter((s) => options.includeDeleted === true || s.status === 'committed')
+      .sort((a, b) => a.id - b.id)
+      .map((s) => ({ ...s }));
+  }
+
+  /**
+   * What recovery to `id` reads: its full checkpoint, then each incremental down to `id`. CHECKPOINT_NOT_FOUND
+   * when `id` or any link is not committed (a forced removal broke the chain).
+   */
+  chain(id: number): CheckpointSummary[] {
+    const chain = [this.require(id)];
+    for (let link = chain[0]; link.parentId !== null;) {
+      const parentId: number = link.parentId;
+      const parent = this.checkpoints.get(parentId);
+      if (parent === undefined || parent.status !== 'committed') {
+        throw new TidemarkError(
+          'CHECKPOINT_NOT_FOUND',
+          `the chain of checkpoint ${id} is broken: its ancestor ${parentId} ${parent === undefined ? 'does not exist' : 'was deleted'}`,
+          { details: { checkpointId: id, missing: parentId } },
+        );
+      }
+      link = { ...parent };
+      chain.unshift(link);
+    }
+    return chain;
+  }
+
+  /** The committed checkpoint with the highest LSN (ties: the shallower, then the newer id). */
+  latest(): CheckpointSummary | undefined {
+    return this.best(() => true);
+  }
+
+  /** The committed full checkpoint with the highest LSN (ties: the newer id). */
+  latestFull(): CheckpointSummary | undefined {
+    return this.best((s) => s.kind === 'full');
+  }
+
+  /** Committed checkpoints (other than `id`) whose chain includes `id`, by rising id. */
+  dependents(id: number): number[] {
+    const children = new Map<number, number[]>();
+    for (const s of this.checkpoints.values()) {
+      if (s.parentId === null) continue;
+      const list = children.get(s.parentId) ?? [];
+      list.push(s.id);
+      children.set(s.parentId, list);
+    }
+    const found: number[] = [];
+    const pending = [...(children.get(id) ?? [])];
+    while (pending.length > 0) {
+      const next = pending.pop() as number;
+      if (this.checkpoints.get(next)?.status === 'committed') found.push(next);
+      pending.push(...(children.get(next) ?? []));
+    }
+    return found.sort((a, b) => a - b);
+  }
+
+  /** Committed checkpoints grouped by the full checkpoint at their root. */
+  chains(): ChainSummary[] {
+    const byBase = new Map<number, ChainSummary>();
+    for (const s of this.list()) {
+      const chain = byBase.get(s.baseId) ?? { baseId: s.baseId, ids: [], length: 0 };
+      chain.ids.push(s.id);
+      chain.length = Math.max(chain.length, s.depth);
+      byBase.set(s.baseId, chain);
+    }
+    return [...byBase.values()].sort((a, b) => a.baseId - b.baseId);
+  }
+
+  // ── blocks ───────────────────────────────────────────────────────────────────────────────────────
+
+  /** Whether the store holds the block (as far as this catalog knows): writers ask this, not LIST. */
+  hasBlock(hash: string): boolean {
+    return this.blocks.has(hash);
+  }
+
+  /** Records a block that is durable in the store (no references until a manifest naming it commits). */
+  addBlock(hash: string, storedBytes: number): void {
+    if (!this.blocks.has(hash)) this.blocks.set(hash, { storedBytes, refs: new Set() });
+  }
+
+  /** The committed checkpoints naming the block, by rising id; undefined for an unknown block. */
+  blockRefs(hash: string): number[] | undefined {
+    const entry = this.blocks.get(hash);
+    return entry === undefined ? undefined : [...entry.refs].sort((a, b) => a - b);
+  }
+
+  get blockCount(): number {
+    return this.blocks.size;
+  }
+
+  /** Known blocks no committed checkpoint names, sorted: what GC may delete (after `forgetBlocks`). */
+  unreferencedBlocks(): string[] {
+    return [...this.blocks]
+      .filter(([, entry]) => entry.refs.size === 0)
+      .map(([hash]) => hash)
+      .sort();
+  }
+
+  /**
+   * Forgets unreferenced blocks (GC, before deleting them from the store), persisted. Returns the hashes
+   * forgotten; a block that gained a reference meanwhile is kept and not returned.
+   */
+  forgetBlocks(hashes: readonly string[]): Promise<string[]> {
+    return this.exclusive(async () => {
+      const forgotten: [string, BlockEntry][] = [];
+      for (const hash of hashes) {
+        const entry = this.blocks.get(hash);
+        if (entry === undefined || entry.refs.size > 0) continue;
+        this.blocks.delete(hash);
+        forgotten.push([hash, entry]);
+      }
+      try {
+        await this.persist();
+      } catch (error) {
+        for (const [hash, entry] of forgotten) if (!this.blocks.has(hash)) this.blocks.set(hash, entry);
+        throw error;
+      }
+      return forgotten.map(([hash]) => hash);
+    });
+  }
+
+  // ── persistence ──────────────────────────────────────────────────────────────────────────────────
+
+  /** Saves now (e.g. blocks added since the last mutation). A no-op for an in-memory catalog. */
+  save(): Promise<void> {
+    return this.exclusive(() => this.persist());
+  }
+
+  /** The whole catalog as plain data (what catalog.json holds), deterministic for equal catalogs. */
+  toData(): CatalogData {
+    const blocks: CatalogData['blocks'] = {};
+    for (const hash of [...this.blocks.keys()].sort()) {
+      const entry = this.blocks.get(hash) as BlockEntry;
+      blocks[hash] = { storedBytes: entry.storedBytes, refs: [...entry.refs].sort((a, b) => a - b) };
+    }
+    return {
+      formatVersion: CATALOG_FORMAT_VERSION,
+      highestAllocatedId: this.highestId,
+      highestToken: this.token,
+      checkpoints: this.list({ includeDeleted: true }),
+      blocks,
+    };
+  }
+
+  /**
+   * Raises the id counter and token to at least these values (catalog rebuild keeps the old file's
+   * counters when it can read them, so no id is reused and no token lowered).
+   */
+  raiseCounters(highestAllocatedId: number, highestToken: number): void {
+    this.highestId = Math.max(this.highestId, highestAllocatedId);
+    this.token = Math.max(this.token, highestToken);
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────────────────────────────
+
+  private checkAdmission(manifest: Manifest): void {
+    this.checkToken(manifest.fencingToken);
+    const existing = this.checkpoints.get(manifest.checkpointId);
+    if (existing !== undefined) {
+      throw new TidemarkError(
+        'PRECONDITION_FAILED',
+        `checkpoint ${manifest.checkpointId} is already ${existing.status}: ids are never reused`,
+        { details: { checkpointId: manifest.checkpointId, status: existing.status } },
+      );
+    }
+  }
+
+  /** Strict: throws on the first problem. Lenient: returns the problems. */
+  private checkParent(m: Manifest, strict: boolean): string[] {
+    if (m.parentId === null) return [];
+    const parent = this.checkpoints.get(m.parentId);
+    const problems: string[] = [];
+    if (parent === undefined || parent.status !== 'committed') {
+      const message = `parent ${m.parentId} of checkpoint ${m.checkpointId} ${parent === undefined ? 'is not committed' : 'was deleted'}`;
+      if (strict)
+        throw new TidemarkError('CHECKPOINT_NOT_FOUND', message, {
+          details: { checkpointId: m.checkpointId, parentId: m.parentId },
+        });
+      return [`${message}: its chain is broken`];
+    }
+    if (parent.lsn !== m.fromLsn) problems.push(`fromLsn ${m.fromLsn} is not its parent's LSN ${parent.lsn}`);
+    if (parent.baseId !== m.baseId)
+      problems.push(`baseId ${m.baseId} is not its parent's base ${parent.baseId}`);
+    if (parent.depth + 1 !== m.depth)
+      problems.push(`depth ${m.depth} is not its parent's depth + 1 (${parent.depth + 1})`);
+    const described = problems.map((p) => `checkpoint ${m.checkpointId}: ${p}`);
+    if (strict && described.length > 0) {
+      throw new TidemarkError('INVALID_STATE_DATA', `inconsistent manifest: ${described.join('; ')}`, {
+        details: { checkpointId: m.checkpointId, parentId: m.parentId },
+      });
+    }
+    return described;
+  }
+
+  /** Adds the checkpoint and its block references; returns what undoes it. */
+  private apply(m: Manifest): () => void {
+    const id = m.checkpointId;
+    const hashes = manifestBlockHashes(m);
+    const created: string[] = [];
+    for (const [hash, storedBytes] of hashes) {
+      let entry = this.blocks.get(hash);
+      if (entry === undefined) {
+        entry = { storedBytes, refs: new Set() };
+        this.blocks.set(hash, entry);
+        created.push(hash);
+      }
+      entry.refs.add(id);
+    }
+    this.blocksOf.set(id, [...hashes.keys()]);
+    this.checkpoints.set(id, summarize(m));
+    this.highestId = Math.max(this.highestId, id);
+    this.token = Math.max(this.token, m.fencingToken);
+    return () => {
+      this.checkpoints.delete(id);
+      this.blocksOf.delete(id);
+      for (const hash of hashes.keys()) this.blocks.get(hash)?.refs.delete(id);
+      for (const hash of created) if (this.blocks.get(hash)?.refs.size === 0) this.blocks.delete(hash);
+      // The id counter and the token stay raised: counters never go down (a gap, never a reuse).
+    };
+  }
+
+  private best(filter: (s: CheckpointSummary) => boolean): CheckpointSummary | undefined {
+    let best: CheckpointSummary | undefined;
+    for (const s of this.checkpoints.values()) {
+      if (s.status !== 'committed' || !filter(s)) continue;
+      if (
+        best === undefined ||
+        s.lsn > best.lsn ||
+        (s.lsn === best.lsn && (s.depth < best.depth || (s.depth === best.depth && s.id > best.id)))
+      ) {
+        best = s;
+      }
+    }
+    return best === undefined ? undefined : { ...best };
+  }
+
+  private restore(data: CatalogData): void {
+    const where = this.file?.path ?? 'catalog';
+    for (const summary of data.checkpoints) {
+      if (this.checkpoints.has(summary.id)) throw corrupt(where, `checkpoint ${summary.id} is listed twice`);
+      this.checkpoints.set(summary.id, { ...summary, components: [...summary.components] });
+    }
+    for (const [hash, block] of Object.entries(data.blocks)) {
+      for (const ref of block.refs) {
+        if (this.checkpoints.get(ref)?.status !== 'committed') {
+          throw corrupt(where, `block ${hash} is referenced by checkpoint ${ref}, which is not committed`);
+        }
+        const list = this.blocksOf.get(ref) ?? [];
+        list.push(hash);
+        this.blocksOf.set(ref, list);
+      }
+      this.blocks.set(hash, { storedBytes: block.storedBytes, refs: new Set(block.refs) });
+    }
+    const maxId = Math.max(0, ...this.checkpoints.keys());
+    this.highestId = Math.max(data.highestAllocatedId, maxId);
+    this.token = data.highestToken;
+  }
+
+  private async persist(): Promise<void> {
+    if (this.file !== undefined) await this.file.save(this.toData());
+  }
+
+  /** Runs mutations one at a time, in call order. */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
