@@ -34,8 +34,8 @@ export interface RebuildResult {
  * kept whose chain is broken (parent missing or mismatched) is a problem too (kept). Other objects under
  * the prefix whose key does not parse as a manifest but ends in `manifest.json` are problems as well.
  *
- * The result knows only what manifests say: its id counter is the highest manifest id and its token the
- * highest token seen; blocks that no manifest names are unknown to it. The CLI raises both counters to
+ * The result knows only what the store says: its id counter is the highest id a manifest key names (read
+ * or not), its token the highest token of a manifest admitted; blocks that no manifest names are unknown to it. The CLI raises both counters to
  * the old catalog file's when that can still be read.
  */
 export async function rebuildCatalog(store: ObjectStore, prefix: string): Promise<RebuildResult> {
@@ -55,6 +55,8 @@ export async function rebuildCatalog(store: ObjectStore, prefix: string): Promis
     }
   }
   found.sort((a, b) => a.id - b.id);
+  // Ids of manifests left out (unreadable, another version, fenced) are never handed out again either.
+  catalog.raiseCounters(found.length === 0 ? 0 : (found[found.length - 1] as { id: number }).id, 0);
 
   const decoded: { key: string; manifest: Manifest }[] = [];
   for (const { key, id } of found) {

@@ -1,0 +1,161 @@
+import { manifestKey, type ObjectStore } from '../../storage';
+import type { CheckpointCatalog } from '../catalog/catalog';
+import type { CheckpointSummary } from '../catalog/checkpoint-summary';
+import type { ComponentManifest, Manifest } from '../manifest/manifest';
+import { MANIFEST_FORMAT_VERSION } from '../manifest/manifest';
+import { encodeManifest } from '../manifest/manifest-codec';
+import { StateDigest } from '../manifest/state-digest';
+import type { BlockRecord } from '../block/record-codec';
+import type { ComponentSnapshot, Delta, Snapshot } from '../state/state-types';
+import { writeRecordBlocks, type BlockWriteOptions, type BlockWriteResult } from './block-writer';
+
+/** What writing a checkpoint needs: where blocks and manifests go, who is writing, with which token. */
+export interface CheckpointWriteContext {
+  store: ObjectStore;
+  prefix: string;
+  catalog: CheckpointCatalog;
+  nodeId: string;
+  fencingToken: number;
+  blocks: BlockWriteOptions;
+  codec: string;
+}
+
+interface Totals {
+  logicalBytes: number;
+  storedBytes: number;
+  newBytes: number;
+  newBlocks: number;
+  reusedBlocks: number;
+}
+
+function addTotals(totals: Totals, result: BlockWriteResult): void {
+  totals.logicalBytes += result.logicalBytes;
+  totals.storedBytes += result.storedBytes;
+  totals.newBytes += result.newBytes;
+  totals.newBlocks += result.newBlocks;
+  totals.reusedBlocks += result.reusedBlocks;
+}
+
+/** Key count, logical bytes and digest of a component's whole state. */
+function describeState(state: ComponentSnapshot | undefined): Omit<ComponentManifest, 'blocks'> {
+  const digest = new StateDigest();
+  for (const record of state?.records ?? []) digest.update(record.key, record.value);
+  return { keyCount: digest.keyCount, bytes: digest.bytes, digest: digest.digest() };
+}
+
+/**
+ * Writes a full checkpoint of `snapshot`: every component's records as blocks (deduplicated through the
+ * catalog), then — only once every block is durable — the manifest, create-if-absent, then the catalog
+ * commit. A crash anywhere before the manifest leaves only unreferenced blocks, never a visible checkpoint.
+ */
+export async function writeFullCheckpoint(
+  context: CheckpointWriteContext,
+  snapshot: Snapshot,
+  timestamp: number,
+): Promise<Manifest> {
+  const started = performance.now();
+  context.catalog.checkToken(context.fencingToken);
+  const id = await context.catalog.nextCheckpointId();
+  const totals: Totals = { logicalBytes: 0, storedBytes: 0, newBytes: 0, newBlocks: 0, reusedBlocks: 0 };
+  const components: Record<string, ComponentManifest> = {};
+  for (const componentId of [...snapshot.components.keys()].sort()) {
+    const state = snapshot.components.get(componentId) as ComponentSnapshot;
+    const written = await writeRecordBlocks(
+      context.store,
+      context.prefix,
+      context.catalog,
+      state.records,
+      context.blocks,
+    );
+    addTotals(totals, written);
+    components[componentId] = { blocks: written.blocks, ...describeState(state) };
+  }
+  return publish(context, started, totals, {
+    checkpointId: id,
+    kind: 'full',
+    parentId: null,
+    baseId: id,
+    depth: 0,
+    fromLsn: 0,
+    lsn: snapshot.lsn,
+    timestamp,
+    components,
+  });
+}
+
+/**
+ * Writes an incremental checkpoint on `parent`: per changed component, its puts and deletes since the
+ * parent (and the LSN of a clear), plus the key count, size and digest of its whole state after them,
+ * taken from `state` (the materialised state at `delta.toLsn`).
+ */
+export async function writeIncrementalCheckpoint(
+  context: CheckpointWriteContext,
+  parent: CheckpointSummary,
+  delta: Delta,
+  state: Snapshot,
+  timestamp: number,
+): Promise<Manifest> {
+  const started = performance.now();
+  context.catalog.checkToken(context.fencingToken);
+  const id = await context.catalog.nextCheckpointId();
+  const totals: Totals = { logicalBytes: 0, storedBytes: 0, newBytes: 0, newBlocks: 0, reusedBlocks: 0 };
+  const components: Record<string, ComponentManifest> = {};
+  for (const componentId of [...delta.components.keys()].sort()) {
+    const change = delta.components.get(componentId)!;
+    if (change.records.length === 0 && !change.clearedAt) continue;
+    const written = await writeRecordBlocks(
+      context.store,
+      context.prefix,
+      context.catalog,
+      change.records as readonly BlockRecord[],
+      context.blocks,
+    );
+    addTotals(totals, written);
+    components[componentId] = {
+      blocks: written.blocks,
+      ...describeState(state.components.get(componentId)),
+      ...(change.clearedAt ? { clearedAt: change.clearedAt } : {}),
+    };
+  }
+  return publish(context, started, totals, {
+    checkpointId: id,
+    kind: 'incremental',
+    parentId: parent.id,
+    baseId: parent.baseId,
+    depth: parent.depth + 1,
+    fromLsn: parent.lsn,
+    lsn: delta.toLsn,
+    timestamp: Math.max(timestamp, parent.timestamp),
+    components,
+  });
+}
+
+type ManifestBody = Pick<
+  Manifest,
+  'checkpointId' | 'kind' | 'parentId' | 'baseId' | 'depth' | 'fromLsn' | 'lsn' | 'timestamp' | 'components'
+>;
+
+/** Writes the manifest (create-if-absent: never overwritten) and commits it to the catalog. */
+async function publish(
+  context: CheckpointWriteContext,
+  started: number,
+  totals: Totals,
+  body: ManifestBody,
+): Promise<Manifest> {
+  const manifest: Manifest = {
+    formatVersion: MANIFEST_FORMAT_VERSION,
+    ...body,
+    createdAt: new Date().toISOString(),
+    fencingToken: context.fencingToken,
+    nodeId: context.nodeId,
+    codec: context.codec,
+    stats: { ...totals, durationMs: performance.now() - started },
+  };
+  // Checked again right before the manifest: a writer fenced while writing blocks must not publish.
+  context.catalog.checkToken(context.fencingToken);
+  await context.store.put(manifestKey(context.prefix, manifest.checkpointId), encodeManifest(manifest), {
+    ifNoneMatch: '*',
+  });
+  await context.catalog.commit(manifest);
+  return manifest;
+}
