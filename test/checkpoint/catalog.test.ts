@@ -281,6 +281,19 @@ describe('CheckpointCatalog: blocks', () => {
     expect(catalog.hasBlock(hashOf('named'))).toBe(true);
     expect((await open()).hasBlock(hashOf('pending'))).toBe(false);
   });
+
+  it('refuses a block hash that is not 64 lowercase hex digits (it would make the file unloadable)', async () => {
+    const catalog = await open();
+    expectCode(
+      catchSync(() => catalog.addBlock('ABC', 1)),
+      'INVALID_ARGUMENT',
+    );
+    expectCode(
+      catchSync(() => catalog.addBlock(hashOf('x'), -1)),
+      'INVALID_ARGUMENT',
+    );
+    expect(catalog.blockCount).toBe(0);
+  });
 });
 
 describe('catalog file', () => {

@@ -1,14 +1,9 @@
 import { TidemarkError } from '../../errors';
 import { manifestBlockHashes, type Manifest } from '../manifest/manifest';
 import { validateManifest } from '../manifest/manifest-codec';
+import { BlockSet } from './block-set';
 import { type CatalogData, type CatalogFile, CATALOG_FORMAT_VERSION, corrupt } from './catalog-file';
 import { type CheckpointSummary, summarize } from './checkpoint-summary';
-
-interface BlockEntry {
-  storedBytes: number;
-  /** Committed checkpoints whose manifests name the block. */
-  refs: Set<number>;
-}
 
 export interface RemoveOptions {
   /** Remove even though committed checkpoints depend on it (their chains break). */
@@ -52,9 +47,7 @@ export interface ChainSummary {
 export class CheckpointCatalog {
   private readonly file: CatalogFile | undefined;
   private readonly checkpoints = new Map<number, CheckpointSummary>();
-  private readonly blocks = new Map<string, BlockEntry>();
-  /** Reverse of `blocks[].refs`: the distinct hashes each committed checkpoint names. */
-  private readonly blocksOf = new Map<number, string[]>();
+  private readonly blocks = new BlockSet();
   private highestId = 0;
   private token = 0;
   private queue: Promise<unknown> = Promise.resolve();
@@ -164,28 +157,19 @@ export class CheckpointCatalog {
           { details: { checkpointId: id, dependents } },
         );
       }
-      const hashes = this.blocksOf.get(id) ?? [];
-      const unreferenced: string[] = [];
-      for (const hash of hashes) {
-        const entry = this.blocks.get(hash);
-        if (entry === undefined) continue;
-        entry.refs.delete(id);
-        if (entry.refs.size === 0) unreferenced.push(hash);
-      }
-      this.blocksOf.delete(id);
+      const released = this.blocks.release(id);
       this.checkpoints.set(id, { ...summary, status: 'deleted' });
       try {
         await this.persist();
       } catch (error) {
         this.checkpoints.set(id, summary);
-        this.blocksOf.set(id, hashes);
-        for (const hash of hashes) this.blocks.get(hash)?.refs.add(id);
+        released.undo();
         throw error;
       }
       return {
         removed: { ...summary, status: 'deleted' },
         brokenDependents: dependents,
-        unreferencedBlocks: unreferenced,
+        unreferencedBlocks: released.unreferenced,
       };
     });
   }
@@ -289,15 +273,17 @@ export class CheckpointCatalog {
     return this.blocks.has(hash);
   }
 
-  /** Records a block that is durable in the store (no references until a manifest naming it commits). */
+  /**
+   * Records a block that is durable in the store (no references until a manifest naming it commits).
+   * INVALID_ARGUMENT for a hash that is not 64 lowercase hex digits.
+   */
   addBlock(hash: string, storedBytes: number): void {
-    if (!this.blocks.has(hash)) this.blocks.set(hash, { storedBytes, refs: new Set() });
+    this.blocks.add(hash, storedBytes);
   }
 
   /** The committed checkpoints naming the block, by rising id; undefined for an unknown block. */
   blockRefs(hash: string): number[] | undefined {
-    const entry = this.blocks.get(hash);
-    return entry === undefined ? undefined : [...entry.refs].sort((a, b) => a - b);
+    return this.blocks.refs(hash);
   }
 
   get blockCount(): number {
@@ -306,10 +292,7 @@ export class CheckpointCatalog {
 
   /** Known blocks no committed checkpoint names, sorted: what GC may delete (after `forgetBlocks`). */
   unreferencedBlocks(): string[] {
-    return [...this.blocks]
-      .filter(([, entry]) => entry.refs.size === 0)
-      .map(([hash]) => hash)
-      .sort();
+    return this.blocks.unreferenced();
   }
 
   /**
@@ -318,20 +301,14 @@ export class CheckpointCatalog {
    */
   forgetBlocks(hashes: readonly string[]): Promise<string[]> {
     return this.exclusive(async () => {
-      const forgotten: [string, BlockEntry][] = [];
-      for (const hash of hashes) {
-        const entry = this.blocks.get(hash);
-        if (entry === undefined || entry.refs.size > 0) continue;
-        this.blocks.delete(hash);
-        forgotten.push([hash, entry]);
-      }
+      const { forgotten, undo } = this.blocks.forget(hashes);
       try {
         await this.persist();
       } catch (error) {
-        for (const [hash, entry] of forgotten) if (!this.blocks.has(hash)) this.blocks.set(hash, entry);
+        undo();
         throw error;
       }
-      return forgotten.map(([hash]) => hash);
+      return forgotten;
     });
   }
 
@@ -344,17 +321,12 @@ export class CheckpointCatalog {
 
   /** The whole catalog as plain data (what catalog.json holds), deterministic for equal catalogs. */
   toData(): CatalogData {
-    const blocks: CatalogData['blocks'] = {};
-    for (const hash of [...this.blocks.keys()].sort()) {
-      const entry = this.blocks.get(hash) as BlockEntry;
-      blocks[hash] = { storedBytes: entry.storedBytes, refs: [...entry.refs].sort((a, b) => a - b) };
-    }
     return {
       formatVersion: CATALOG_FORMAT_VERSION,
       highestAllocatedId: this.highestId,
       highestToken: this.token,
       checkpoints: this.list({ includeDeleted: true }),
-      blocks,
+      blocks: this.blocks.toData(),
     };
   }
 
@@ -411,26 +383,13 @@ export class CheckpointCatalog {
   /** Adds the checkpoint and its block references; returns what undoes it. */
   private apply(m: Manifest): () => void {
     const id = m.checkpointId;
-    const hashes = manifestBlockHashes(m);
-    const created: string[] = [];
-    for (const [hash, storedBytes] of hashes) {
-      let entry = this.blocks.get(hash);
-      if (entry === undefined) {
-        entry = { storedBytes, refs: new Set() };
-        this.blocks.set(hash, entry);
-        created.push(hash);
-      }
-      entry.refs.add(id);
-    }
-    this.blocksOf.set(id, [...hashes.keys()]);
+    const unreference = this.blocks.reference(id, manifestBlockHashes(m));
     this.checkpoints.set(id, summarize(m));
     this.highestId = Math.max(this.highestId, id);
     this.token = Math.max(this.token, m.fencingToken);
     return () => {
       this.checkpoints.delete(id);
-      this.blocksOf.delete(id);
-      for (const hash of hashes.keys()) this.blocks.get(hash)?.refs.delete(id);
-      for (const hash of created) if (this.blocks.get(hash)?.refs.size === 0) this.blocks.delete(hash);
+      unreference();
       // The id counter and the token stay raised: counters never go down (a gap, never a reuse).
     };
   }
@@ -456,19 +415,10 @@ export class CheckpointCatalog {
       if (this.checkpoints.has(summary.id)) throw corrupt(where, `checkpoint ${summary.id} is listed twice`);
       this.checkpoints.set(summary.id, { ...summary, components: [...summary.components] });
     }
-    for (const [hash, block] of Object.entries(data.blocks)) {
-      for (const ref of block.refs) {
-        if (this.checkpoints.get(ref)?.status !== 'committed') {
-          throw corrupt(where, `block ${hash} is referenced by checkpoint ${ref}, which is not committed`);
-        }
-        const list = this.blocksOf.get(ref) ?? [];
-        list.push(hash);
-        this.blocksOf.set(ref, list);
-      }
-      this.blocks.set(hash, { storedBytes: block.storedBytes, refs: new Set(block.refs) });
-    }
-    const maxId = Math.max(0, ...this.checkpoints.keys());
-    this.highestId = Math.max(data.highestAllocatedId, maxId);
+    const problem = this.blocks.load(data.blocks, (id) => this.checkpoints.get(id)?.status === 'committed');
+    if (problem !== undefined) throw corrupt(where, problem);
+    this.highestId = data.highestAllocatedId;
+    for (const id of this.checkpoints.keys()) this.highestId = Math.max(this.highestId, id);
     this.token = data.highestToken;
   }
 

@@ -1,0 +1,229 @@
+import { TidemarkError, invalidArgument } from '../errors';
+import { silentLogger, type Logger } from '../observability/logger';
+import { manifestKey, type ObjectStore } from '../storage';
+import type { SegmentedWal, SegmentInfo } from '../wal';
+import type { CheckpointCatalog } from './catalog/catalog';
+import type { CheckpointSummary } from './catalog/checkpoint-summary';
+import { resolveSystemConfig, type CheckpointSystemConfig } from './checkpoint-system-config';
+import type { CheckpointMerger } from './merge/checkpoint-merger';
+import { StateMaterializer } from './state/state-materializer';
+import type { Snapshot } from './state/state-types';
+import { loadCheckpointState, type CheckpointReadContext } from './write/checkpoint-reader';
+import {
+  writeFullCheckpoint,
+  writeIncrementalCheckpoint,
+  type CheckpointWriteContext,
+} from './write/checkpoint-writer';
+
+export type CheckpointKindRequest = 'full' | 'incremental' | 'auto';
+
+export interface CheckpointSystemDeps {
+  wal: SegmentedWal;
+  store: ObjectStore;
+  catalog: CheckpointCatalog;
+  merger: CheckpointMerger;
+  logger?: Logger;
+}
+
+/**
+ * Wires the WAL, the state materialiser, the merger, the catalog and the store for one node: on open it
+ * takes a new fencing token, rebuilds the state from the newest checkpoint plus the WAL after it, and
+ * from then on turns the log into checkpoints — on demand, periodically, and merging long chains.
+ * One operation at a time: checkpoints, chain merges and deletions are serialised.
+ */
+export class IncrementalCheckpointSystem {
+  private readonly timers: NodeJS.Timeout[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Timestamp (µs) of the newest entry applied. */
+  private newestTimestamp = 0;
+
+  private constructor(
+    private readonly deps: CheckpointSystemDeps & { logger: Logger },
+    readonly config: CheckpointSystemConfig,
+    private readonly materializer: StateMaterializer,
+    private readonly fencingToken: number,
+  ) {}
+
+  static async open(
+    deps: CheckpointSystemDeps,
+    config: Partial<CheckpointSystemConfig> = {},
+  ): Promise<IncrementalCheckpointSystem> {
+    const settings = resolveSystemConfig(config);
+    const logger = deps.logger ?? silentLogger;
+    const fencingToken = await deps.catalog.advanceToken();
+    const latest = deps.catalog.latest();
+    const readContext: CheckpointReadContext = { ...deps, prefix: settings.prefix };
+    const materializer = latest
+      ? StateMaterializer.fromSnapshot(await loadCheckpointState(readContext, latest.id))
+      : new StateMaterializer();
+    const system = new IncrementalCheckpointSystem({ ...deps, logger }, settings, materializer, fencingToken);
+    system.newestTimestamp = latest?.timestamp ?? 0;
+    await system.catchUp();
+    logger.info(
+      { fromCheckpoint: latest?.id, lsn: materializer.lsn, fencingToken },
+      'checkpoint system opened',
+    );
+    return system;
+  }
+
+  /** Applies the WAL records written since the materialised state. */
+  private async catchUp(): Promise<void> {
+    const from = this.materializer.lsn + 1;
+    const { firstLsn } = this.deps.wal.stats();
+    if (firstLsn > from && this.deps.wal.stats().lastLsn >= from) {
+      throw new TidemarkError(
+        'INVALID_STATE_DATA',
+        `the state needs the WAL from LSN ${from}, but the local log starts at ${firstLsn}`,
+        { details: { from, firstLsn } },
+      );
+    }
+    for await (const record of this.deps.wal.read({ fromLsn: from })) {
+      this.materializer.apply(record);
+      if (record.entry.timestamp > this.newestTimestamp) this.newestTimestamp = record.entry.timestamp;
+    }
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private writeContext(): CheckpointWriteContext {
+    return {
+      store: this.deps.store,
+      prefix: this.config.prefix,
+      catalog: this.deps.catalog,
+      nodeId: this.config.nodeId,
+      fencingToken: this.fencingToken,
+      codec: this.config.codec,
+      blocks: {
+        codec: this.config.codec,
+        compressionThreshold: this.config.compressionThreshold,
+        targetSize: this.config.targetBlockSize,
+        enableDeduplication: this.config.enableDeduplication,
+        concurrency: this.config.blockConcurrency,
+      },
+    };
+  }
+
+  /**
+   * Takes a checkpoint of everything in the WAL so far. `auto`: full when there is none yet or the newest
+   * chain has `maxIncrementalChainLength` incrementals, else incremental. Resolves with its summary.
+   */
+  checkpoint(options: { kind?: CheckpointKindRequest } = {}): Promise<CheckpointSummary> {
+    const kind = options.kind ?? 'auto';
+    if (kind !== 'full' && kind !== 'incremental' && kind !== 'auto') {
+      return Promise.reject(
+        invalidArgument(`checkpoint kind must be full, incremental or auto, got ${String(kind)}`),
+      );
+    }
+    return this.serial(async () => {
+      await this.catchUp();
+      const parent = this.deps.catalog.latest();
+      const full =
+        kind === 'full' ||
+        !parent ||
+        (kind === 'auto' && parent.depth >= this.config.maxIncrementalChainLength);
+      const context = this.writeContext();
+      const manifest = full
+        ? await writeFullCheckpoint(context, this.materializer.snapshot(), this.newestTimestamp)
+        : await this.writeIncremental(context, parent!);
+      this.materializer.forgetBefore(manifest.lsn);
+      this.deps.logger.info(
+        {
+          checkpointId: manifest.checkpointId,
+          kind: manifest.kind,
+          lsn: manifest.lsn,
+          stats: manifest.stats,
+        },
+        'checkpoint committed',
+      );
+      return this.deps.catalog.require(manifest.checkpointId);
+    });
+  }
+
+  private async writeIncremental(context: CheckpointWriteContext, parent: CheckpointSummary) {
+    const delta = this.deps.merger.createIncremental(parent.id, this.materializer.deltaSince(parent.lsn), {
+      fromLsn: parent.lsn,
+      toLsn: this.materializer.lsn,
+    });
+    const changed = [...delta.delta.components.keys()];
+    const state = this.materializer.snapshot(changed);
+    return writeIncrementalCheckpoint(context, parent, delta.delta, state, this.newestTimestamp);
+  }
+
+  /**
+   * Chain optimisation: when the newest chain has more incrementals than the merger's maxChainLength,
+   * merges it into a new full checkpoint at the same LSN. Resolves with it, or undefined when not needed.
+   */
+  optimizeChains(): Promise<CheckpointSummary | undefined> {
+    return this.serial(async () => {
+      const latest = this.deps.catalog.latest();
+      if (!latest || !this.deps.merger.needsCompaction(latest.depth)) return undefined;
+      const state = await this.loadCheckpoint(latest.id);
+      const manifest = await writeFullCheckpoint(this.writeContext(), state, latest.timestamp);
+      this.deps.logger.info({ checkpointId: manifest.checkpointId, merged: latest.id }, 'chain merged');
+      return this.deps.catalog.require(manifest.checkpointId);
+    });
+  }
+
+  /** The state at checkpoint `id` (its chain merged), read from the store. */
+  loadCheckpoint(id: number, componentIds?: readonly string[]): Promise<Snapshot> {
+    return loadCheckpointState({ ...this.deps, prefix: this.config.prefix }, id, componentIds);
+  }
+
+  /** The materialised state as of the last WAL record applied. */
+  async currentState(componentIds?: readonly string[]): Promise<Snapshot> {
+    return this.serial(async () => {
+      await this.catchUp();
+      return this.materializer.snapshot(componentIds);
+    });
+  }
+
+  list(): CheckpointSummary[] {
+    return this.deps.catalog.list();
+  }
+
+  get(id: number): CheckpointSummary {
+    return this.deps.catalog.require(id);
+  }
+
+  /**
+   * Deletes a checkpoint: refused while a retained checkpoint depends on it unless forced. The catalog
+   * forgets it first, then its manifest leaves the store; its blocks are left for garbage collection.
+   */
+  delete(id: number, options: { force?: boolean } = {}) {
+    return this.serial(async () => {
+      const result = await this.deps.catalog.remove(id, options);
+      await this.deps.store.delete([manifestKey(this.config.prefix, id)]);
+      return result;
+    });
+  }
+
+  /** The WAL retention guard: a segment may go once a committed checkpoint covers its last LSN. */
+  canDeleteSegment(segment: SegmentInfo): boolean {
+    const latest = this.deps.catalog.latest();
+    return latest !== undefined && segment.lastLsn <= latest.lsn;
+  }
+
+  /** Starts periodic checkpoints and chain optimisation (timers do not keep the process alive). */
+  start(): void {
+    const every = (ms: number, what: string, work: () => Promise<unknown>) => {
+      if (ms <= 0) return;
+      const timer = setInterval(() => {
+        work().catch((error: unknown) => this.deps.logger.error({ err: error }, `${what} failed`));
+      }, ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(this.config.checkpointInterval, 'periodic checkpoint', () => this.checkpoint({ kind: 'auto' }));
+    every(this.config.cleanupInterval, 'chain optimisation', () => this.optimizeChains());
+  }
+
+  /** Stops the timers and waits for the operation in progress. */
+  async stop(): Promise<void> {
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    await this.queue;
+  }
+}

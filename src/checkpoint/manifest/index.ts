@@ -1,0 +1,8 @@
+export * from './manifest';
+export {
+  decodeManifest,
+  encodeManifest,
+  validateManifest,
+  type DecodeManifestOptions,
+} from './manifest-codec';
+export { StateDigest } from './state-digest';
