@@ -8,7 +8,7 @@ import { resolveSystemConfig, type CheckpointSystemConfig } from './checkpoint-s
 import type { CheckpointMerger } from './merge/checkpoint-merger';
 import { StateMaterializer } from './state/state-materializer';
 import type { Snapshot } from './state/state-types';
-import { loadCheckpointState, type CheckpointReadContext } from './write/checkpoint-reader';
+import { loadCheckpointState, readManifest, type CheckpointReadContext } from './write/checkpoint-reader';
 import {
   writeFullCheckpoint,
   writeIncrementalCheckpoint,
@@ -50,6 +50,9 @@ export class IncrementalCheckpointSystem {
   ): Promise<IncrementalCheckpointSystem> {
     const settings = resolveSystemConfig(config);
     const logger = deps.logger ?? silentLogger;
+    // Adopt first: an orphan manifest of the previous run carries the token that run held, which the
+    // new token would fence.
+    await adoptPublishedManifests(deps, settings.prefix, logger);
     const fencingToken = await deps.catalog.advanceToken();
     const latest = deps.catalog.latest();
     const readContext: CheckpointReadContext = { ...deps, prefix: settings.prefix };
@@ -225,5 +228,37 @@ export class IncrementalCheckpointSystem {
   async stop(): Promise<void> {
     for (const timer of this.timers.splice(0)) clearInterval(timer);
     await this.queue;
+  }
+}
+
+/**
+ * A crash between writing a manifest and committing it to the catalog leaves a complete checkpoint the
+ * catalog does not know. Its id lies between the highest committed and the highest allocated, so a few
+ * GETs (no LIST) find it; it is committed now if it still fits its chain, else left for a rebuild to see.
+ */
+async function adoptPublishedManifests(
+  deps: CheckpointSystemDeps,
+  prefix: string,
+  logger: Logger,
+): Promise<void> {
+  const committed = deps.catalog.list({ includeDeleted: true });
+  const highestCommitted = committed.length > 0 ? committed[committed.length - 1]!.id : 0;
+  for (let id = highestCommitted + 1; id <= deps.catalog.highestAllocatedId; id++) {
+    let manifest;
+    try {
+      manifest = await readManifest(deps.store, prefix, id);
+    } catch (error) {
+      if (TidemarkError.is(error, 'CHECKPOINT_NOT_FOUND')) continue; // never published: the id stays a gap
+      throw error;
+    }
+    try {
+      await deps.catalog.commit(manifest);
+      logger.info({ checkpointId: id }, 'adopted a checkpoint whose commit a crash interrupted');
+    } catch (error) {
+      logger.warn(
+        { err: error, checkpointId: id },
+        'a published manifest the catalog cannot commit was left alone',
+      );
+    }
   }
 }
