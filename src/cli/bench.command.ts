@@ -12,4 +12,14 @@ export function registerBench(program: Command): void {
       const { runWalBench } = await import('../bench/wal-bench');
       await runWalBench({ quick: options.quick === true, dir: options.dir, out: options.out });
     });
+  bench
+    .command('checkpoint')
+    .description('checkpoint write, compression, deduplication and merge throughput on generated state')
+    .option('--quick', 'a short run')
+    .option('--dir <dir>', 'directory for the local store (default: a temporary directory)')
+    .option('--out <file>', 'where to write the figures as JSON')
+    .action(async (options: { quick?: boolean; dir?: string; out?: string }) => {
+      const { runCheckpointBench } = await import('../bench/checkpoint-bench');
+      await runCheckpointBench({ quick: options.quick === true, dir: options.dir, out: options.out });
+    });
 }

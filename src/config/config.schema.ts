@@ -1,5 +1,8 @@
 import * as path from 'node:path';
 import { z } from 'zod';
+import type { BlockCodec } from '../checkpoint/block/codecs';
+import { DEFAULT_CHECKPOINT_SYSTEM_CONFIG } from '../checkpoint/checkpoint-system-config';
+import { DEFAULT_MERGER_CONFIG } from '../checkpoint/merge/merger-config';
 import { keyProblem } from '../storage/key-rules';
 import { DEFAULT_WAL_OPTIONS } from '../wal/wal-options';
 
@@ -121,6 +124,52 @@ const storageSchema = z.preprocess(
   }),
 );
 
+const oneOf = <T extends string>(values: readonly [T, ...T[]]) =>
+  z.enum(values, { errorMap: () => ({ message: `expected one of ${values.join(', ')}` }) });
+
+const CODECS = ['zstd', 'lz4', 'snappy', 'none'] as const satisfies readonly BlockCodec[];
+const MERGE_STRATEGIES = ['sequential', 'optimal'] as const;
+const CONFLICT_RESOLUTIONS = ['last-write-wins', 'first-write-wins', 'timestamp-priority'] as const;
+
+const checkpointDefaults = DEFAULT_CHECKPOINT_SYSTEM_CONFIG;
+
+/** The checkpoint system (IncrementalCheckpointSystem); its key prefix is `storage.prefix`. */
+const checkpointSchema = z
+  .object({
+    /** Periodic checkpoints (kind auto), ms; 0 turns them off. */
+    checkpointInterval: nonNegativeInt(checkpointDefaults.checkpointInterval),
+    /** Periodic chain optimisation, ms; 0 turns it off. */
+    cleanupInterval: nonNegativeInt(checkpointDefaults.cleanupInterval),
+    maxIncrementalChainLength: positiveInt(checkpointDefaults.maxIncrementalChainLength),
+    nodeId: nonEmptyString('a node id').default(checkpointDefaults.nodeId),
+    codec: oneOf(CODECS).default(checkpointDefaults.codec),
+    compressionThreshold: nonNegativeInt(checkpointDefaults.compressionThreshold),
+    targetBlockSize: positiveInt(checkpointDefaults.targetBlockSize),
+    enableDeduplication: bool(checkpointDefaults.enableDeduplication),
+    blockConcurrency: positiveInt(checkpointDefaults.blockConcurrency),
+  })
+  .strict();
+
+const MAX_THREADS = 'expected an integer from 1 to 256';
+
+/** The checkpoint merger (CheckpointMerger's MergerConfig). */
+const mergerSchema = z
+  .object({
+    maxChainLength: positiveInt(DEFAULT_MERGER_CONFIG.maxChainLength),
+    mergeStrategy: oneOf(MERGE_STRATEGIES).default(DEFAULT_MERGER_CONFIG.mergeStrategy),
+    conflictResolution: oneOf(CONFLICT_RESOLUTIONS).default(DEFAULT_MERGER_CONFIG.conflictResolution),
+    parallelThreads: z
+      .number({ invalid_type_error: MAX_THREADS, required_error: MAX_THREADS })
+      .int(MAX_THREADS)
+      .min(1, MAX_THREADS)
+      .max(256, MAX_THREADS)
+      .default(DEFAULT_MERGER_CONFIG.parallelThreads),
+    enableDeltaCompression: bool(DEFAULT_MERGER_CONFIG.enableDeltaCompression),
+    compressionThreshold: nonNegativeInt(DEFAULT_MERGER_CONFIG.compressionThreshold),
+    enableDeduplication: bool(DEFAULT_MERGER_CONFIG.enableDeduplication),
+  })
+  .strict();
+
 const logSchema = z
   .object({
     level: logLevel.default('info'),
@@ -135,6 +184,8 @@ export const configSchema = z
     dataDir: nonEmptyString('a directory path').default('./data'),
     wal: walSchema.default({}),
     storage: storageSchema.default({}),
+    checkpoint: checkpointSchema.default({}),
+    merger: mergerSchema.default({}),
     log: logSchema.default({}),
   })
   .strict()
@@ -154,3 +205,5 @@ export type TidemarkConfig = z.output<typeof configSchema>;
 export type WalConfig = TidemarkConfig['wal'];
 export type StorageConfig = TidemarkConfig['storage'];
 export type LogConfig = TidemarkConfig['log'];
+export type CheckpointConfig = TidemarkConfig['checkpoint'];
+export type MergerSettings = TidemarkConfig['merger'];

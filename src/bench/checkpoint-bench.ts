@@ -1,0 +1,144 @@
+/**
+ * Checkpoint benchmark (`npm run bench:checkpoint`, figures to bench/results/checkpoint.json): on the
+ * realistic window/aggregate state of merge-bench.ts (see its header and docs/checkpoint-merge.md):
+ *   - full checkpoint write throughput to the local-directory store (MB/s of logical state), per codec;
+ *   - compression savings per codec: 1 − stored / logical bytes (goal ≥ 80%);
+ *   - bytes PUT by a second full checkpoint after 5% of the keys changed — the newest windows, as a
+ *     stream's open windows change — as a share of the first checkpoint's stored bytes (goal ≤ 10%);
+ *   - merge throughput: runs the merge benchmark and copies its figures (goal ≥ 500 MB/s).
+ * A benchmark, not a test: nothing asserts speed.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { BlockCodec } from '../checkpoint/block/codecs';
+import { CheckpointCatalog } from '../checkpoint/catalog/catalog';
+import type { ComponentSnapshot, Snapshot } from '../checkpoint/state/state-types';
+import { writeFullCheckpoint, type CheckpointWriteContext } from '../checkpoint/write/checkpoint-writer';
+import { LocalFileStore } from '../storage';
+import { generateMergeWorkload, runMergeBench } from './merge-bench';
+
+export interface CheckpointBenchOptions {
+  out?: string;
+  quick?: boolean;
+  /** Where the local store goes (default: a temporary directory). */
+  dir?: string;
+}
+
+function logicalBytes(snapshot: Snapshot): number {
+  let bytes = 0;
+  for (const component of snapshot.components.values()) {
+    for (const record of component.records) bytes += record.key.length + record.value.length;
+  }
+  return bytes;
+}
+
+/** The same state with the newest 5% of each component's keys rewritten (values changed, same keys). */
+function changeNewest(snapshot: Snapshot, share: number): Snapshot {
+  const components = new Map<string, ComponentSnapshot>();
+  for (const [id, component] of snapshot.components) {
+    const records = component.records.slice();
+    const from = Math.floor(records.length * (1 - share));
+    for (let i = from; i < records.length; i++) {
+      const record = records[i]!;
+      const value = Buffer.from(record.value);
+      value[value.length - 1] = (value[value.length - 1]! + 1) & 0xff;
+      records[i] = { ...record, value, lsn: snapshot.lsn + 1, timestamp: record.timestamp + 1 };
+    }
+    components.set(id, { componentId: id, records });
+  }
+  return { lsn: snapshot.lsn + 1, components };
+}
+
+function context(
+  store: LocalFileStore,
+  catalog: CheckpointCatalog,
+  codec: BlockCodec,
+): CheckpointWriteContext {
+  return {
+    store,
+    prefix: 'bench',
+    catalog,
+    nodeId: 'bench',
+    fencingToken: 0,
+    codec,
+    blocks: { codec, compressionThreshold: 1024, enableDeduplication: true, concurrency: 4 },
+  };
+}
+
+export async function runCheckpointBench(options: CheckpointBenchOptions = {}): Promise<void> {
+  const quick = options.quick ?? false;
+  const out = options.out ?? path.join('bench', 'results', 'checkpoint.json');
+  const workload = generateMergeWorkload(quick ? 20e6 : 100e6);
+  const state = workload.base;
+  const stateBytes = logicalBytes(state);
+  console.log(
+    `checkpoint bench: state ${(stateBytes / 1e6).toFixed(1)} MB logical in ${workload.baseRecords} records`,
+  );
+
+  const writes: Record<string, unknown>[] = [];
+  let dedup: Record<string, unknown> | undefined;
+  for (const codec of ['zstd', 'lz4', 'snappy', 'none'] as const) {
+    const root = fs.mkdtempSync(path.join(options.dir ?? os.tmpdir(), 'tidemark-cp-bench-'));
+    try {
+      const store = new LocalFileStore({ basePath: root, syncWrites: true });
+      const catalog = new CheckpointCatalog();
+      const started = performance.now();
+      const first = await writeFullCheckpoint(context(store, catalog, codec), state, 0);
+      const seconds = (performance.now() - started) / 1000;
+      const savings = 1 - first.stats.storedBytes / stateBytes;
+      writes.push({
+        codec,
+        seconds,
+        mbPerSec: stateBytes / 1e6 / seconds,
+        logicalBytes: stateBytes,
+        storedBytes: first.stats.storedBytes,
+        blocks: first.stats.newBlocks,
+        compressionSavings: savings,
+        savingsGoalMet: savings >= 0.8,
+      });
+      console.log(
+        `full checkpoint, ${codec.padEnd(6)} ${(stateBytes / 1e6 / seconds).toFixed(0).padStart(5)} MB/s, saves ${(savings * 100).toFixed(1)}% (goal ≥ 80%)`,
+      );
+      if (codec === 'zstd') {
+        const second = await writeFullCheckpoint(
+          context(store, catalog, codec),
+          changeNewest(state, 0.05),
+          0,
+        );
+        const share = second.stats.newBytes / first.stats.storedBytes;
+        dedup = {
+          changedShare: 0.05,
+          newBytes: second.stats.newBytes,
+          firstStoredBytes: first.stats.storedBytes,
+          share,
+          newBlocks: second.stats.newBlocks,
+          reusedBlocks: second.stats.reusedBlocks,
+          goalMet: share <= 0.1,
+        };
+        console.log(
+          `full checkpoint after 5% of keys changed writes ${(share * 100).toFixed(1)}% again (goal ≤ 10%)`,
+        );
+      }
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  }
+
+  const merge = await runMergeBench({ quick, out: path.join(path.dirname(out), 'merge.json') });
+  const result = {
+    benchmark: 'checkpoint',
+    date: new Date().toISOString(),
+    quick,
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
+    state: { logicalBytes: stateBytes, records: workload.baseRecords, generator: 'src/bench/merge-bench.ts' },
+    goals: { mergeMbPerSec: 500, compressionSavings: 0.8, bytesAfterFivePercentChange: 0.1 },
+    fullCheckpointWrites: writes,
+    dedupAfterFivePercentChange: dedup,
+    merge: merge.results,
+  };
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`figures written to ${out}`);
+}
