@@ -6,10 +6,14 @@ import { ProblemFilter } from './app/problem.filter';
 import { RuntimeModule } from './app/runtime.module';
 import type { TidemarkConfig } from './config/config.schema';
 import type { ModuleLoggers } from './observability/create-logger';
+import { CheckpointModule } from './checkpoint/checkpoint.module';
 import { ObservabilityModule } from './observability/observability.module';
-import { WalModule } from './wal/wal.module';
 
-/** The service: configuration and loggers, request logging, the problem filter, health, the WAL API. */
+/**
+ * The service: configuration and loggers, request logging, the problem filter, health, the WAL API and the
+ * checkpoint API. WalModule comes in through CheckpointModule only, so the WAL closes after the checkpoint
+ * system has stopped (see checkpoint.module.ts).
+ */
 @Module({})
 export class AppModule {
   static forRoot(config: TidemarkConfig, loggers: ModuleLoggers): DynamicModule {
@@ -19,7 +23,7 @@ export class AppModule {
         RuntimeModule.forRoot(config, loggers),
         LoggerModule.forRoot({ pinoHttp: httpLoggingOptions(loggers.child('http')) }),
         ObservabilityModule,
-        WalModule,
+        CheckpointModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

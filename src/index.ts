@@ -63,3 +63,84 @@ export {
   type RetryOptions,
   type StoreMetricsSnapshot,
 } from './storage';
+export { WalRetentionGuard, type SegmentDeletePolicy } from './wal/wal-retention-guard';
+
+// ── checkpoints ──────────────────────────────────────────────────────────────────────────────────────
+export {
+  IncrementalCheckpointSystem,
+  type CheckpointKindRequest,
+  type CheckpointSystemDeps,
+} from './checkpoint/incremental-checkpoint-system';
+export {
+  DEFAULT_CHECKPOINT_SYSTEM_CONFIG,
+  type CheckpointSystemConfig,
+} from './checkpoint/checkpoint-system-config';
+export {
+  CheckpointMerger,
+  DEFAULT_MERGER_CONFIG,
+  resolveMergerConfig,
+  type CheckpointMergerOptions,
+  type ConflictResolution,
+  type IncrementalComponentSummary,
+  type IncrementalPlan,
+  type MergeStats,
+  type MergeStrategy,
+  type MergerConfig,
+  type WalRange,
+} from './checkpoint/merge';
+export {
+  CheckpointCatalog,
+  CatalogFile,
+  CATALOG_FILE_NAME,
+  rebuildCatalog,
+  type CatalogData,
+  type ChainSummary,
+  type CheckpointStatus,
+  type CheckpointSummary,
+  type RebuildProblem,
+  type RebuildResult,
+  type RemoveOptions,
+  type RemoveResult,
+} from './checkpoint/catalog';
+export { StateMaterializer } from './checkpoint/state/state-materializer';
+export {
+  compareKeys,
+  type ComponentDelta,
+  type ComponentSnapshot,
+  type Delta,
+  type DeltaRecord,
+  type Snapshot,
+  type StateRecord,
+} from './checkpoint/state/state-types';
+export {
+  encodeBlock,
+  decodeBlock,
+  verifyBlock,
+  blockHash,
+  type BlockInfo,
+  type BlockOptions,
+  type EncodedBlock,
+} from './checkpoint/block/block-codec';
+export { BLOCK_CODECS, type BlockCodec } from './checkpoint/block/codecs';
+export {
+  MANIFEST_FORMAT_VERSION,
+  CHECKPOINT_KINDS,
+  decodeManifest,
+  encodeManifest,
+  validateManifest,
+  type CheckpointKind,
+  type ComponentManifest,
+  type Manifest,
+  type ManifestBlockRef,
+  type ManifestStats,
+} from './checkpoint/manifest';
+export {
+  writeFullCheckpoint,
+  writeIncrementalCheckpoint,
+  type CheckpointWriteContext,
+} from './checkpoint/write/checkpoint-writer';
+export {
+  loadCheckpointState,
+  readManifest,
+  type CheckpointReadContext,
+} from './checkpoint/write/checkpoint-reader';

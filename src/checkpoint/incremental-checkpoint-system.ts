@@ -33,6 +33,7 @@ export interface CheckpointSystemDeps {
  */
 export class IncrementalCheckpointSystem {
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly committedListeners: ((summary: CheckpointSummary) => void)[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   /** Timestamp (µs) of the newest entry applied. */
   private newestTimestamp = 0;
@@ -54,7 +55,7 @@ export class IncrementalCheckpointSystem {
     // new token would fence.
     await adoptPublishedManifests(deps, settings.prefix, logger);
     const fencingToken = await deps.catalog.advanceToken();
-    const latest = deps.catalog.latest();
+    const latest = newestRestorable(deps.catalog);
     const readContext: CheckpointReadContext = { ...deps, prefix: settings.prefix };
     const materializer = latest
       ? StateMaterializer.fromSnapshot(await loadCheckpointState(readContext, latest.id))
@@ -123,7 +124,7 @@ export class IncrementalCheckpointSystem {
     }
     return this.serial(async () => {
       await this.catchUp();
-      const parent = this.deps.catalog.latest();
+      const parent = newestRestorable(this.deps.catalog);
       const full =
         kind === 'full' ||
         !parent ||
@@ -133,6 +134,14 @@ export class IncrementalCheckpointSystem {
         ? await writeFullCheckpoint(context, this.materializer.snapshot(), this.newestTimestamp)
         : await this.writeIncremental(context, parent!);
       this.materializer.forgetBefore(manifest.lsn);
+      const summary = this.deps.catalog.require(manifest.checkpointId);
+      for (const listener of this.committedListeners) {
+        try {
+          listener(summary);
+        } catch (error) {
+          this.deps.logger.error({ err: error }, 'checkpoint-committed listener failed');
+        }
+      }
       this.deps.logger.info(
         {
           checkpointId: manifest.checkpointId,
@@ -153,7 +162,20 @@ export class IncrementalCheckpointSystem {
     });
     const changed = [...delta.delta.components.keys()];
     const state = this.materializer.snapshot(changed);
-    return writeIncrementalCheckpoint(context, parent, delta.delta, state, this.newestTimestamp);
+    // The merger's settings decide how deltas are stored: compressed or not, above which size, deduplicated.
+    const blocks = {
+      ...context.blocks,
+      codec: delta.blocks.compress ? context.blocks.codec : ('none' as const),
+      compressionThreshold: delta.blocks.compressionThreshold,
+      enableDeduplication: delta.blocks.deduplicate,
+    };
+    return writeIncrementalCheckpoint(
+      { ...context, blocks },
+      parent,
+      delta.delta,
+      state,
+      this.newestTimestamp,
+    );
   }
 
   /**
@@ -162,7 +184,7 @@ export class IncrementalCheckpointSystem {
    */
   optimizeChains(): Promise<CheckpointSummary | undefined> {
     return this.serial(async () => {
-      const latest = this.deps.catalog.latest();
+      const latest = newestRestorable(this.deps.catalog);
       if (!latest || !this.deps.merger.needsCompaction(latest.depth)) return undefined;
       const state = await this.loadCheckpoint(latest.id);
       const manifest = await writeFullCheckpoint(this.writeContext(), state, latest.timestamp);
@@ -198,16 +220,30 @@ export class IncrementalCheckpointSystem {
    */
   delete(id: number, options: { force?: boolean } = {}) {
     return this.serial(async () => {
+      if (options.force !== true && newestRestorable(this.deps.catalog)?.id === id) {
+        // The WAL before it may be gone already: without it a restart could not rebuild the state.
+        throw new TidemarkError(
+          'DEPENDENT_CHECKPOINTS',
+          `checkpoint ${id} is the newest restorable one: the node restarts from it and the local WAL ` +
+            'before it may already be deleted; take a newer checkpoint first, or force',
+          { details: { checkpointId: id } },
+        );
+      }
       const result = await this.deps.catalog.remove(id, options);
       await this.deps.store.delete([manifestKey(this.config.prefix, id)]);
       return result;
     });
   }
 
+  /** Calls `listener` after each checkpoint is committed (the service runs WAL cleanup then). */
+  onCheckpointCommitted(listener: (summary: CheckpointSummary) => void): void {
+    this.committedListeners.push(listener);
+  }
+
   /** The WAL retention guard: a segment may go once a committed checkpoint covers its last LSN. */
   canDeleteSegment(segment: SegmentInfo): boolean {
-    const latest = this.deps.catalog.latest();
-    return latest !== undefined && segment.lastLsn <= latest.lsn;
+    const restorable = newestRestorable(this.deps.catalog);
+    return restorable !== undefined && segment.lastLsn <= restorable.lsn;
   }
 
   /** Starts periodic checkpoints and chain optimisation (timers do not keep the process alive). */
@@ -261,4 +297,18 @@ async function adoptPublishedManifests(
       );
     }
   }
+}
+
+/** The committed checkpoint with the highest LSN whose whole chain is committed: what a restart loads. */
+function newestRestorable(catalog: CheckpointCatalog): CheckpointSummary | undefined {
+  const candidates = catalog.list().sort((a, b) => b.lsn - a.lsn || a.depth - b.depth || b.id - a.id);
+  for (const candidate of candidates) {
+    try {
+      catalog.chain(candidate.id);
+      return candidate;
+    } catch (error) {
+      if (!TidemarkError.is(error, 'CHECKPOINT_NOT_FOUND')) throw error;
+    }
+  }
+  return undefined;
 }

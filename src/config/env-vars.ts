@@ -214,12 +214,12 @@ export const ENV_VARS: readonly EnvVar[] = [
     name: 'TIDEMARK_MERGE_COMPRESSION_THRESHOLD',
     key: 'merger.compressionThreshold',
     kind: 'integer',
-    description: 'smallest merged block compressed, bytes',
+    description: 'incremental blocks smaller than this stay raw, bytes',
   },
   {
     name: 'TIDEMARK_MERGE_DEDUPLICATION',
     key: 'merger.enableDeduplication',
     kind: 'boolean',
-    description: 'deduplicate merged blocks',
+    description: 'store identical incremental blocks once',
   },
 ];

@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import { TidemarkError } from '../../src/errors';
 import { CheckpointCatalog } from '../../src/checkpoint/catalog/catalog';
 import { CatalogFile } from '../../src/checkpoint/catalog/catalog-file';
 import { BLOCK_CODECS, type BlockCodec } from '../../src/checkpoint/block/codecs';
@@ -249,10 +248,12 @@ describe('IncrementalCheckpointSystem', () => {
       const base = await node.system.checkpoint({ kind: 'full' });
       await node.wal.append(toEntry({ component: 0, kind: 'put', key: 2, value: 1 }, 2));
       const child = await node.system.checkpoint({ kind: 'incremental' });
-      await expect(node.system.delete(base.id)).rejects.toBeInstanceOf(TidemarkError);
+      await expect(node.system.delete(base.id)).rejects.toMatchObject({ code: 'DEPENDENT_CHECKPOINTS' });
+      // The newest restorable checkpoint is what a restart loads: not without force either.
+      await expect(node.system.delete(child.id)).rejects.toMatchObject({ code: 'DEPENDENT_CHECKPOINTS' });
       expect(node.system.list()).toHaveLength(2);
-      await node.system.delete(child.id);
-      await node.system.delete(base.id);
+      await node.system.delete(child.id, { force: true });
+      await node.system.delete(base.id, { force: true });
       expect(node.system.list()).toHaveLength(0);
       await expect(node.system.loadCheckpoint(base.id)).rejects.toMatchObject({
         code: 'CHECKPOINT_NOT_FOUND',

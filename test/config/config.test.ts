@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { TidemarkError } from '../../src/errors';
+import { DEFAULT_CHECKPOINT_SYSTEM_CONFIG } from '../../src/checkpoint/checkpoint-system-config';
+import { DEFAULT_MERGER_CONFIG } from '../../src/checkpoint/merge/merger-config';
 import { DEFAULT_WAL_OPTIONS } from '../../src/wal/wal-options';
 
 let dir: string;
@@ -293,5 +295,63 @@ describe('storage', () => {
   it('refuses a syncWrites that is not a boolean', () => {
     const error = configError(() => loadConfig({ env: { TIDEMARK_STORAGE_SYNC_WRITES: 'sometimes' } }));
     expect(error.message).toContain('storage.syncWrites (TIDEMARK_STORAGE_SYNC_WRITES): expected a boolean');
+  });
+});
+
+describe('checkpoint and merger settings', () => {
+  it('default to the checkpoint system and merger defaults (the key prefix is storage.prefix)', () => {
+    const config = loadConfig({ env: {} });
+    const { prefix: _prefix, ...checkpoint } = DEFAULT_CHECKPOINT_SYSTEM_CONFIG;
+    expect(config.checkpoint).toEqual(checkpoint);
+    expect(config.merger).toEqual(DEFAULT_MERGER_CONFIG);
+  });
+
+  it('come from the environment', () => {
+    const config = loadConfig({
+      env: {
+        TIDEMARK_CHECKPOINT_INTERVAL_MS: '0',
+        TIDEMARK_CHECKPOINT_CODEC: 'lz4',
+        TIDEMARK_NODE_ID: 'node-7',
+        TIDEMARK_CHECKPOINT_DEDUPLICATION: 'off',
+        TIDEMARK_MERGE_STRATEGY: 'sequential',
+        TIDEMARK_MERGE_CONFLICT_RESOLUTION: 'timestamp-priority',
+        TIDEMARK_MERGE_THREADS: '4',
+      },
+    });
+    expect(config.checkpoint).toMatchObject({
+      checkpointInterval: 0,
+      codec: 'lz4',
+      nodeId: 'node-7',
+      enableDeduplication: false,
+    });
+    expect(config.merger).toMatchObject({
+      mergeStrategy: 'sequential',
+      conflictResolution: 'timestamp-priority',
+      parallelThreads: 4,
+    });
+  });
+
+  it('refuse an unknown codec, strategy or rule, naming the variable', () => {
+    const error = configError(() =>
+      loadConfig({
+        env: {
+          TIDEMARK_CHECKPOINT_CODEC: 'gzip',
+          TIDEMARK_MERGE_STRATEGY: 'fastest',
+          TIDEMARK_MERGE_CONFLICT_RESOLUTION: 'random',
+          TIDEMARK_MERGE_THREADS: '0',
+        },
+      }),
+    );
+    expect(error.message).toContain(
+      'checkpoint.codec (TIDEMARK_CHECKPOINT_CODEC): expected one of zstd, lz4, snappy, none',
+    );
+    expect(error.message).toContain('merger.mergeStrategy (TIDEMARK_MERGE_STRATEGY): expected one of');
+    expect(error.message).toContain('merger.conflictResolution (TIDEMARK_MERGE_CONFLICT_RESOLUTION)');
+    expect(error.message).toContain('merger.parallelThreads (TIDEMARK_MERGE_THREADS)');
+  });
+
+  it('refuse an unknown key in the YAML file', () => {
+    const file = yamlFile('checkpoint:\n  interval: 5\n');
+    expect(configError(() => loadConfig({ configFile: file, env: {} })).message).toContain('checkpoint');
   });
 });

@@ -29,7 +29,7 @@ export const DEFAULT_MERGER_CONFIG: Readonly<MergerConfig> = Object.freeze({
   maxChainLength: 10,
   enableDeltaCompression: true,
   compressionThreshold: 1024,
-  mergeStrategy: 'optimal',
+  mergeStrategy: 'sequential', // measured faster than 'optimal' on this machine: see docs/checkpoint-merge.md
   enableDeduplication: true,
   conflictResolution: 'last-write-wins',
   parallelThreads: 2,

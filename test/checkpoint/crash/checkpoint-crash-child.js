@@ -1,4 +1,5 @@
 /* eslint-disable @typescript-eslint/no-require-imports */
+const { Buffer } = require('node:buffer');
 /* global require, process, __dirname */
 // Writes entries and checkpoints forever on the data directory argv[2]; the parent SIGKILLs it.
 // Uses the BUILT library (dist/), so the code under test is what ships.

@@ -24,12 +24,12 @@ async function rejectsInvalid(promise: Promise<unknown>, message?: RegExp): Prom
 }
 
 describe('MergerConfig', () => {
-  it('has the reference defaults', () => {
+  it('has the reference defaults, but sequential merging (measured faster here: docs/checkpoint-merge.md)', () => {
     expect(resolveMergerConfig()).toEqual({
       maxChainLength: 10,
       enableDeltaCompression: true,
       compressionThreshold: 1024,
-      mergeStrategy: 'optimal',
+      mergeStrategy: 'sequential',
       enableDeduplication: true,
       conflictResolution: 'last-write-wins',
       parallelThreads: 2,

@@ -28,7 +28,7 @@ describe('merge worker resolution', () => {
     const built = require(path.join(ROOT, 'dist/checkpoint/merge/checkpoint-merger.js')) as {
       CheckpointMerger: typeof CheckpointMerger;
     };
-    const merger = new built.CheckpointMerger({}, { inlineThreshold: 0 });
+    const merger = new built.CheckpointMerger({ mergeStrategy: 'optimal' }, { inlineThreshold: 0 });
     try {
       expect(plain(await merger.mergeIncrementals(base, deltas))).toEqual(expected);
       expect(merger.lastMergeStats).toMatchObject({ mergedInWorkers: 1, workerUnavailable: false });
@@ -38,7 +38,7 @@ describe('merge worker resolution', () => {
   });
 
   it('from sources, without a worker file, merges inline and says so', async () => {
-    const merger = new CheckpointMerger({}, { inlineThreshold: 0 });
+    const merger = new CheckpointMerger({ mergeStrategy: 'optimal' }, { inlineThreshold: 0 });
     expect(plain(await merger.mergeIncrementals(base, deltas))).toEqual(expected);
     expect(merger.lastMergeStats).toMatchObject({
       mergedInWorkers: 0,
@@ -50,7 +50,7 @@ describe('merge worker resolution', () => {
 
   it('a closed merger starts its workers again on the next merge', async () => {
     const merger = new CheckpointMerger(
-      {},
+      { mergeStrategy: 'optimal' },
       { inlineThreshold: 0, workerFilename: path.join(ROOT, 'dist/checkpoint/merge/merge-worker.js') },
     );
     await merger.mergeIncrementals(base, deltas);
