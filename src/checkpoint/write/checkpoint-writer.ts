@@ -36,6 +36,16 @@ function addTotals(totals: Totals, result: BlockWriteResult): void {
   totals.reusedBlocks += result.reusedBlocks;
 }
 
+/** What every checkpoint write starts with: a token check, a fresh id, empty totals. */
+async function begin(context: CheckpointWriteContext) {
+  const started = performance.now();
+  context.catalog.checkToken(context.fencingToken);
+  const id = await context.catalog.nextCheckpointId();
+  const totals: Totals = { logicalBytes: 0, storedBytes: 0, newBytes: 0, newBlocks: 0, reusedBlocks: 0 };
+  const components: Record<string, ComponentManifest> = {};
+  return { started, id, totals, components };
+}
+
 /** Key count, logical bytes and digest of a component's whole state. */
 function describeState(state: ComponentSnapshot | undefined): Omit<ComponentManifest, 'blocks'> {
   const digest = new StateDigest();
@@ -53,11 +63,7 @@ export async function writeFullCheckpoint(
   snapshot: Snapshot,
   timestamp: number,
 ): Promise<Manifest> {
-  const started = performance.now();
-  context.catalog.checkToken(context.fencingToken);
-  const id = await context.catalog.nextCheckpointId();
-  const totals: Totals = { logicalBytes: 0, storedBytes: 0, newBytes: 0, newBlocks: 0, reusedBlocks: 0 };
-  const components: Record<string, ComponentManifest> = {};
+  const { started, id, totals, components } = await begin(context);
   for (const componentId of [...snapshot.components.keys()].sort()) {
     const state = snapshot.components.get(componentId) as ComponentSnapshot;
     const written = await writeRecordBlocks(
@@ -95,11 +101,7 @@ export async function writeIncrementalCheckpoint(
   state: Snapshot,
   timestamp: number,
 ): Promise<Manifest> {
-  const started = performance.now();
-  context.catalog.checkToken(context.fencingToken);
-  const id = await context.catalog.nextCheckpointId();
-  const totals: Totals = { logicalBytes: 0, storedBytes: 0, newBytes: 0, newBlocks: 0, reusedBlocks: 0 };
-  const components: Record<string, ComponentManifest> = {};
+  const { started, id, totals, components } = await begin(context);
   for (const componentId of [...delta.components.keys()].sort()) {
     const change = delta.components.get(componentId)!;
     if (change.records.length === 0 && !change.clearedAt) continue;
