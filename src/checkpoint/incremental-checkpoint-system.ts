@@ -55,7 +55,7 @@ export class IncrementalCheckpointSystem {
     // new token would fence.
     await adoptPublishedManifests(deps, settings.prefix, logger);
     const fencingToken = await deps.catalog.advanceToken();
-    const latest = newestRestorable(deps.catalog);
+    const latest = deps.catalog.latestRestorable();
     const readContext: CheckpointReadContext = { ...deps, prefix: settings.prefix };
     const materializer = latest
       ? StateMaterializer.fromSnapshot(await loadCheckpointState(readContext, latest.id))
@@ -124,7 +124,7 @@ export class IncrementalCheckpointSystem {
     }
     return this.serial(async () => {
       await this.catchUp();
-      const parent = newestRestorable(this.deps.catalog);
+      const parent = this.deps.catalog.latestRestorable();
       const full =
         kind === 'full' ||
         !parent ||
@@ -184,7 +184,7 @@ export class IncrementalCheckpointSystem {
    */
   optimizeChains(): Promise<CheckpointSummary | undefined> {
     return this.serial(async () => {
-      const latest = newestRestorable(this.deps.catalog);
+      const latest = this.deps.catalog.latestRestorable();
       if (!latest || !this.deps.merger.needsCompaction(latest.depth)) return undefined;
       const state = await this.loadCheckpoint(latest.id);
       const manifest = await writeFullCheckpoint(this.writeContext(), state, latest.timestamp);
@@ -220,7 +220,7 @@ export class IncrementalCheckpointSystem {
    */
   delete(id: number, options: { force?: boolean } = {}) {
     return this.serial(async () => {
-      if (options.force !== true && newestRestorable(this.deps.catalog)?.id === id) {
+      if (options.force !== true && this.deps.catalog.latestRestorable()?.id === id) {
         // The WAL before it may be gone already: without it a restart could not rebuild the state.
         throw new TidemarkError(
           'DEPENDENT_CHECKPOINTS',
@@ -242,7 +242,7 @@ export class IncrementalCheckpointSystem {
 
   /** The WAL retention guard: a segment may go once a committed checkpoint covers its last LSN. */
   canDeleteSegment(segment: SegmentInfo): boolean {
-    const restorable = newestRestorable(this.deps.catalog);
+    const restorable = this.deps.catalog.latestRestorable();
     return restorable !== undefined && segment.lastLsn <= restorable.lsn;
   }
 
@@ -297,18 +297,4 @@ async function adoptPublishedManifests(
       );
     }
   }
-}
-
-/** The committed checkpoint with the highest LSN whose whole chain is committed: what a restart loads. */
-function newestRestorable(catalog: CheckpointCatalog): CheckpointSummary | undefined {
-  const candidates = catalog.list().sort((a, b) => b.lsn - a.lsn || a.depth - b.depth || b.id - a.id);
-  for (const candidate of candidates) {
-    try {
-      catalog.chain(candidate.id);
-      return candidate;
-    } catch (error) {
-      if (!TidemarkError.is(error, 'CHECKPOINT_NOT_FOUND')) throw error;
-    }
-  }
-  return undefined;
 }

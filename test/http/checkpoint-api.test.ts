@@ -8,31 +8,15 @@ import { CheckpointMerger } from '../../src/checkpoint/merge/checkpoint-merger';
 import { IncrementalCheckpointSystem } from '../../src/checkpoint/incremental-checkpoint-system';
 import { loadConfig, type TidemarkConfig } from '../../src/config';
 import { SegmentedWal } from '../../src/wal';
+import type { CheckpointSummary } from '../../src/checkpoint/catalog/checkpoint-summary';
 
 /**
  * The checkpoint API on the real Nest app over a temporary data directory: real WAL, real catalog file,
  * a LocalFile object store under the data directory; nothing mocked.
  */
 
-interface Summary {
-  id: number;
-  kind: 'full' | 'incremental';
-  parentId: number | null;
-  baseId: number;
-  depth: number;
-  fromLsn: number;
-  lsn: number;
-  timestamp: number;
-  createdAt: string;
-  components: string[];
-  keyCount: number;
-  logicalBytes: number;
-  storedBytes: number;
-  newBytes: number;
-  dedupRatio: number;
-  durationMs: number;
-  status: string;
-}
+/** A summary as the API returns it (JSON of the catalog's CheckpointSummary). */
+type Summary = CheckpointSummary;
 
 interface WalStatsBody {
   lastLsn: number;

@@ -3,7 +3,18 @@ import { manifestBlockHashes, type Manifest } from '../manifest/manifest';
 import { validateManifest } from '../manifest/manifest-codec';
 import { BlockSet } from './block-set';
 import { type CatalogData, type CatalogFile, CATALOG_FORMAT_VERSION, corrupt } from './catalog-file';
+import {
+  chainOf,
+  chainsOf,
+  dependentsOf,
+  newestOf,
+  newestRestorable,
+  requireCommitted,
+  type ChainSummary,
+} from './catalog-chains';
 import { type CheckpointSummary, summarize } from './checkpoint-summary';
+
+export type { ChainSummary } from './catalog-chains';
 
 export interface RemoveOptions {
   /** Remove even though committed checkpoints depend on it (their chains break). */
@@ -16,14 +27,6 @@ export interface RemoveResult {
   brokenDependents: number[];
   /** Blocks no committed checkpoint names any more: candidates for garbage collection. */
   unreferencedBlocks: string[];
-}
-
-export interface ChainSummary {
-  baseId: number;
-  /** Committed checkpoints with this base (the full one first), by rising id. */
-  ids: number[];
-  /** The deepest incremental's depth: the chain's length. */
-  length: number;
 }
 
 /**
@@ -184,15 +187,7 @@ export class CheckpointCatalog {
 
   /** The committed checkpoint, or CHECKPOINT_NOT_FOUND (never committed, or deleted). */
   require(id: number): CheckpointSummary {
-    const summary = this.checkpoints.get(id);
-    if (summary === undefined || summary.status !== 'committed') {
-      throw new TidemarkError(
-        'CHECKPOINT_NOT_FOUND',
-        summary === undefined ? `checkpoint ${id} does not exist` : `checkpoint ${id} was deleted`,
-        { details: { checkpointId: id } },
-      );
-    }
-    return { ...summary };
+    return requireCommitted(this.checkpoints, id);
   }
 
   /** Committed checkpoints (deleted ones too with `includeDeleted`), by rising id. */
@@ -208,62 +203,32 @@ export class CheckpointCatalog {
    * when `id` or any link is not committed (a forced removal broke the chain).
    */
   chain(id: number): CheckpointSummary[] {
-    const chain = [this.require(id)];
-    for (let link = chain[0]; link.parentId !== null;) {
-      const parentId: number = link.parentId;
-      const parent = this.checkpoints.get(parentId);
-      if (parent === undefined || parent.status !== 'committed') {
-        throw new TidemarkError(
-          'CHECKPOINT_NOT_FOUND',
-          `the chain of checkpoint ${id} is broken: its ancestor ${parentId} ${parent === undefined ? 'does not exist' : 'was deleted'}`,
-          { details: { checkpointId: id, missing: parentId } },
-        );
-      }
-      link = { ...parent };
-      chain.unshift(link);
-    }
-    return chain;
+    return chainOf(this.checkpoints, id);
   }
 
   /** The committed checkpoint with the highest LSN (ties: the shallower, then the newer id). */
   latest(): CheckpointSummary | undefined {
-    return this.best(() => true);
+    return newestOf(this.checkpoints, () => true);
   }
 
   /** The committed full checkpoint with the highest LSN (ties: the newer id). */
   latestFull(): CheckpointSummary | undefined {
-    return this.best((s) => s.kind === 'full');
+    return newestOf(this.checkpoints, (s) => s.kind === 'full');
+  }
+
+  /** The newest committed checkpoint whose whole chain is committed: what a restart loads. */
+  latestRestorable(): CheckpointSummary | undefined {
+    return newestRestorable(this.checkpoints);
   }
 
   /** Committed checkpoints (other than `id`) whose chain includes `id`, by rising id. */
   dependents(id: number): number[] {
-    const children = new Map<number, number[]>();
-    for (const s of this.checkpoints.values()) {
-      if (s.parentId === null) continue;
-      const list = children.get(s.parentId) ?? [];
-      list.push(s.id);
-      children.set(s.parentId, list);
-    }
-    const found: number[] = [];
-    const pending = [...(children.get(id) ?? [])];
-    while (pending.length > 0) {
-      const next = pending.pop() as number;
-      if (this.checkpoints.get(next)?.status === 'committed') found.push(next);
-      pending.push(...(children.get(next) ?? []));
-    }
-    return found.sort((a, b) => a - b);
+    return dependentsOf(this.checkpoints, id);
   }
 
   /** Committed checkpoints grouped by the full checkpoint at their root. */
   chains(): ChainSummary[] {
-    const byBase = new Map<number, ChainSummary>();
-    for (const s of this.list()) {
-      const chain = byBase.get(s.baseId) ?? { baseId: s.baseId, ids: [], length: 0 };
-      chain.ids.push(s.id);
-      chain.length = Math.max(chain.length, s.depth);
-      byBase.set(s.baseId, chain);
-    }
-    return [...byBase.values()].sort((a, b) => a.baseId - b.baseId);
+    return chainsOf(this.list());
   }
 
   // ── blocks ───────────────────────────────────────────────────────────────────────────────────────
@@ -392,21 +357,6 @@ export class CheckpointCatalog {
       unreference();
       // The id counter and the token stay raised: counters never go down (a gap, never a reuse).
     };
-  }
-
-  private best(filter: (s: CheckpointSummary) => boolean): CheckpointSummary | undefined {
-    let best: CheckpointSummary | undefined;
-    for (const s of this.checkpoints.values()) {
-      if (s.status !== 'committed' || !filter(s)) continue;
-      if (
-        best === undefined ||
-        s.lsn > best.lsn ||
-        (s.lsn === best.lsn && (s.depth < best.depth || (s.depth === best.depth && s.id > best.id)))
-      ) {
-        best = s;
-      }
-    }
-    return best === undefined ? undefined : { ...best };
   }
 
   private restore(data: CatalogData): void {
