@@ -20,6 +20,8 @@ export const ErrorCodes = {
   DISK_FULL: 'unavailable',
   STORAGE_UNAVAILABLE: 'unavailable',
   NOT_LEADER: 'conflict',
+  /** Redis (leases, job queues) could not be reached: retryable. */
+  COORDINATION_UNAVAILABLE: 'unavailable',
   FENCED: 'fenced',
   /** A checkpoint cannot be removed while retained checkpoints build on it (unless forced). */
   DEPENDENT_CHECKPOINTS: 'conflict',

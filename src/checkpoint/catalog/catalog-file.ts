@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { TidemarkError } from '../../errors';
-import { syncDirectory } from '../../fs/sync-directory';
+import { replaceFileAtomically } from '../../fs/replace-file-atomically';
 import { checkpointSummarySchema } from './checkpoint-summary';
 
 export const CATALOG_FILE_NAME = 'catalog.json';
@@ -39,13 +39,7 @@ const REBUILD_HINT = 'run `tidemark catalog rebuild` to rebuild it from the mani
  * of one CatalogFile must not overlap (CheckpointCatalog serialises them).
  */
 export class CatalogFile {
-  readonly path: string;
-  private readonly tempPath: string;
-
-  constructor(filePath: string) {
-    this.path = filePath;
-    this.tempPath = path.join(path.dirname(filePath), `.${path.basename(filePath)}.tmp`);
-  }
+  constructor(readonly path: string) {}
 
   static inDataDir(dataDir: string): CatalogFile {
     return new CatalogFile(path.join(dataDir, CATALOG_FILE_NAME));
@@ -75,27 +69,7 @@ export class CatalogFile {
   }
 
   async save(data: CatalogData): Promise<void> {
-    const text = `${JSON.stringify(data)}\n`;
-    try {
-      await fs.mkdir(path.dirname(this.path), { recursive: true });
-      const handle = await fs.open(this.tempPath, 'w', 0o644);
-      try {
-        await handle.writeFile(text, 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await fs.rename(this.tempPath, this.path);
-      await syncDirectory(path.dirname(this.path));
-    } catch (error) {
-      await fs.unlink(this.tempPath).catch(() => undefined);
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new TidemarkError(
-        code === 'ENOSPC' ? 'DISK_FULL' : 'IO_ERROR',
-        `cannot write catalog file ${this.path}: ${(error as Error).message}`,
-        { cause: error, details: { file: this.path } },
-      );
-    }
+    await replaceFileAtomically(this.path, `${JSON.stringify(data)}\n`, 'catalog file');
   }
 }
 
