@@ -6,13 +6,13 @@ import { ProblemFilter } from './app/problem.filter';
 import { RuntimeModule } from './app/runtime.module';
 import type { TidemarkConfig } from './config/config.schema';
 import type { ModuleLoggers } from './observability/create-logger';
-import { CheckpointModule } from './checkpoint/checkpoint.module';
+import { TieringModule } from './tiering/nest/tiering.module';
 import { ObservabilityModule } from './observability/observability.module';
 
 /**
- * The service: configuration and loggers, request logging, the problem filter, health, the WAL API and the
- * checkpoint API. WalModule comes in through CheckpointModule only, so the WAL closes after the checkpoint
- * system has stopped (see checkpoint.module.ts).
+ * The service: configuration and loggers, request logging, the problem filter, health, the WAL, checkpoint
+ * and jobs APIs. The WAL and checkpoint modules come in through TieringModule only, so shutdown runs
+ * tiering, then the checkpoint system, then the WAL (see tiering.module.ts and checkpoint.module.ts).
  */
 @Module({})
 export class AppModule {
@@ -23,7 +23,7 @@ export class AppModule {
         RuntimeModule.forRoot(config, loggers),
         LoggerModule.forRoot({ pinoHttp: httpLoggingOptions(loggers.child('http')) }),
         ObservabilityModule,
-        CheckpointModule,
+        TieringModule.forRoot(config),
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

@@ -6,10 +6,9 @@ import type { ObjectStore } from '../storage/object-store';
 import { OBJECT_STORE, StorageModule } from '../storage/storage.module';
 import { SegmentedWal } from '../wal/segmented-wal';
 import { WalModule } from '../wal/wal.module';
-import { WalRetentionGuard } from '../wal/wal-retention-guard';
 import { CatalogFile } from './catalog/catalog-file';
 import { CheckpointCatalog } from './catalog/catalog';
-import { CheckpointController, releaseCoveredSegments } from './checkpoint.controller';
+import { CheckpointController } from './checkpoint.controller';
 import { IncrementalCheckpointSystem } from './incremental-checkpoint-system';
 import { CheckpointMerger } from './merge/checkpoint-merger';
 
@@ -18,9 +17,9 @@ import { CheckpointMerger } from './merge/checkpoint-merger';
  * (StorageModule) and the WAL (WalModule), wired into one IncrementalCheckpointSystem.
  *
  * - Opening the system (a new fencing token, the state rebuilt from the newest checkpoint plus the WAL)
- *   happens while the app initialises; then the WAL's retention guard becomes "a committed checkpoint
- *   covers the segment" and segments already covered are released.
- * - Periodic checkpoints and chain optimisation start on application bootstrap.
+ *   happens while the app initialises. The WAL's retention guard is the tiering module's to install
+ *   (uploaded AND covered by a checkpoint).
+ * - Periodic checkpoints start on application bootstrap; chain optimisation is a tiering job.
  * - On shutdown the timers stop, the operation in progress finishes and the merger's workers end — before
  *   the WAL closes: this module imports WalModule, so WalModule lies deeper in Nest's module tree and its
  *   `onApplicationShutdown` runs after this one's (Nest runs shutdown hooks shallowest module first).
@@ -48,7 +47,6 @@ import { CheckpointMerger } from './merge/checkpoint-merger';
         TIDEMARK_CONFIG,
         MODULE_LOGGERS,
         SegmentedWal,
-        WalRetentionGuard,
         OBJECT_STORE,
         CheckpointCatalog,
         CheckpointMerger,
@@ -57,31 +55,24 @@ import { CheckpointMerger } from './merge/checkpoint-merger';
         config: TidemarkConfig,
         loggers: ModuleLoggers,
         wal: SegmentedWal,
-        guard: WalRetentionGuard,
         store: ObjectStore,
         catalog: CheckpointCatalog,
         merger: CheckpointMerger,
       ): Promise<IncrementalCheckpointSystem> => {
-        const logger = loggers.child('checkpoint');
-        const system = await IncrementalCheckpointSystem.open(
-          { wal, store, catalog, merger, logger },
-          { ...config.checkpoint, prefix: config.storage.prefix },
+        // Chain compaction runs as a background job of the tiering module, at checkpoint.cleanupInterval.
+        return IncrementalCheckpointSystem.open(
+          { wal, store, catalog, merger, logger: loggers.child('checkpoint') },
+          { ...config.checkpoint, cleanupInterval: 0, prefix: config.storage.prefix },
         );
-        guard.set((segment) => system.canDeleteSegment(segment));
-        // Segments a checkpoint now covers go at once, not only at the next seal (periodic ones too).
-        system.onCheckpointCommitted(() => releaseCoveredSegments(wal, logger));
-        releaseCoveredSegments(wal, logger);
-        return system;
       },
     },
   ],
-  exports: [IncrementalCheckpointSystem, CheckpointCatalog],
+  exports: [IncrementalCheckpointSystem, CheckpointCatalog, WalModule, StorageModule],
 })
 export class CheckpointModule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(IncrementalCheckpointSystem) private readonly system: IncrementalCheckpointSystem,
     @Inject(CheckpointMerger) private readonly merger: CheckpointMerger,
-    @Inject(WalRetentionGuard) private readonly guard: WalRetentionGuard,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -92,7 +83,6 @@ export class CheckpointModule implements OnApplicationBootstrap, OnApplicationSh
     try {
       await this.system.stop();
     } finally {
-      this.guard.set(undefined);
       await this.merger.close();
     }
   }

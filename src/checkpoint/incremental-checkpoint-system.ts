@@ -42,8 +42,11 @@ export class IncrementalCheckpointSystem {
     private readonly deps: CheckpointSystemDeps & { logger: Logger },
     readonly config: CheckpointSystemConfig,
     private readonly materializer: StateMaterializer,
-    private readonly fencingToken: number,
+    private fencingToken: number,
   ) {}
+
+  /** What checks, right before each manifest, that this node still holds its lease (adoptLease). */
+  private fence: (() => Promise<void>) | undefined;
 
   static async open(
     deps: CheckpointSystemDeps,
@@ -93,6 +96,39 @@ export class IncrementalCheckpointSystem {
     return run;
   }
 
+  /**
+   * Runs `work` with no checkpoint, merge or deletion in progress (garbage collection needs that: a writer
+   * between "the catalog has this block" and its commit must not see the block swept).
+   */
+  runExclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.serial(work);
+  }
+
+  /** The fencing token writes carry now (it only rises). */
+  get currentFencingToken(): number {
+    return this.fencingToken;
+  }
+
+  /**
+   * A lease was granted with `token`: once the operation in progress has finished, the catalog records the
+   * token (durably) and writes from then on carry it and run `fence` right before publishing. A write of an
+   * earlier tenure can thus never be fenced by this node's own new grant — only by another holder's.
+   */
+  adoptLease(token: number, fence?: () => Promise<void>): Promise<void> {
+    return this.serial(async () => {
+      if (token < this.fencingToken) {
+        throw new TidemarkError(
+          'FENCED',
+          `lease token ${token} is below the token ${this.fencingToken} this node writes with`,
+          { details: { token, current: this.fencingToken } },
+        );
+      }
+      await this.deps.catalog.observeToken(token);
+      this.fencingToken = token;
+      this.fence = fence;
+    });
+  }
+
   private writeContext(): CheckpointWriteContext {
     return {
       store: this.deps.store,
@@ -100,6 +136,7 @@ export class IncrementalCheckpointSystem {
       catalog: this.deps.catalog,
       nodeId: this.config.nodeId,
       fencingToken: this.fencingToken,
+      fence: this.fence,
       codec: this.config.codec,
       blocks: {
         codec: this.config.codec,
@@ -229,6 +266,9 @@ export class IncrementalCheckpointSystem {
           { details: { checkpointId: id } },
         );
       }
+      // A deletion is a commit too: a writer that lost its lease must not delete.
+      this.deps.catalog.checkToken(this.fencingToken);
+      await this.fence?.();
       const result = await this.deps.catalog.remove(id, options);
       await this.deps.store.delete([manifestKey(this.config.prefix, id)]);
       return result;

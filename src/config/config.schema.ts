@@ -5,6 +5,8 @@ import { DEFAULT_CHECKPOINT_SYSTEM_CONFIG } from '../checkpoint/checkpoint-syste
 import { DEFAULT_MERGER_CONFIG } from '../checkpoint/merge/merger-config';
 import { keyProblem } from '../storage/key-rules';
 import { DEFAULT_WAL_OPTIONS } from '../wal/wal-options';
+import { tieringSchema } from './tiering.schema';
+import { bool, nonEmptyString, nonNegativeInt, oneOf, positiveInt } from './schema-primitives';
 
 /**
  * Tidemark's one configuration schema. Every key has a default, so an empty configuration is the embedded
@@ -15,35 +17,6 @@ import { DEFAULT_WAL_OPTIONS } from '../wal/wal-options';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-const POSITIVE_INT = 'expected a positive integer';
-const NON_NEGATIVE_INT = 'expected a non-negative integer';
-const BOOLEAN = 'expected a boolean (true or false)';
-
-const positiveInt = (fallback: number) =>
-  z
-    .number({ invalid_type_error: POSITIVE_INT, required_error: POSITIVE_INT })
-    .int(POSITIVE_INT)
-    .positive(POSITIVE_INT)
-    .max(Number.MAX_SAFE_INTEGER, POSITIVE_INT)
-    .default(fallback);
-
-const nonNegativeInt = (fallback: number) =>
-  z
-    .number({ invalid_type_error: NON_NEGATIVE_INT, required_error: NON_NEGATIVE_INT })
-    .int(NON_NEGATIVE_INT)
-    .nonnegative(NON_NEGATIVE_INT)
-    .max(Number.MAX_SAFE_INTEGER, NON_NEGATIVE_INT)
-    .default(fallback);
-
-const bool = (fallback: boolean) =>
-  z.boolean({ invalid_type_error: BOOLEAN, required_error: BOOLEAN }).default(fallback);
-
-const nonEmptyString = (what: string) =>
-  z
-    .string({ invalid_type_error: `expected ${what}` })
-    .trim()
-    .min(1, `expected ${what}`);
 
 const logLevel = z.enum(LOG_LEVELS, {
   errorMap: () => ({ message: `expected one of ${LOG_LEVELS.join(', ')}` }),
@@ -124,9 +97,6 @@ const storageSchema = z.preprocess(
   }),
 );
 
-const oneOf = <T extends string>(values: readonly [T, ...T[]]) =>
-  z.enum(values, { errorMap: () => ({ message: `expected one of ${values.join(', ')}` }) });
-
 const CODECS = ['zstd', 'lz4', 'snappy', 'none'] as const satisfies readonly BlockCodec[];
 const MERGE_STRATEGIES = ['sequential', 'optimal'] as const;
 const CONFLICT_RESOLUTIONS = ['last-write-wins', 'first-write-wins', 'timestamp-priority'] as const;
@@ -186,6 +156,7 @@ export const configSchema = z
     storage: storageSchema.default({}),
     checkpoint: checkpointSchema.default({}),
     merger: mergerSchema.default({}),
+    tiering: tieringSchema.default({}),
     log: logSchema.default({}),
   })
   .strict()
@@ -207,3 +178,4 @@ export type StorageConfig = TidemarkConfig['storage'];
 export type LogConfig = TidemarkConfig['log'];
 export type CheckpointConfig = TidemarkConfig['checkpoint'];
 export type MergerSettings = TidemarkConfig['merger'];
+export type TieringSettings = TidemarkConfig['tiering'];

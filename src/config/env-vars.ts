@@ -34,6 +34,24 @@ export const ENV_VARS: readonly EnvVar[] = [
     kind: 'string',
     description: 'same as DATA_DIR, wins over it',
   },
+  {
+    name: 'REDIS_URL',
+    key: 'tiering.redisUrl',
+    kind: 'string',
+    description: 'Redis for BullMQ jobs and the lease (cluster mode); unset: jobs in process',
+  },
+  {
+    name: 'TIDEMARK_UPLOAD_PACK_BYTES',
+    key: 'tiering.upload.packTargetBytes',
+    kind: 'integer',
+    description: 'ship sealed WAL segments in objects of at least this size, bytes',
+  },
+  {
+    name: 'TIDEMARK_UPLOAD_MAX_DELAY_MS',
+    key: 'tiering.upload.maxPackDelayMs',
+    kind: 'integer',
+    description: 'ship a partial pack once it has waited this long, ms',
+  },
   { name: 'LOG_LEVEL', key: 'log.level', kind: 'string', description: 'root log level' },
   {
     name: 'LOG_LEVELS',

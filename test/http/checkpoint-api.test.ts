@@ -7,6 +7,7 @@ import { createApp } from '../../src/app/create-app';
 import { CheckpointMerger } from '../../src/checkpoint/merge/checkpoint-merger';
 import { IncrementalCheckpointSystem } from '../../src/checkpoint/incremental-checkpoint-system';
 import { loadConfig, type TidemarkConfig } from '../../src/config';
+import { UploadedSegments } from '../../src/tiering/segments/uploaded-segments';
 import { SegmentedWal } from '../../src/wal';
 import type { CheckpointSummary } from '../../src/checkpoint/catalog/checkpoint-summary';
 
@@ -323,10 +324,11 @@ describe('WAL retention follows the checkpoints', () => {
     throw new Error(`timed out waiting until ${what}`);
   }
 
-  it('keeps sealed segments until a committed checkpoint covers them, then deletes them', async () => {
+  it('keeps sealed segments until they are uploaded and a committed checkpoint covers them', async () => {
     const config = testConfig(dataDir, {
       TIDEMARK_WAL_SEGMENT_SIZE: '1024',
       TIDEMARK_WAL_RETENTION_SEGMENTS: '0',
+      TIDEMARK_UPLOAD_MAX_DELAY_MS: '0',
     });
     app = await startApp(config);
     for (let i = 0; i < 6; i++) await append(app, 'agg_1', 4, 100);
@@ -343,6 +345,12 @@ describe('WAL retention follows the checkpoints', () => {
       const stats = await walStats(app);
       return stats.sealedSegments === 0 && stats.deletedSegments === sealed;
     });
+    // Only after their upload was verified: the store holds every entry the deleted segments held.
+    const packs = app.get(UploadedSegments).list();
+    expect(packs[0]?.firstLsn).toBe(1);
+    expect(Math.max(...packs.map((pack) => pack.lastLsn))).toBeGreaterThanOrEqual(
+      (await walStats(app)).firstLsn - 1,
+    );
 
     // Segments sealed after the checkpoint are not covered and stay.
     for (let i = 0; i < 4; i++) await append(app, 'agg_1', 4, 100);

@@ -96,6 +96,29 @@ export class CheckpointCatalog {
     });
   }
 
+  /**
+   * Records a token issued elsewhere (a lease grant), durably: from now on commits under lower tokens are
+   * refused. A token at or below the highest seen changes nothing.
+   */
+  observeToken(token: number): Promise<number> {
+    return this.exclusive(async () => {
+      if (!Number.isSafeInteger(token) || token < 0) {
+        throw new TidemarkError('INVALID_ARGUMENT', `invalid fencing token ${String(token)}`);
+      }
+      if (token > this.token) {
+        const before = this.token;
+        this.token = token;
+        try {
+          await this.persist();
+        } catch (error) {
+          this.token = before;
+          throw error;
+        }
+      }
+      return this.token;
+    });
+  }
+
   /** Throws FENCED when `token` is below the highest seen: a writer checks before doing work. */
   checkToken(token: number): void {
     if (token < this.token) {

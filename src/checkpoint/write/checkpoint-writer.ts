@@ -16,6 +16,12 @@ export interface CheckpointWriteContext {
   catalog: CheckpointCatalog;
   nodeId: string;
   fencingToken: number;
+  /**
+   * The last check before the manifest is written: rejects (FENCED) when this writer no longer holds the
+   * lease its token came from (a paused process whose lease expired). The catalog's token check is the
+   * other line of defence; conditional writes in the store a third, where the store enforces them.
+   */
+  fence?: () => Promise<void>;
   blocks: BlockWriteOptions;
   codec: string;
 }
@@ -155,6 +161,7 @@ async function publish(
   };
   // Checked again right before the manifest: a writer fenced while writing blocks must not publish.
   context.catalog.checkToken(context.fencingToken);
+  await context.fence?.();
   await context.store.put(manifestKey(context.prefix, manifest.checkpointId), encodeManifest(manifest), {
     ifNoneMatch: '*',
   });

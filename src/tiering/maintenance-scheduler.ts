@@ -1,0 +1,64 @@
+import { silentLogger, type Logger } from '../observability/logger';
+import type { JobName, JobQueue, JobRecord } from './jobs/job-queue';
+
+export interface ScheduledJob {
+  name: Exclude<JobName, 'segment-upload'>;
+  intervalMs: number;
+  data?: Record<string, boolean>;
+  /** Job ids are `{idPrefix}.{interval number}`; defaults to the name (a full GC sweep has its own). */
+  idPrefix?: string;
+}
+
+/**
+ * Enqueues the periodic maintenance jobs (compaction, retention, GC) — only while this node holds the
+ * maintenance lease (start on acquiring it, stop on losing it). A job's id is its name and the interval it
+ * falls in, so two schedulers (a former holder not yet aware it lost the lease) enqueue one job per
+ * interval between them, and the fence rejects the stale one's commits anyway.
+ */
+export class MaintenanceScheduler {
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly jobs: readonly ScheduledJob[],
+    private readonly options: { now?: () => number; logger?: Logger } = {},
+  ) {
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  get running(): boolean {
+    return this.timers.length > 0;
+  }
+
+  start(): void {
+    if (this.running) return;
+    for (const job of this.jobs) {
+      if (job.intervalMs <= 0) continue;
+      const timer = setInterval(() => this.enqueueScheduled(job), job.intervalMs);
+      timer.unref();
+      this.timers.push(timer);
+    }
+  }
+
+  stop(): void {
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+  }
+
+  /** A run asked for now (REST): its own id, so it runs even if this interval's run is done. */
+  trigger(name: ScheduledJob['name'], data: Record<string, boolean> = {}): Promise<JobRecord> {
+    const now = (this.options.now ?? Date.now)();
+    return this.queue.enqueue(name, data, { jobId: `${name}.manual-${now}` });
+  }
+
+  private enqueueScheduled(job: ScheduledJob): void {
+    const now = (this.options.now ?? Date.now)();
+    const jobId = `${job.idPrefix ?? job.name}.${Math.floor(now / job.intervalMs)}`;
+    this.queue.enqueue(job.name, job.data ?? {}, { jobId }).catch((error: unknown) => {
+      this.logger.warn(
+        { err: error, job: job.name },
+        'could not enqueue a maintenance job; next interval retries',
+      );
+    });
+  }
+}

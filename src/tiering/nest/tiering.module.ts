@@ -1,0 +1,169 @@
+import {
+  type DynamicModule,
+  Inject,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { BullModule } from '@nestjs/bullmq';
+import { MODULE_LOGGERS, TIDEMARK_CONFIG } from '../../app/tokens';
+import { CheckpointCatalog } from '../../checkpoint/catalog/catalog';
+import { releaseCoveredSegments } from '../../checkpoint/checkpoint.controller';
+import { CheckpointModule } from '../../checkpoint/checkpoint.module';
+import { IncrementalCheckpointSystem } from '../../checkpoint/incremental-checkpoint-system';
+import type { TidemarkConfig } from '../../config/config.schema';
+import type { ModuleLoggers } from '../../observability/create-logger';
+import type { ObjectStore } from '../../storage/object-store';
+import { OBJECT_STORE } from '../../storage/storage.module';
+import { SegmentedWal } from '../../wal/segmented-wal';
+import { WalRetentionGuard } from '../../wal/wal-retention-guard';
+import { bullConnection } from '../jobs/bullmq/bull-connection';
+import { BullMqJobQueue } from '../jobs/bullmq/bullmq-job-queue';
+import { InProcessJobQueue } from '../jobs/in-process-job-queue';
+import { JOB_LANES } from '../jobs/job-lanes';
+import type { JobQueue } from '../jobs/job-queue';
+import { JobRunner } from '../jobs/job-runner';
+import { LocalLeaseProvider, RedisLeaseProvider, type LeaseProvider } from '../lease';
+import { UploadedSegments } from '../segments/uploaded-segments';
+import { TieringNode } from '../tiering-node';
+import { JobsController } from './jobs.controller';
+import { MaintenanceProcessor, UploadsProcessor } from './tiering.processor';
+import { JOB_QUEUE, LEASE_PROVIDER } from './tiering.tokens';
+
+/** Redis keys of one node's queues: its jobs act on its own disk and catalog. */
+function queuePrefix(config: TidemarkConfig): string {
+  return `${config.tiering.redisKeyPrefix}:${config.checkpoint.nodeId}`;
+}
+
+/**
+ * The tiering layer in the service: with `tiering.redisUrl` (REDIS_URL) BullMQ queues whose workers are Nest
+ * WorkerHosts and a Redis lease; without, jobs in process and a local lease (embedded mode). Either way
+ * the same TieringNode: segment shipping, the upload reconciler, the maintenance lease and scheduler, and
+ * the WAL retention guard "uploaded AND covered by a checkpoint".
+ *
+ * Shutdown: this module imports CheckpointModule (and through it the WAL), and AppModule imports only
+ * this one, so its hook runs first: it stops scheduling, closes the workers (jobs in flight finish) and
+ * the queue, then releases the lease — before the checkpoint system stops and the WAL closes.
+ */
+@Module({})
+export class TieringModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  static forRoot(config: TidemarkConfig): DynamicModule {
+    const redisUrl = config.tiering.redisUrl;
+    const bull =
+      redisUrl === undefined
+        ? []
+        : [
+            BullModule.forRoot({
+              connection: bullConnection(redisUrl, 'worker'),
+              prefix: queuePrefix(config),
+            }),
+            BullModule.registerQueue(...JOB_LANES.map((name) => ({ name }))),
+          ];
+    return {
+      module: TieringModule,
+      imports: [CheckpointModule, ...bull],
+      controllers: [JobsController],
+      providers: [
+        {
+          provide: JobRunner,
+          inject: [MODULE_LOGGERS],
+          useFactory: (loggers: ModuleLoggers) => new JobRunner(loggers.child('tiering')),
+        },
+        {
+          provide: JOB_QUEUE,
+          inject: [JobRunner],
+          useFactory: (runner: JobRunner): JobQueue =>
+            redisUrl === undefined
+              ? new InProcessJobQueue(runner)
+              : new BullMqJobQueue({ redisUrl, prefix: queuePrefix(config) }),
+        },
+        {
+          provide: LEASE_PROVIDER,
+          useFactory: (): LeaseProvider =>
+            redisUrl === undefined
+              ? new LocalLeaseProvider()
+              : new RedisLeaseProvider({ url: redisUrl, keyPrefix: `${config.tiering.redisKeyPrefix}:` }),
+        },
+        {
+          provide: UploadedSegments,
+          useFactory: () => UploadedSegments.open(config.dataDir),
+        },
+        {
+          provide: TieringNode,
+          inject: [
+            MODULE_LOGGERS,
+            SegmentedWal,
+            WalRetentionGuard,
+            OBJECT_STORE,
+            CheckpointCatalog,
+            IncrementalCheckpointSystem,
+            UploadedSegments,
+            JOB_QUEUE,
+            JobRunner,
+            LEASE_PROVIDER,
+          ],
+          useFactory: (
+            loggers: ModuleLoggers,
+            wal: SegmentedWal,
+            guard: WalRetentionGuard,
+            store: ObjectStore,
+            catalog: CheckpointCatalog,
+            system: IncrementalCheckpointSystem,
+            uploads: UploadedSegments,
+            queue: JobQueue,
+            runner: JobRunner,
+            leases: LeaseProvider,
+          ): TieringNode => {
+            const logger = loggers.child('tiering');
+            const node = new TieringNode(
+              { wal, store, catalog, system, uploads, queue, runner, leases, logger },
+              {
+                ...config.tiering,
+                nodeId: config.checkpoint.nodeId,
+                prefix: config.storage.prefix,
+                compactionIntervalMs: config.checkpoint.cleanupInterval,
+              },
+            );
+            guard.set((segment) => node.canDeleteSegment(segment));
+            // Segments a checkpoint now covers (and already uploaded) go at once, not at the next seal.
+            system.onCheckpointCommitted(() => releaseCoveredSegments(wal, logger));
+            releaseCoveredSegments(wal, logger);
+            return node;
+          },
+        },
+        ...(redisUrl === undefined ? [] : [UploadsProcessor, MaintenanceProcessor]),
+      ],
+      exports: [TieringNode, JOB_QUEUE],
+    };
+  }
+
+  constructor(
+    @Inject(TieringNode) private readonly node: TieringNode,
+    @Inject(JOB_QUEUE) private readonly queue: JobQueue,
+    @Inject(LEASE_PROVIDER) private readonly leases: LeaseProvider,
+    @Inject(WalRetentionGuard) private readonly guard: WalRetentionGuard,
+    @Inject(TIDEMARK_CONFIG) private readonly config: TidemarkConfig,
+    @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.node.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    try {
+      this.node.stopScheduling();
+      if (this.config.tiering.redisUrl !== undefined) {
+        for (const processor of [UploadsProcessor, MaintenanceProcessor]) {
+          await this.moduleRef.get(processor, { strict: false }).worker.close();
+        }
+      }
+      await this.queue.close();
+      await this.node.stop();
+      await this.leases.close();
+    } finally {
+      this.guard.set(undefined);
+    }
+  }
+}

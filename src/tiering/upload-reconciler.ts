@@ -1,0 +1,73 @@
+import { silentLogger, type Logger } from '../observability/logger';
+import type { JobQueue, JobRecord } from './jobs/job-queue';
+import type { SegmentShipper } from './segments/segment-shipper';
+
+export interface UploadReconcilerOptions {
+  intervalMs: number;
+  maxPackDelayMs: number;
+  now?: () => number;
+  logger?: Logger;
+}
+
+/**
+ * Makes sure every sealed segment gets an upload job: nudged after each seal, and run at start and on an
+ * interval, so that jobs lost with Redis (or with the process, in the embedded mode) are enqueued again.
+ * The job id names the pending range — seals and reconciliations of the same range share one job — and
+ * says whether the partial pack is due; a range whose job failed for good gets a fresh id on the next
+ * round, so a long store outage only delays uploads.
+ */
+export class UploadReconciler {
+  private timer?: NodeJS.Timeout;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly waitingSince = new Map<number, number>();
+
+  constructor(
+    private readonly shipper: SegmentShipper,
+    private readonly queue: JobQueue,
+    private readonly options: UploadReconcilerOptions,
+  ) {
+    this.logger = options.logger ?? silentLogger;
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    this.nudge('start');
+    if (this.options.intervalMs > 0) {
+      this.timer = setInterval(() => this.nudge('interval'), this.options.intervalMs);
+      this.timer.unref();
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Enqueues an upload of what is pending, if anything is; never throws (the next round retries). */
+  nudge(reason: string): void {
+    this.reconcile().catch((error: unknown) =>
+      this.logger.warn({ err: error, reason }, 'could not enqueue WAL uploads; the reconciler retries'),
+    );
+  }
+
+  /**
+   * Resolves with the job enqueued (or found), or undefined when nothing is pending. `flush`: ship the
+   * partial pack now, whatever its age.
+   */
+  async reconcile(options: { flush?: boolean } = {}): Promise<JobRecord | undefined> {
+    const pending = this.shipper.pending();
+    const first = pending[0];
+    const last = pending[pending.length - 1];
+    if (!first || !last) return undefined;
+    const now = this.now();
+    for (const [lsn] of this.waitingSince) if (lsn < first.firstLsn) this.waitingSince.delete(lsn);
+    const since = this.waitingSince.get(first.firstLsn) ?? now;
+    this.waitingSince.set(first.firstLsn, since);
+    const flush = options.flush === true || now - since >= this.options.maxPackDelayMs;
+    let jobId = `segment-upload.${first.firstLsn}-${last.lastLsn}${flush ? '.flush' : ''}`;
+    const existing = await this.queue.get(jobId);
+    if (existing?.state === 'failed') jobId = `${jobId}.retry-${now}`;
+    return this.queue.enqueue('segment-upload', { flush }, { jobId });
+  }
+}
