@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { silentLogger, type Logger } from '../observability/logger';
 import type { JobName, JobQueue, JobRecord } from './jobs/job-queue';
 
@@ -45,10 +46,13 @@ export class MaintenanceScheduler {
     for (const timer of this.timers.splice(0)) clearInterval(timer);
   }
 
-  /** A run asked for now (REST): its own id, so it runs even if this interval's run is done. */
+  /**
+   * A run asked for now (REST): its own id, so it runs even if this interval's run is done — and even if
+   * another trigger came in the same millisecond (the random part; the time alone would make it a no-op).
+   */
   trigger(name: ScheduledJob['name'], data: Record<string, boolean> = {}): Promise<JobRecord> {
     const now = (this.options.now ?? Date.now)();
-    return this.queue.enqueue(name, data, { jobId: `${name}.manual-${now}` });
+    return this.queue.enqueue(name, data, { jobId: `${name}.manual-${now}-${randomUUID().slice(0, 8)}` });
   }
 
   private enqueueScheduled(job: ScheduledJob): void {

@@ -21,6 +21,8 @@ export class UploadReconciler {
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly waitingSince = new Map<number, number>();
+  /** Range job id → the id of its current retry job. */
+  private readonly retries = new Map<string, string>();
 
   constructor(
     private readonly shipper: SegmentShipper,
@@ -65,9 +67,14 @@ export class UploadReconciler {
     const since = this.waitingSince.get(first.firstLsn) ?? now;
     this.waitingSince.set(first.firstLsn, since);
     const flush = options.flush === true || now - since >= this.options.maxPackDelayMs;
-    let jobId = `segment-upload.${first.firstLsn}-${last.lastLsn}${flush ? '.flush' : ''}`;
-    const existing = await this.queue.get(jobId);
-    if (existing?.state === 'failed') jobId = `${jobId}.retry-${now}`;
+    const baseId = `segment-upload.${first.firstLsn}-${last.lastLsn}${flush ? '.flush' : ''}`;
+    // The range's job, or its latest retry: a new retry only once that one failed for good too.
+    let jobId = this.retries.get(baseId) ?? baseId;
+    if ((await this.queue.get(jobId))?.state === 'failed') {
+      jobId = `${baseId}.retry-${now}`;
+      this.retries.clear(); // older ranges' retries are settled or superseded by this range
+      this.retries.set(baseId, jobId);
+    }
     return this.queue.enqueue('segment-upload', { flush }, { jobId });
   }
 }

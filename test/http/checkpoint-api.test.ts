@@ -20,6 +20,7 @@ import type { CheckpointSummary } from '../../src/checkpoint/catalog/checkpoint-
 type Summary = CheckpointSummary;
 
 interface WalStatsBody {
+  firstLsn: number;
   lastLsn: number;
   sealedSegments: number;
   deletedSegments: number;

@@ -92,7 +92,7 @@ describe('TieringNode (in process, local store)', () => {
     // At most one PUT per pack target (32 KiB here), plus the final flushed partial pack.
     expect(shipped.length).toBeLessThanOrEqual(Math.ceil(walBytes / (32 * 1024)) + 1);
     expect(shipped.map((p) => p.firstLsn)).toEqual(
-      shipped.map((p, i) => (i === 0 ? 1 : shipped[i - 1]!.lastLsn + 1)),
+      shipped.map((_, i) => (i === 0 ? 1 : shipped[i - 1]!.lastLsn + 1)),
     );
 
     const expected = describeState(await system.currentState());

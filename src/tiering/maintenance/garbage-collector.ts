@@ -58,9 +58,12 @@ export class GarbageCollector {
         this.unreferencedSince.set(hash, since);
         if (now - since >= this.options.graceMs) due.push(hash);
       }
-      await options.fence();
-      const forgotten = await this.catalog.forgetBlocks(due);
-      await this.store.delete(forgotten.map((hash) => blockKey(this.options.prefix, hash)));
+      let forgotten: string[] = [];
+      if (due.length > 0) {
+        await options.fence();
+        forgotten = await this.catalog.forgetBlocks(due);
+        await this.store.delete(forgotten.map((hash) => blockKey(this.options.prefix, hash)));
+      }
       for (const hash of forgotten) this.unreferencedSince.delete(hash);
       const deletedOrphans = options.fullSweep === true ? await this.sweepOrphans(now, options.fence) : 0;
       const result: GcResult = {

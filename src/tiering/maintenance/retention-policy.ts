@@ -7,7 +7,8 @@ import type { CheckpointSummary } from '../../checkpoint/catalog/checkpoint-summ
  * - every point in time in the last `pitrWindowMs`: the newest checkpoint created at or before the window's
  *   start and every checkpoint after it;
  * - the whole chain of anything kept (a kept incremental keeps its parents);
- * - the WAL after the oldest kept checkpoint (older packs restore nothing the checkpoints do not).
+ * - the WAL after the oldest kept checkpoint (older packs restore nothing the checkpoints do not) — or all
+ *   of it while the window reaches back past every checkpoint (those points need the log from its start).
  */
 export interface RetentionPolicy {
   keepFullCheckpoints: number;
@@ -65,6 +66,7 @@ export function planRetention(
   return {
     expire: newestFirst.filter((c) => !kept.has(c.id)).map((c) => c.id),
     keep,
-    walNeededAfterLsn: oldestKept?.lsn,
+    // A window reaching back past every checkpoint needs the log from its start: nothing goes then.
+    walNeededAfterLsn: anchor === undefined ? undefined : oldestKept?.lsn,
   };
 }

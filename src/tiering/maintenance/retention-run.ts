@@ -33,6 +33,8 @@ export async function runRetention(deps: RetentionDeps, policy: RetentionPolicy)
   const logger = deps.logger ?? silentLogger;
   const plan = planRetention(deps.catalog.list(), policy, (deps.now ?? Date.now)());
   const expiredCheckpoints: number[] = [];
+  // The system checks its own fence (adoptLease) too; this one holds even when none was adopted.
+  if (plan.expire.length > 0) await deps.fence();
   for (const id of plan.expire) {
     await deps.system.delete(id);
     expiredCheckpoints.push(id);

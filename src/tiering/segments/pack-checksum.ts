@@ -2,7 +2,9 @@ import { crc32c } from '@node-rs/crc32';
 import { createReadStream, promises as fs } from 'node:fs';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { TidemarkError } from '../../errors';
-import { HEADER_SIZE, TRAILER_SIZE } from '../../wal/format';
+import { HEADER_SIZE, KIND_FOOTER, TRAILER_SIZE } from '../../wal/format';
+import { checkFrame } from '../../wal/frame';
+import { decodeHeader } from '../../wal/segment-header';
 import { readTrailer } from '../../wal/segment-footer';
 import type { SegmentInfo } from '../../wal';
 
@@ -42,7 +44,8 @@ export function openPackStream(segments: readonly SegmentInfo[]): Readable {
 
 /**
  * Reads a sealed segment file and checks it before it is shipped as the durable copy: its size is what the
- * WAL recorded, and the crc32c of its frames matches the footer's (SegmentInfo.bodyCrc). A file that
+ * WAL recorded, its header checks (magic, version, CRC, first LSN), its footer frame's CRC checks and the
+ * footer is last, and the crc32c of its frames matches the footer's (SegmentInfo.bodyCrc). A file that
  * fails is CHECKSUM_MISMATCH (the upload fails for good: shipping it would replace good data with bad).
  * Returns the crc32c of the whole file, chained from `crc`, for the pack's checksum.
  */
@@ -57,6 +60,22 @@ export async function checkSealedSegment(segment: SegmentInfo, crc: number): Pro
       throw corruptSegment(segment, `not a sealed segment of ${segment.sizeBytes} bytes`);
     }
     const bodyEnd = size - TRAILER_SIZE - footerFrameLength;
+    if (bodyEnd < HEADER_SIZE) throw corruptSegment(segment, 'its trailer points before the header');
+    const header = Buffer.alloc(HEADER_SIZE);
+    await handle.read(header, 0, HEADER_SIZE, 0);
+    if (decodeHeader(header, segment.path).firstLsn !== segment.firstLsn) {
+      throw corruptSegment(segment, `its header names another first LSN than ${segment.firstLsn}`);
+    }
+    const footer = Buffer.alloc(footerFrameLength);
+    await handle.read(footer, 0, footerFrameLength, bodyEnd);
+    const footerCheck = checkFrame(footer, 0, footer.length);
+    if (
+      footerCheck.status !== 'ok' ||
+      footerCheck.kind !== KIND_FOOTER ||
+      footerCheck.end !== footer.length
+    ) {
+      throw corruptSegment(segment, 'its footer frame does not check');
+    }
     let bodyCrc = 0;
     let at = 0;
     for await (const chunk of handle.createReadStream({ start: 0, autoClose: false })) {
@@ -74,6 +93,12 @@ export async function checkSealedSegment(segment: SegmentInfo, crc: number): Pro
       );
     }
     return crc;
+  } catch (error) {
+    // A header that does not decode is corruption of this file, whatever decodeHeader called it.
+    if (TidemarkError.is(error) && error.code !== 'CHECKSUM_MISMATCH' && error.kind === 'data') {
+      throw corruptSegment(segment, error.message);
+    }
+    throw error;
   } finally {
     await handle.close();
   }

@@ -79,10 +79,19 @@ export class SegmentShipper {
     });
     const uploaded: ShipResult['uploaded'] = [];
     let next = 0;
+    // A failed upload stops the run only once the other workers' uploads have settled: a run that ended
+    // while one was still going would let the next run plan (and upload) the same pack again.
+    let failure: { error: unknown } | undefined;
     const worker = async () => {
-      while (next < packs.length) {
+      while (failure === undefined && next < packs.length) {
         const pack = packs[next++]!;
-        const recorded = await this.uploadPack(pack);
+        let recorded: UploadedPack;
+        try {
+          recorded = await this.uploadPack(pack);
+        } catch (error) {
+          failure ??= { error };
+          return;
+        }
         for (const segment of pack) this.waitingSince.delete(segment.firstLsn);
         uploaded.push({
           key: recorded.key,
@@ -93,6 +102,7 @@ export class SegmentShipper {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency, packs.length) }, worker));
+    if (failure !== undefined) throw failure.error;
     uploaded.sort((a, b) => a.firstLsn - b.firstLsn);
     const shipped = new Set(packs.flat().map((segment) => segment.firstLsn));
     return { uploaded, waiting: pending.filter((segment) => !shipped.has(segment.firstLsn)).length };

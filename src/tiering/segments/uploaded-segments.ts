@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { TidemarkError } from '../../errors';
+import { TidemarkError, invalidArgument } from '../../errors';
 import { replaceFileAtomically } from '../../fs/replace-file-atomically';
 
 export const UPLOADED_SEGMENTS_FILE = 'uploaded-segments.json';
@@ -97,7 +97,11 @@ export class UploadedSegments {
   record(pack: UploadedPack): Promise<void> {
     return this.exclusive(async () => {
       if (this.packs.some((known) => known.key === pack.key)) return;
-      this.add(uploadedPackSchema.parse(pack));
+      const checked = uploadedPackSchema.safeParse(pack);
+      if (!checked.success) {
+        throw invalidArgument(`invalid uploaded pack ${pack.key}: ${checked.error.issues[0]?.message ?? ''}`);
+      }
+      this.add(checked.data);
       try {
         await this.save();
       } catch (error) {

@@ -57,13 +57,19 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   /** Runs the jobs in this process with plain BullMQ workers (the Nest service uses WorkerHosts instead). */
-  startWorkers(runner: JobRunner, concurrency: Partial<LaneConcurrency> = {}): void {
-    const lanes = { ...DEFAULT_LANE_CONCURRENCY, ...concurrency };
+  startWorkers(
+    runner: JobRunner,
+    options: { concurrency?: Partial<LaneConcurrency>; lockDuration?: number; stalledInterval?: number } = {},
+  ): void {
+    const lanes = { ...DEFAULT_LANE_CONCURRENCY, ...options.concurrency };
     for (const lane of JOB_LANES) {
       const worker = new Worker<JobData>(lane, (job) => processBullJob(runner, job, this.abort.signal), {
         connection: bullConnection(this.options.redisUrl, 'worker'),
         prefix: this.options.prefix,
         concurrency: lanes[lane],
+        // How soon a job whose worker vanished (or lost Redis mid-job) is run again (BullMQ's defaults: 30 s).
+        ...(options.lockDuration === undefined ? {} : { lockDuration: options.lockDuration }),
+        ...(options.stalledInterval === undefined ? {} : { stalledInterval: options.stalledInterval }),
       });
       worker.on('error', () => undefined);
       this.workers.push(worker);
@@ -119,9 +125,15 @@ export class BullMqJobQueue implements JobQueue {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       let pending = 0;
-      for (const queue of Object.values(this.queues)) {
-        const counts = await redisCall(() => queue.getJobCounts(...PENDING));
-        pending += Object.values(counts).reduce((sum, n) => sum + n, 0);
+      try {
+        for (const queue of Object.values(this.queues)) {
+          const counts = await redisCall(() => queue.getJobCounts(...PENDING));
+          pending += Object.values(counts).reduce((sum, n) => sum + n, 0);
+        }
+      } catch (error) {
+        // Redis away (or reconnecting): the jobs are still pending, as far as anyone can tell.
+        if (!TidemarkError.is(error, 'COORDINATION_UNAVAILABLE') || Date.now() > deadline) throw error;
+        pending = -1;
       }
       if (pending === 0) return;
       if (Date.now() > deadline) {

@@ -1,0 +1,2 @@
+export { AzureBlobStore } from './azure-store';
+export type { AzureBlobStoreOptions } from './azure-options';
