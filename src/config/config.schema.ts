@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { BlockCodec } from '../checkpoint/block/codecs';
 import { DEFAULT_CHECKPOINT_SYSTEM_CONFIG } from '../checkpoint/checkpoint-system-config';
 import { DEFAULT_MERGER_CONFIG } from '../checkpoint/merge/merger-config';
-import { keyProblem } from '../storage/key-rules';
 import { DEFAULT_WAL_OPTIONS } from '../wal/wal-options';
+import { storageSchema } from './storage.schema';
 import { tieringSchema } from './tiering.schema';
 import { bool, nonEmptyString, nonNegativeInt, oneOf, positiveInt } from './schema-primitives';
 
@@ -54,48 +54,6 @@ const walSchema = z
     preallocate: bool(DEFAULT_WAL_OPTIONS.preallocate),
   })
   .strict();
-
-export const STORAGE_BACKENDS = ['LocalFile', 'Memory'] as const;
-const BACKEND = `expected one of ${STORAGE_BACKENDS.join(', ')}`;
-
-const storagePrefix = nonEmptyString('a key prefix')
-  .superRefine((prefix, ctx) => {
-    const problem = keyProblem(prefix);
-    if (problem !== undefined)
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `invalid key prefix: ${problem}` });
-  })
-  .default('tidemark');
-
-const localFileStorageSchema = z
-  .object({
-    backend: z.literal('LocalFile'),
-    /** Defaults to `{dataDir}/store`. */
-    basePath: nonEmptyString('a directory path').optional(),
-    syncWrites: bool(true),
-    prefix: storagePrefix,
-  })
-  .strict();
-
-const memoryStorageSchema = z.object({ backend: z.literal('Memory'), prefix: storagePrefix }).strict();
-
-/** `backend` defaults to LocalFile and is matched without regard to case (`memory` is `Memory`). */
-function normalizeBackend(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  const backend: unknown = (value as { backend?: unknown }).backend;
-  if (backend === undefined) return { ...value, backend: 'LocalFile' };
-  if (typeof backend !== 'string') return value;
-  const known = STORAGE_BACKENDS.find((name) => name.toLowerCase() === backend.trim().toLowerCase());
-  return { ...value, backend: known ?? backend };
-}
-
-const storageSchema = z.preprocess(
-  normalizeBackend,
-  z.discriminatedUnion('backend', [localFileStorageSchema, memoryStorageSchema], {
-    errorMap: (issue, ctx) => ({
-      message: issue.code === z.ZodIssueCode.invalid_union_discriminator ? BACKEND : ctx.defaultError,
-    }),
-  }),
-);
 
 const CODECS = ['zstd', 'lz4', 'snappy', 'none'] as const satisfies readonly BlockCodec[];
 const MERGE_STRATEGIES = ['sequential', 'optimal'] as const;

@@ -1,14 +1,24 @@
 import { invalidArgument } from '../errors';
 import type { Logger } from '../observability/logger';
+import { AzureBlobStore, type AzureBlobStoreOptions } from './azure';
 import { LocalFileStore } from './fs/local-file-store';
+import { GcsStore, type GcsStoreOptions } from './gcs';
 import { InstrumentedStore, type StoreMetricsSnapshot } from './instrumented-store';
 import { MemoryStore } from './memory/memory-store';
 import type { ObjectStore } from './object-store';
 import { RetryingStore, type RetryOptions } from './retrying-store';
+import { S3Store, type S3StoreOptions } from './s3';
 
 /** Which store and its settings; the configuration's `storage` section fits (its `prefix` is for keys). */
 export type BackendConfig =
-  { backend: 'LocalFile'; basePath: string; syncWrites?: boolean } | { backend: 'Memory' };
+  | { backend: 'LocalFile'; basePath: string; syncWrites?: boolean }
+  | { backend: 'Memory' }
+  | ({ backend: 'S3'; accessKeyId?: string; secretAccessKey?: string } & Omit<
+      S3StoreOptions,
+      'credentials' | 'logger' | 'client'
+    >)
+  | ({ backend: 'Gcs' } & Omit<GcsStoreOptions, 'logger' | 'storage'>)
+  | ({ backend: 'Azure' } & Omit<AzureBlobStoreOptions, 'logger' | 'serviceClient'>);
 
 /** Components injected into the store: logging, and retry settings (sleep and random for tests). */
 export interface BackendComponents {
@@ -43,6 +53,22 @@ function createAdapter(config: BackendConfig, components: BackendComponents): Ob
       });
     case 'Memory':
       return new MemoryStore();
+    case 'S3': {
+      const { backend: _backend, accessKeyId, secretAccessKey, ...options } = config;
+      const credentials =
+        accessKeyId !== undefined && secretAccessKey !== undefined
+          ? { accessKeyId, secretAccessKey }
+          : undefined;
+      return new S3Store({ ...options, credentials, logger: components.logger });
+    }
+    case 'Gcs': {
+      const { backend: _backend, ...options } = config;
+      return new GcsStore({ ...options, logger: components.logger });
+    }
+    case 'Azure': {
+      const { backend: _backend, ...options } = config;
+      return new AzureBlobStore({ ...options, logger: components.logger });
+    }
     default:
       throw invalidArgument(
         `unknown storage backend ${JSON.stringify((config as { backend: unknown }).backend)}`,

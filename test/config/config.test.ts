@@ -276,8 +276,58 @@ describe('storage', () => {
   it('names the variable of an unknown backend and lists the known ones', () => {
     const error = configError(() => loadConfig({ env: { TIDEMARK_STORAGE_BACKEND: 'Tape' } }));
     expect(error.message).toContain(
-      'storage.backend (TIDEMARK_STORAGE_BACKEND): expected one of LocalFile, Memory',
+      'storage.backend (TIDEMARK_STORAGE_BACKEND): expected one of LocalFile, Memory, S3, Gcs, Azure',
     );
+  });
+
+  it('reads the cloud backends from YAML, with their defaults', () => {
+    const s3 = yamlFile(
+      'storage:\n  backend: s3\n  bucket: tm\n  endpoint: http://minio:9000\n  forcePathStyle: true\n' +
+        '  accessKeyId: minio\n  secretAccessKey: secret\n',
+    );
+    expect(loadConfig({ configFile: s3, env: {} }).storage).toMatchObject({
+      backend: 'S3',
+      bucket: 'tm',
+      region: 'us-east-1',
+      endpoint: 'http://minio:9000',
+      forcePathStyle: true,
+      checksumMode: 'WHEN_SUPPORTED',
+      createIfAbsent: 'native',
+      partSize: 8 * 1024 * 1024,
+    });
+    const gcs = yamlFile('storage:\n  backend: gcs\n  bucket: tm\n');
+    expect(loadConfig({ configFile: gcs, env: {} }).storage).toMatchObject({ backend: 'Gcs', bucket: 'tm' });
+    const azure = yamlFile(
+      'storage:\n  backend: azure\n  container: tm\n  connectionString: UseDevelopmentStorage=true\n',
+    );
+    expect(loadConfig({ configFile: azure, env: {} }).storage).toMatchObject({
+      backend: 'Azure',
+      container: 'tm',
+    });
+  });
+
+  it.each([
+    ['S3 without a bucket', 'storage:\n  backend: S3\n', 'storage.bucket'],
+    [
+      'S3 with half its credentials',
+      'storage:\n  backend: S3\n  bucket: b\n  accessKeyId: k\n',
+      'accessKeyId and secretAccessKey',
+    ],
+    [
+      'S3 with an endpoint that is no URL',
+      'storage:\n  backend: S3\n  bucket: b\n  endpoint: minio\n',
+      'http:// or https://',
+    ],
+    [
+      'Azure with two credentials',
+      'storage:\n  backend: Azure\n  container: c\n  connectionString: x\n  accountName: a\n  accountKey: k\n',
+      'either connectionString',
+    ],
+    ['Azure with none', 'storage:\n  backend: Azure\n  container: c\n', 'either connectionString'],
+    ['GCS with an S3 setting', 'storage:\n  backend: Gcs\n  bucket: b\n  region: eu\n', 'unknown key'],
+  ])('refuses %s', (_what, yaml, message) => {
+    const error = configError(() => loadConfig({ configFile: yamlFile(yaml), env: {} }));
+    expect(error.message).toContain(message);
   });
 
   it('refuses LocalFile settings for the memory store, naming the variable that set them', () => {
