@@ -280,6 +280,13 @@ describe('storage', () => {
     );
   });
 
+  it('accepts the configuration docker-compose.yml runs Tidemark with (MinIO)', () => {
+    const configFile = path.join(__dirname, '../../infra/config/minio.yaml');
+    const config = loadConfig({ configFile, env: { REDIS_URL: 'redis://redis:6379' } });
+    expect(config.storage).toMatchObject({ backend: 'S3', bucket: 'tidemark', forcePathStyle: true });
+    expect(config.tiering.redisUrl).toBe('redis://redis:6379');
+  });
+
   it('reads the cloud backends from YAML, with their defaults', () => {
     const s3 = yamlFile(
       'storage:\n  backend: s3\n  bucket: tm\n  endpoint: http://minio:9000\n  forcePathStyle: true\n' +
