@@ -144,3 +144,14 @@ export {
   readManifest,
   type CheckpointReadContext,
 } from './checkpoint/write/checkpoint-reader';
+
+// ── object stores in the cloud, and tiering ──────────────────────────────────────────────────────────
+export {
+  S3Store,
+  GcsStore,
+  AzureBlobStore,
+  type S3StoreOptions,
+  type GcsStoreOptions,
+  type AzureBlobStoreOptions,
+} from './storage';
+export * from './tiering';

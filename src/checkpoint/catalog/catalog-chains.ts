@@ -1,4 +1,5 @@
 import { TidemarkError } from '../../errors';
+import type { Manifest } from '../manifest/manifest';
 import type { CheckpointSummary } from './checkpoint-summary';
 
 /** Chain queries over the catalog's checkpoints (by id): pure functions, so the catalog stays small. */
@@ -111,4 +112,38 @@ export function chainsOf(list: readonly CheckpointSummary[]): ChainSummary[] {
     byBase.set(s.baseId, chain);
   }
   return [...byBase.values()].sort((a, b) => a.baseId - b.baseId);
+}
+
+/**
+ * Whether an incremental manifest fits its parent in `checkpoints` (committed, its LSN, base and depth).
+ * Strict: throws on the first problem (CHECKPOINT_NOT_FOUND, INVALID_STATE_DATA). Lenient: returns them.
+ */
+export function checkParentLink(
+  checkpoints: ReadonlyMap<number, CheckpointSummary>,
+  m: Manifest,
+  strict: boolean,
+): string[] {
+  if (m.parentId === null) return [];
+  const parent = checkpoints.get(m.parentId);
+  const problems: string[] = [];
+  if (parent === undefined || parent.status !== 'committed') {
+    const message = `parent ${m.parentId} of checkpoint ${m.checkpointId} ${parent === undefined ? 'is not committed' : 'was deleted'}`;
+    if (strict)
+      throw new TidemarkError('CHECKPOINT_NOT_FOUND', message, {
+        details: { checkpointId: m.checkpointId, parentId: m.parentId },
+      });
+    return [`${message}: its chain is broken`];
+  }
+  if (parent.lsn !== m.fromLsn) problems.push(`fromLsn ${m.fromLsn} is not its parent's LSN ${parent.lsn}`);
+  if (parent.baseId !== m.baseId)
+    problems.push(`baseId ${m.baseId} is not its parent's base ${parent.baseId}`);
+  if (parent.depth + 1 !== m.depth)
+    problems.push(`depth ${m.depth} is not its parent's depth + 1 (${parent.depth + 1})`);
+  const described = problems.map((p) => `checkpoint ${m.checkpointId}: ${p}`);
+  if (strict && described.length > 0) {
+    throw new TidemarkError('INVALID_STATE_DATA', `inconsistent manifest: ${described.join('; ')}`, {
+      details: { checkpointId: m.checkpointId, parentId: m.parentId },
+    });
+  }
+  return described;
 }

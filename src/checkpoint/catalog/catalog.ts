@@ -5,6 +5,7 @@ import { BlockSet } from './block-set';
 import { type CatalogData, type CatalogFile, CATALOG_FORMAT_VERSION, corrupt } from './catalog-file';
 import {
   chainOf,
+  checkParentLink,
   chainsOf,
   dependentsOf,
   newestOf,
@@ -142,7 +143,7 @@ export class CheckpointCatalog {
     return this.exclusive(async () => {
       const checked = validateManifest(manifest);
       this.checkAdmission(checked);
-      this.checkParent(checked, true);
+      checkParentLink(this.checkpoints, checked, true);
       const undo = this.apply(checked);
       try {
         await this.persist();
@@ -161,7 +162,7 @@ export class CheckpointCatalog {
    */
   admitRebuilt(manifest: Manifest): string[] {
     this.checkAdmission(manifest);
-    const problems = this.checkParent(manifest, false);
+    const problems = checkParentLink(this.checkpoints, manifest, false);
     this.apply(manifest);
     return problems;
   }
@@ -339,33 +340,6 @@ export class CheckpointCatalog {
         { details: { checkpointId: manifest.checkpointId, status: existing.status } },
       );
     }
-  }
-
-  /** Strict: throws on the first problem. Lenient: returns the problems. */
-  private checkParent(m: Manifest, strict: boolean): string[] {
-    if (m.parentId === null) return [];
-    const parent = this.checkpoints.get(m.parentId);
-    const problems: string[] = [];
-    if (parent === undefined || parent.status !== 'committed') {
-      const message = `parent ${m.parentId} of checkpoint ${m.checkpointId} ${parent === undefined ? 'is not committed' : 'was deleted'}`;
-      if (strict)
-        throw new TidemarkError('CHECKPOINT_NOT_FOUND', message, {
-          details: { checkpointId: m.checkpointId, parentId: m.parentId },
-        });
-      return [`${message}: its chain is broken`];
-    }
-    if (parent.lsn !== m.fromLsn) problems.push(`fromLsn ${m.fromLsn} is not its parent's LSN ${parent.lsn}`);
-    if (parent.baseId !== m.baseId)
-      problems.push(`baseId ${m.baseId} is not its parent's base ${parent.baseId}`);
-    if (parent.depth + 1 !== m.depth)
-      problems.push(`depth ${m.depth} is not its parent's depth + 1 (${parent.depth + 1})`);
-    const described = problems.map((p) => `checkpoint ${m.checkpointId}: ${p}`);
-    if (strict && described.length > 0) {
-      throw new TidemarkError('INVALID_STATE_DATA', `inconsistent manifest: ${described.join('; ')}`, {
-        details: { checkpointId: m.checkpointId, parentId: m.parentId },
-      });
-    }
-    return described;
   }
 
   /** Adds the checkpoint and its block references; returns what undoes it. */

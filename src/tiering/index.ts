@@ -1,0 +1,24 @@
+export { TieringNode, type TieringNodeDeps, type TieringNodeSettings } from './tiering-node';
+export { DEFAULT_TIERING_CONFIG, type TieringConfig } from './tiering-config';
+export {
+  JOB_NAMES,
+  type EnqueueOptions,
+  type JobContext,
+  type JobData,
+  type JobHandler,
+  type JobName,
+  type JobQueue,
+  type JobRecord,
+  type JobState,
+} from './jobs/job-queue';
+export { JobRunner, JobFailure } from './jobs/job-runner';
+export { InProcessJobQueue, type InProcessJobQueueOptions } from './jobs/in-process-job-queue';
+export { BullMqJobQueue, type BullMqJobQueueOptions } from './jobs/bullmq/bullmq-job-queue';
+export * from './lease';
+export { SegmentShipper, type SegmentShipperOptions, type ShipResult } from './segments/segment-shipper';
+export { UploadedSegments, type UploadedPack, type PackedSegment } from './segments/uploaded-segments';
+export { splitPack, type SplitSegment } from './segments/pack-splitter';
+export { planPacks, type PackPlanOptions } from './segments/segment-pack';
+export { planRetention, type RetentionPlan, type RetentionPolicy } from './maintenance/retention-policy';
+export { runRetention, type RetentionResult } from './maintenance/retention-run';
+export { GarbageCollector, type GcResult } from './maintenance/garbage-collector';
