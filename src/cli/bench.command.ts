@@ -22,4 +22,16 @@ export function registerBench(program: Command): void {
       const { runCheckpointBench } = await import('../bench/checkpoint-bench');
       await runCheckpointBench({ quick: options.quick === true, dir: options.dir, out: options.out });
     });
+  bench
+    .command('tiering')
+    .description(
+      'WAL upload throughput (local store, s3rver), PUTs per MiB of log, store requests in a steady run, jobs/s',
+    )
+    .option('--quick', 'a short run')
+    .option('--dir <dir>', 'directory for temporary data (default: the OS temporary directory)')
+    .option('--out <file>', 'where to write the figures as JSON')
+    .action(async (options: { quick?: boolean; dir?: string; out?: string }) => {
+      const { runTieringBench } = await import('../bench/tiering-bench');
+      await runTieringBench({ quick: options.quick === true, dir: options.dir, out: options.out });
+    });
 }

@@ -55,8 +55,9 @@ const s3StorageSchema = z
     checksumMode: oneOf(['WHEN_SUPPORTED', 'WHEN_REQUIRED']).default('WHEN_SUPPORTED'),
     /** `check-then-put` for stores that ignore `If-None-Match` (not atomic: fencing never relies on it). */
     createIfAbsent: oneOf(['native', 'check-then-put']).default('native'),
-    multipartThreshold: positiveInt(16 * MIB),
-    partSize: positiveInt(8 * MIB),
+    // A default 64 MiB WAL segment goes in one PUT; larger bodies in 16 MiB parts (≤ 1 request per 8 MiB).
+    multipartThreshold: positiveInt(64 * MIB),
+    partSize: positiveInt(16 * MIB),
     prefix: storagePrefix,
   })
   .strict();
@@ -70,7 +71,9 @@ const gcsStorageSchema = z
     apiEndpoint: httpUrl.optional(),
     /** A service-account key file; without it, Application Default Credentials. */
     keyFilename: nonEmptyString('a file path').optional(),
-    resumableThreshold: positiveInt(16 * MIB),
+    resumableThreshold: positiveInt(64 * MIB),
+    /** A multiple of 256 KiB, at least 8 MiB. */
+    resumableChunkSize: positiveInt(16 * MIB),
     prefix: storagePrefix,
   })
   .strict();
@@ -84,7 +87,7 @@ const azureStorageSchema = z
     accountKey: nonEmptyString('an account key').optional(),
     /** The blob service URL for accountName/accountKey (default https://{account}.blob.core.windows.net). */
     endpoint: httpUrl.optional(),
-    blockSize: positiveInt(8 * MIB),
+    blockSize: positiveInt(16 * MIB),
     prefix: storagePrefix,
   })
   .strict();

@@ -75,6 +75,7 @@ export class TieringNode {
     this.reconciler = new UploadReconciler(this.shipper, deps.queue, {
       intervalMs: upload.reconcileIntervalMs,
       maxPackDelayMs: upload.maxPackDelayMs,
+      packTargetBytes: upload.packTargetBytes,
       ...common,
     });
     this.gc = new GarbageCollector(deps.system, deps.catalog, deps.store, {

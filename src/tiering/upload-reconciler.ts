@@ -5,6 +5,8 @@ import type { SegmentShipper } from './segments/segment-shipper';
 export interface UploadReconcilerOptions {
   intervalMs: number;
   maxPackDelayMs: number;
+  /** Below this many pending bytes (and before maxPackDelayMs) there is nothing to ship yet. */
+  packTargetBytes: number;
   now?: () => number;
   logger?: Logger;
 }
@@ -67,6 +69,9 @@ export class UploadReconciler {
     const since = this.waitingSince.get(first.firstLsn) ?? now;
     this.waitingSince.set(first.firstLsn, since);
     const flush = options.flush === true || now - since >= this.options.maxPackDelayMs;
+    const pendingBytes = pending.reduce((sum, segment) => sum + segment.sizeBytes, 0);
+    // Not a full pack yet and not due: a job would plan nothing (a seal of a small segment, say).
+    if (!flush && pendingBytes < this.options.packTargetBytes) return undefined;
     const baseId = `segment-upload.${first.firstLsn}-${last.lastLsn}${flush ? '.flush' : ''}`;
     // The range's job, or its latest retry: a new retry only once that one failed for good too.
     let jobId = this.retries.get(baseId) ?? baseId;

@@ -300,7 +300,8 @@ describe('storage', () => {
       forcePathStyle: true,
       checksumMode: 'WHEN_SUPPORTED',
       createIfAbsent: 'native',
-      partSize: 8 * 1024 * 1024,
+      partSize: 16 * 1024 * 1024,
+      multipartThreshold: 64 * 1024 * 1024,
     });
     const gcs = yamlFile('storage:\n  backend: gcs\n  bucket: tm\n');
     expect(loadConfig({ configFile: gcs, env: {} }).storage).toMatchObject({ backend: 'Gcs', bucket: 'tm' });

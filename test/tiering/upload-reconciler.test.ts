@@ -41,9 +41,11 @@ describe('UploadReconciler', () => {
       return handle(data, context);
     });
     queue = new InProcessJobQueue(runner);
+    // Pack target 0: every reconciliation has something to ship (the pack rule has its own test).
     reconciler = new UploadReconciler(shipper, queue, {
       intervalMs: 0,
       maxPackDelayMs: DELAY,
+      packTargetBytes: 0,
       now: clock.now,
     });
     next = await appendBytes(node.wal, 40 * KiB);
@@ -60,6 +62,19 @@ describe('UploadReconciler', () => {
     const pending = shipper.pending();
     return `${pending[0]!.firstLsn}-${pending.at(-1)!.lastLsn}`;
   };
+
+  it('enqueues nothing while the pending bytes make no full pack and none is due', async () => {
+    const patient = new UploadReconciler(shipper, queue, {
+      intervalMs: 0,
+      maxPackDelayMs: DELAY,
+      packTargetBytes: 1024 * KiB,
+      now: clock.now,
+    });
+    expect(await patient.reconcile()).toBeUndefined();
+    expect(await queue.list()).toEqual([]);
+    clock.advance(DELAY);
+    expect((await patient.reconcile())?.id).toMatch(/\.flush$/);
+  });
 
   it('enqueues one job per pending range: the same id while nothing changed, a new one after a seal', async () => {
     const first = await reconciler.reconcile();

@@ -78,7 +78,11 @@ export async function checkSealedSegment(segment: SegmentInfo, crc: number): Pro
     }
     let bodyCrc = 0;
     let at = 0;
-    for await (const chunk of handle.createReadStream({ start: 0, autoClose: false })) {
+    for await (const chunk of handle.createReadStream({
+      start: 0,
+      autoClose: false,
+      highWaterMark: 1 << 20,
+    })) {
       const bytes = chunk as Buffer;
       crc = crc32c(bytes, crc);
       const from = Math.max(HEADER_SIZE - at, 0);
