@@ -26,6 +26,8 @@ export const ErrorCodes = {
   /** A checkpoint cannot be removed while retained checkpoints build on it (unless forced). */
   DEPENDENT_CHECKPOINTS: 'conflict',
   CONFIG_INVALID: 'invalid',
+  /** An operation ran past its time limit (recovery's recoveryTimeout) and was aborted cleanly. */
+  TIMEOUT: 'unavailable',
   INTERNAL: 'internal',
 } as const;
 

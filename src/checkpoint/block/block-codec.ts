@@ -179,13 +179,17 @@ function checkStored(bytes: Buffer, name: string, details: Record<string, unknow
   }
 }
 
-interface OpenedBlock {
+export interface OpenedBlock {
   raw: Buffer;
   codec: BlockCodec;
   recordCount: number;
 }
 
-async function openBlock(bytes: Buffer, expectedHash: string | undefined): Promise<OpenedBlock> {
+/**
+ * Checks a stored block whole — magic, version, stored crc32c, decompression, raw crc32c, and the sha256
+ * that names it — and returns its raw record bytes (recovery decodes them where it likes).
+ */
+export async function openBlock(bytes: Buffer, expectedHash: string | undefined): Promise<OpenedBlock> {
   const name = `block ${expectedHash ?? '(unnamed)'}`;
   const details = { hash: expectedHash };
   checkStored(bytes, name, details);

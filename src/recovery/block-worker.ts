@@ -1,0 +1,31 @@
+/**
+ * The recovery worker (run by piscina on `maxParallelThreads` threads): checks and decompresses one block —
+ * stored crc32c, decompression, raw crc32c, sha256 against its name — off the main thread, and hands the raw
+ * record bytes back (moved, not copied). Errors come back as values: a thrown TidemarkError would lose its
+ * code crossing the thread boundary.
+ * piscina loads this file by name: dist/recovery/block-worker.js in a build (see block-pool.ts).
+ */
+import { move } from 'piscina';
+import { openBlock } from '../checkpoint/block/block-codec';
+import { TidemarkError } from '../errors';
+
+export interface BlockTask {
+  bytes: ArrayBuffer;
+  hash: string;
+}
+
+/** Success: one buffer, moved — recordCount u32 LE, then the raw record bytes. Failure: the error as a value. */
+export type BlockTaskResult = ArrayBuffer | { code: string; message: string };
+
+export default async function openBlockTask(task: BlockTask): Promise<BlockTaskResult> {
+  try {
+    const { raw, recordCount } = await openBlock(Buffer.from(task.bytes), task.hash);
+    const out = Buffer.allocUnsafeSlow(4 + raw.length);
+    out.writeUInt32LE(recordCount, 0);
+    raw.copy(out, 4);
+    return move(out.buffer as ArrayBuffer) as ArrayBuffer;
+  } catch (error) {
+    const code = error instanceof TidemarkError ? error.code : 'INTERNAL';
+    return { code, message: error instanceof Error ? error.message : String(error) };
+  }
+}

@@ -1,0 +1,358 @@
+import { rebuildCatalog } from '../checkpoint/catalog/catalog-rebuild';
+import type { CheckpointCatalog } from '../checkpoint/catalog/catalog';
+import type { Manifest } from '../checkpoint/manifest/manifest';
+import { StateDigest } from '../checkpoint/manifest/state-digest';
+import type { CheckpointMerger } from '../checkpoint/merge/checkpoint-merger';
+import { asStateRecords } from '../checkpoint/block/record-codec';
+import { StateMaterializer } from '../checkpoint/state/state-materializer';
+import type { ComponentDelta, ComponentSnapshot, Delta, Snapshot } from '../checkpoint/state/state-types';
+import { TidemarkError, invalidArgument } from '../errors';
+import { BlockPool } from './block-pool';
+import { fetchBlocks } from './block-fetcher';
+import { planRecovery, type ResolvedPlan } from './recovery-planner';
+import {
+  DEFAULT_RECOVERY_CONFIG,
+  type ComponentOutcome,
+  type RecoveryConfig,
+  type RecoveryPlan,
+  type RecoveryProgress,
+  type RecoveryResult,
+  type RecoveryTarget,
+} from './recovery-types';
+import { replayWal, type WalSources } from './wal-source';
+import { resolveRecoveryConfig } from './recovery-config';
+
+/** Where a recovery reads from: the store (and prefix) always; the node's catalog, log and uploads record when it still has them. */
+export interface RecoveryBackend extends WalSources {
+  /** Without it, the catalog is rebuilt from the store's manifests (one LIST) on first use. */
+  catalog?: CheckpointCatalog;
+  /** The worker file of the block pool (tests running from sources point it at the build's copy). */
+  workerFilename?: string;
+}
+
+export interface RecoverOptions {
+  signal?: AbortSignal;
+  onProgress?: (progress: RecoveryProgress) => void;
+}
+
+/**
+ * The recovery engine (the reference's RecoveryEngine): plans a path to a target — full checkpoint,
+ * incremental chain, WAL — and executes it: blocks fetched in parallel with prefetch, checked and
+ * decompressed on worker threads, incrementals merged, the log replayed exactly up to the target. Every
+ * block is checked against its checksums and content hash; `full` verification also compares each
+ * component's recomputed state digest with its manifest's. One consistent cut for all components.
+ */
+export class RecoveryEngine {
+  readonly config: RecoveryConfig;
+  private readonly pool: BlockPool;
+  private catalog: CheckpointCatalog | undefined;
+  /** Bytes per ms the last recovery read at, for plan estimates. */
+  private measuredBytesPerMs: number | undefined;
+
+  constructor(
+    private readonly backend: RecoveryBackend,
+    private readonly merger: CheckpointMerger,
+    config: Partial<RecoveryConfig> = {},
+  ) {
+    this.config = resolveRecoveryConfig({ ...DEFAULT_RECOVERY_CONFIG, ...config });
+    this.catalog = backend.catalog;
+    this.pool = new BlockPool(this.config.maxParallelThreads, backend.workerFilename);
+  }
+
+  /** Whether blocks are decoded on worker threads (false: on this thread). */
+  get usesWorkers(): boolean {
+    return !this.pool.inline;
+  }
+
+  async findRecoveryPath(target: RecoveryTarget, components?: readonly string[]): Promise<RecoveryPlan> {
+    return (await this.resolve(target, components)).plan;
+  }
+
+  /** The state of full checkpoint `checkpointId`. */
+  async recoverFromFull(checkpointId: number, components?: readonly string[], options?: RecoverOptions) {
+    const summary = (await this.catalogNow()).require(checkpointId);
+    if (summary.kind !== 'full') {
+      throw invalidArgument(`checkpoint ${checkpointId} is incremental; use recoverFromIncrementals`, {
+        checkpointId,
+      });
+    }
+    return this.recoverTo({ checkpointId }, components, options);
+  }
+
+  /** The state of incremental `targetId`, whose chain must start at full checkpoint `baseId`. */
+  async recoverFromIncrementals(
+    baseId: number,
+    targetId: number,
+    components?: readonly string[],
+    options?: RecoverOptions,
+  ): Promise<RecoveryResult> {
+    const chain = (await this.catalogNow()).chain(targetId);
+    if (chain[0]!.id !== baseId) {
+      throw invalidArgument(
+        `checkpoint ${targetId} builds on full checkpoint ${chain[0]!.id}, not ${baseId}`,
+        {
+          baseId,
+          targetId,
+        },
+      );
+    }
+    return this.recoverTo({ checkpointId: targetId }, components, options);
+  }
+
+  /** The state at `target` (a checkpoint, an LSN, or a time), for `components` (default: all). */
+  async recoverTo(
+    target: RecoveryTarget,
+    components?: readonly string[],
+    options: RecoverOptions = {},
+  ): Promise<RecoveryResult> {
+    const started = performance.now();
+    const abort = new AbortController();
+    const onOuterAbort = () => abort.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    const timer =
+      this.config.recoveryTimeout > 0
+        ? setTimeout(
+            () =>
+              abort.abort(
+                new TidemarkError(
+                  'TIMEOUT',
+                  `recovery did not finish within ${this.config.recoveryTimeout} ms`,
+                ),
+              ),
+            this.config.recoveryTimeout,
+          )
+        : undefined;
+    try {
+      const resolved = await this.resolve(target, components);
+      const result = await this.execute(resolved, components, abort.signal, options.onProgress);
+      const durationMs = performance.now() - started;
+      result.stats.durationMs = durationMs;
+      if (result.stats.bytesRead > 0 && durationMs > 0)
+        this.measuredBytesPerMs = result.stats.bytesRead / durationMs;
+      return result;
+    } catch (error) {
+      if (abort.signal.aborted && abort.signal.reason instanceof TidemarkError) throw abort.signal.reason;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onOuterAbort);
+    }
+  }
+
+  /** Ends the worker threads. */
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  private async catalogNow(): Promise<CheckpointCatalog> {
+    this.catalog ??= (await rebuildCatalog(this.backend.store, this.backend.prefix)).catalog;
+    return this.catalog;
+  }
+
+  private async resolve(target: RecoveryTarget, components?: readonly string[]): Promise<ResolvedPlan> {
+    if (
+      components !== undefined &&
+      (!Array.isArray(components) || components.some((c) => typeof c !== 'string' || c === ''))
+    ) {
+      throw invalidArgument('components must be a list of component ids');
+    }
+    return planRecovery(await this.catalogNow(), this.backend, target, components, this.measuredBytesPerMs);
+  }
+
+  private async execute(
+    resolved: ResolvedPlan,
+    components: readonly string[] | undefined,
+    signal: AbortSignal,
+    onProgress: RecoverOptions['onProgress'],
+  ): Promise<RecoveryResult> {
+    const { plan, manifests } = resolved;
+    const wanted = components ? new Set(components) : undefined;
+    const ids = componentIds(manifests, wanted);
+    const progress: RecoveryProgress = {
+      phase: 'blocks',
+      blocksDone: 0,
+      blocksTotal: plan.checkpoints.reduce((sum, c) => sum + c.blocks, 0),
+      bytesDone: 0,
+      bytesTotal: plan.bytes,
+      componentsDone: 0,
+      componentsTotal: ids.length,
+    };
+    const report = () => onProgress?.({ ...progress });
+    report();
+    const fetchOptions = {
+      store: this.backend.store,
+      prefix: this.backend.prefix,
+      pool: this.pool,
+      strategy: this.config.prefetchStrategy,
+      concurrency: this.config.fetchConcurrency,
+      signal,
+      onBlock: (bytes: number) => {
+        progress.blocksDone++;
+        progress.bytesDone += bytes;
+        report();
+      },
+    };
+
+    const outcomes = new Map<string, ComponentOutcome>();
+    const base = manifests[0];
+    const incrementals = manifests.slice(1);
+    const state = new Map<string, ComponentSnapshot>();
+    const deltas: Delta[] = incrementals.map((m) => ({
+      fromLsn: m.fromLsn,
+      toLsn: m.lsn,
+      components: new Map(),
+    }));
+    let logicalBytes = 0;
+    // Components one at a time (each one's blocks in parallel): a failing component stops only itself.
+    for (const id of ids) {
+      try {
+        const baseRefs = base?.components[id]?.blocks ?? [];
+        const records = asStateRecords(await fetchBlocks(baseRefs, fetchOptions));
+        state.set(id, { componentId: id, records });
+        for (let i = 0; i < incrementals.length; i++) {
+          const entry = incrementals[i]!.components[id];
+          if (!entry) continue;
+          const changed: ComponentDelta = {
+            componentId: id,
+            records: await fetchBlocks(entry.blocks, fetchOptions),
+            ...(entry.clearedAt ? { clearedAt: entry.clearedAt } : {}),
+          };
+          deltas[i]!.components.set(id, changed);
+        }
+        outcomes.set(id, { componentId: id, fromCheckpoint: base?.checkpointId });
+      } catch (error) {
+        this.failComponent(id, error, outcomes, state, deltas, signal);
+      }
+      progress.componentsDone++;
+      report();
+    }
+
+    let snapshot: Snapshot = { lsn: base?.lsn ?? 0, components: state };
+    if (deltas.some((d) => d.components.size > 0))
+      snapshot = await this.merger.mergeIncrementals(snapshot, deltas);
+    else if (incrementals.length > 0)
+      snapshot = { ...snapshot, lsn: incrementals[incrementals.length - 1]!.lsn };
+
+    if (this.config.verificationLevel === 'full') {
+      progress.phase = 'verify';
+      report();
+      for (const id of [...snapshot.components.keys()]) {
+        try {
+          checkDigest(id, snapshot.components.get(id)!, manifests);
+        } catch (error) {
+          this.failComponent(id, error, outcomes, snapshot.components, [], signal);
+        }
+      }
+    }
+
+    progress.phase = 'wal';
+    report();
+    const { cut, applied } = await this.replay(resolved, snapshot, wanted, outcomes, signal);
+    const materialized = applied.materializer.snapshot(
+      [...applied.materializer.componentIds()].filter(
+        (id) => (wanted ? wanted.has(id) : true) && !outcomes.get(id)?.error,
+      ),
+    );
+    const finalState: Snapshot = { lsn: cut, components: materialized.components };
+    for (const [id, component] of finalState.components) {
+      let bytes = 0;
+      for (const r of component.records) bytes += r.key.length + r.value.length;
+      logicalBytes += bytes;
+      const outcome = outcomes.get(id) ?? { componentId: id };
+      outcomes.set(id, {
+        ...outcome,
+        keyCount: component.records.length,
+        bytes,
+        walEntriesApplied: applied.perComponent.get(id) ?? 0,
+      });
+    }
+    for (const id of wanted ?? []) {
+      if (!outcomes.has(id))
+        outcomes.set(id, { componentId: id, keyCount: 0, bytes: 0, walEntriesApplied: 0 });
+    }
+    progress.phase = 'done';
+    report();
+    return {
+      target: plan.target,
+      lsn: cut,
+      state: finalState,
+      components: [...outcomes.values()].sort((a, b) => (a.componentId < b.componentId ? -1 : 1)),
+      stats: {
+        durationMs: 0,
+        blocksRead: progress.blocksDone,
+        bytesRead: progress.bytesDone,
+        logicalBytes,
+        walEntries: applied.total,
+        verificationLevel: this.config.verificationLevel,
+      },
+    };
+  }
+
+  /** Replays the log after the checkpoint up to the target; the cut is the last LSN applied (or the checkpoint's). */
+  private async replay(
+    resolved: ResolvedPlan,
+    snapshot: Snapshot,
+    wanted: ReadonlySet<string> | undefined,
+    outcomes: Map<string, ComponentOutcome>,
+    signal: AbortSignal,
+  ) {
+    const materializer = StateMaterializer.fromSnapshot(snapshot);
+    const perComponent = new Map<string, number>();
+    let cut = snapshot.lsn;
+    let total = 0;
+    if (resolved.wal) {
+      for await (const record of replayWal(this.backend, resolved.wal)) {
+        if (resolved.stopAfterTime !== undefined && record.entry.timestamp > resolved.stopAfterTime) break;
+        cut = record.lsn;
+        const id = record.entry.componentId;
+        if ((wanted && !wanted.has(id)) || outcomes.get(id)?.error) continue;
+        materializer.apply(record);
+        total++;
+        perComponent.set(id, (perComponent.get(id) ?? 0) + 1);
+        if ((total & 1023) === 0) signal.throwIfAborted();
+      }
+    }
+    return { cut, applied: { materializer, perComponent, total } };
+  }
+
+  private failComponent(
+    id: string,
+    error: unknown,
+    outcomes: Map<string, ComponentOutcome>,
+    state: Map<string, ComponentSnapshot>,
+    deltas: Delta[],
+    signal: AbortSignal,
+  ): void {
+    if (signal.aborted || !this.config.optimisticRecovery) throw error;
+    const described =
+      error instanceof TidemarkError
+        ? { code: error.code, message: error.message }
+        : { code: 'INTERNAL', message: String(error) };
+    outcomes.set(id, { componentId: id, error: described });
+    state.delete(id);
+    for (const delta of deltas) delta.components.delete(id);
+  }
+}
+
+function componentIds(manifests: readonly Manifest[], wanted: ReadonlySet<string> | undefined): string[] {
+  const ids = new Set<string>();
+  for (const manifest of manifests) for (const id of Object.keys(manifest.components)) ids.add(id);
+  return [...ids].filter((id) => !wanted || wanted.has(id)).sort();
+}
+
+/** The newest manifest of the chain that describes the component holds the digest of its whole state. */
+function checkDigest(id: string, component: ComponentSnapshot, manifests: readonly Manifest[]): void {
+  for (let i = manifests.length - 1; i >= 0; i--) {
+    const described = manifests[i]!.components[id];
+    if (!described) continue;
+    const digest = StateDigest.of(component.records);
+    if (digest !== described.digest) {
+      throw new TidemarkError(
+        'CHECKSUM_MISMATCH',
+        `component ${id}: the recovered state's digest ${digest} differs from checkpoint ${manifests[i]!.checkpointId}'s ${described.digest}`,
+        { details: { componentId: id, checkpointId: manifests[i]!.checkpointId } },
+      );
+    }
+    return;
+  }
+}

@@ -1,0 +1,167 @@
+import type { CheckpointCatalog } from '../checkpoint/catalog/catalog';
+import type { CheckpointSummary } from '../checkpoint/catalog/checkpoint-summary';
+import type { Manifest } from '../checkpoint/manifest/manifest';
+import { readManifest } from '../checkpoint/write/checkpoint-reader';
+import { invalidArgument } from '../errors';
+import { blockKey, manifestKey } from '../storage';
+import type { PlannedObject, RecoveryPlan, RecoveryTarget } from './recovery-types';
+import { coverWal, lastAvailableLsn, listRemotePacks, type WalCoverage, type WalSources } from './wal-source';
+
+/** A plan with what executing it needs: the chain's manifests and where the log comes from. */
+export interface ResolvedPlan {
+  plan: RecoveryPlan;
+  manifests: Manifest[];
+  wal: WalCoverage | undefined;
+  /** For a time target: stop before the first entry later than this (µs). */
+  stopAfterTime: number | undefined;
+}
+
+/** Assumed when nothing was measured yet: a local store reads at several hundred MB/s, a cloud one less. */
+const ASSUMED_BYTES_PER_MS = 200_000;
+
+export function checkTarget(target: RecoveryTarget): RecoveryTarget {
+  const [kind, value] = Object.entries(target ?? {})[0] ?? [];
+  const ok =
+    target !== null &&
+    typeof target === 'object' &&
+    Object.keys(target).length === 1 &&
+    (kind === 'checkpointId' || kind === 'lsn' || kind === 'time') &&
+    Number.isSafeInteger(value) &&
+    (value as number) >= (kind === 'checkpointId' ? 1 : 0);
+  if (!ok) {
+    throw invalidArgument(
+      `a recovery target is {checkpointId}, {lsn} or {time} (µs), one non-negative integer; got ${JSON.stringify(target)}`,
+    );
+  }
+  return target;
+}
+
+/** Newest by LSN, then shallower chain, then newer id (as the catalog picks "newest"). */
+function newest(candidates: CheckpointSummary[]): CheckpointSummary | undefined {
+  let best: CheckpointSummary | undefined;
+  for (const c of candidates) {
+    if (
+      !best ||
+      c.lsn > best.lsn ||
+      (c.lsn === best.lsn && (c.depth < best.depth || (c.depth === best.depth && c.id > best.id)))
+    ) {
+      best = c;
+    }
+  }
+  return best;
+}
+
+function restorable(catalog: CheckpointCatalog, checkpoint: CheckpointSummary): boolean {
+  try {
+    catalog.chain(checkpoint.id);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves a target into a plan without reading any block: the newest restorable checkpoint at or before
+ * the target (by LSN, or by the newest entry time it covers), its chain's manifests (read: they name the
+ * blocks), and the log after it — local segments first, uploaded packs where the local copy is gone.
+ */
+export async function planRecovery(
+  catalog: CheckpointCatalog,
+  sources: WalSources,
+  target: RecoveryTarget,
+  components: readonly string[] | undefined,
+  bytesPerMs = ASSUMED_BYTES_PER_MS,
+): Promise<ResolvedPlan> {
+  checkTarget(target);
+  const committed = catalog.list().filter((c) => restorable(catalog, c));
+  let checkpoint: CheckpointSummary | undefined;
+  let walTo: number | undefined;
+  let stopAfterTime: number | undefined;
+  const remote = 'checkpointId' in target ? [] : await listRemotePacks(sources);
+  const available = lastAvailableLsn(sources, remote);
+  if ('checkpointId' in target) {
+    checkpoint = catalog.require(target.checkpointId);
+    catalog.chain(checkpoint.id); // CHECKPOINT_NOT_FOUND when broken
+  } else if ('lsn' in target) {
+    if (target.lsn > Math.max(available, ...committed.map((c) => c.lsn))) {
+      throw invalidArgument(`LSN ${target.lsn} is beyond the log (it ends at ${available})`, {
+        lsn: target.lsn,
+      });
+    }
+    checkpoint = newest(committed.filter((c) => c.lsn <= target.lsn));
+    walTo = target.lsn;
+  } else {
+    checkpoint = newest(committed.filter((c) => c.timestamp <= target.time));
+    walTo = available;
+    stopAfterTime = target.time;
+  }
+
+  const chain = checkpoint ? catalog.chain(checkpoint.id) : [];
+  const manifests = await Promise.all(
+    chain.map((link) => readManifest(sources.store, sources.prefix, link.id)),
+  );
+  const wanted = components ? new Set(components) : undefined;
+  const fromLsn = (checkpoint?.lsn ?? 0) + 1;
+  const wal = walTo !== undefined && walTo >= fromLsn ? coverWal(sources, remote, fromLsn, walTo) : undefined;
+
+  const objects: PlannedObject[] = [];
+  const seen = new Set<string>();
+  const planned = manifests.map((manifest) => {
+    objects.push({ key: manifestKey(sources.prefix, manifest.checkpointId), bytes: 0, kind: 'manifest' });
+    let blocks = 0;
+    let blockBytes = 0;
+    for (const [id, component] of Object.entries(manifest.components)) {
+      if (wanted && !wanted.has(id)) continue;
+      for (const ref of component.blocks) {
+        blocks++;
+        blockBytes += ref.storedBytes;
+        if (seen.has(ref.hash)) continue;
+        seen.add(ref.hash);
+        objects.push({ key: blockKey(sources.prefix, ref.hash), bytes: ref.storedBytes, kind: 'block' });
+      }
+    }
+    return {
+      id: manifest.checkpointId,
+      kind: manifest.kind,
+      lsn: manifest.lsn,
+      timestamp: manifest.timestamp,
+      blocks,
+      blockBytes,
+    };
+  });
+  const remoteObjects: PlannedObject[] = (wal?.remote ?? []).map((p) => ({
+    key: p.key,
+    bytes: p.size,
+    kind: 'wal-pack',
+  }));
+  const localObjects: PlannedObject[] =
+    wal?.localFrom !== undefined && sources.wal
+      ? sources.wal
+          .segments()
+          .filter((s) => s.lastLsn >= Math.max(wal.localFrom!, wal.fromLsn) && s.firstLsn <= wal.toLsn)
+          .map((s) => ({ key: s.path, bytes: s.sizeBytes, kind: 'wal-local' }))
+      : [];
+  objects.push(...remoteObjects);
+  const bytes =
+    objects.reduce((sum, o) => sum + o.bytes, 0) + localObjects.reduce((sum, o) => sum + o.bytes, 0);
+  const getRequests = objects.length;
+  return {
+    manifests,
+    wal,
+    stopAfterTime,
+    plan: {
+      target,
+      components: components ? [...components] : 'all',
+      checkpoints: planned,
+      wal: wal && { fromLsn: wal.fromLsn, toLsn: wal.toLsn, local: localObjects, remote: remoteObjects },
+      objects: objects.length + localObjects.length,
+      bytes,
+      getRequests,
+      estimatedDurationMs: Math.round(bytes / bytesPerMs),
+      estimateNote:
+        bytesPerMs === ASSUMED_BYTES_PER_MS
+          ? 'assumes 200 MB/s (nothing measured yet by this engine)'
+          : `at ${Math.round(bytesPerMs / 1000)} MB/s, as this engine's last recovery read`,
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { TidemarkError } from '../errors';
+import { getBuffer, parseWalSegmentKey, walNodePrefix, type ObjectStore } from '../storage';
+import { splitPack } from '../tiering/segments/pack-splitter';
+import type { UploadedSegments } from '../tiering/segments/uploaded-segments';
+import type { LogRecord, SegmentedWal } from '../wal';
+import { readSegmentBuffer } from '../wal/segment-buffer-reader';
+
+/** An uploaded pack of WAL segments in the store. */
+export interface RemotePack {
+  key: string;
+  firstLsn: number;
+  lastLsn: number;
+  size: number;
+}
+
+export interface WalSources {
+  store: ObjectStore;
+  prefix: string;
+  nodeId: string;
+  /** The local log, when the node still has its disk. */
+  wal?: SegmentedWal;
+  /** The node's record of uploads; without it the store is listed (one LIST of wal/{nodeId}/). */
+  uploads?: UploadedSegments;
+}
+
+/** Where the log from `fromLsn` to `toLsn` is read: the local segments, then uploaded packs for what is gone. */
+export interface WalCoverage {
+  fromLsn: number;
+  toLsn: number;
+  /** The local log serves LSNs from here on (undefined: not at all). */
+  localFrom: number | undefined;
+  remote: RemotePack[];
+}
+
+/** The uploaded packs, by first LSN; overlapping packs (a partial pack re-shipped larger) are all listed. */
+export async function listRemotePacks(sources: WalSources): Promise<RemotePack[]> {
+  if (sources.uploads) {
+    return sources.uploads
+      .list()
+      .map(({ key, firstLsn, lastLsn, size }) => ({ key, firstLsn, lastLsn, size }));
+  }
+  const packs: RemotePack[] = [];
+  for await (const object of sources.store.list(walNodePrefix(sources.prefix, sources.nodeId))) {
+    const parsed = parseWalSegmentKey(sources.prefix, object.key);
+    if (parsed)
+      packs.push({ key: object.key, firstLsn: parsed.firstLsn, lastLsn: parsed.lastLsn, size: object.size });
+  }
+  return packs.sort((a, b) => a.firstLsn - b.firstLsn || b.lastLsn - a.lastLsn);
+}
+
+/** The newest LSN any source holds (0 when the log is empty everywhere). */
+export function lastAvailableLsn(sources: WalSources, remote: readonly RemotePack[]): number {
+  const local = sources.wal?.stats().lastLsn ?? 0;
+  return Math.max(local, ...remote.map((pack) => pack.lastLsn), 0);
+}
+
+/**
+ * Chooses, for every LSN of [fromLsn, toLsn], a source: the local log where it still holds the LSN, else
+ * the pack reaching furthest that holds it. A hole is INVALID_STATE_DATA naming the missing range.
+ */
+export function coverWal(
+  sources: WalSources,
+  remote: readonly RemotePack[],
+  fromLsn: number,
+  toLsn: number,
+): WalCoverage {
+  const stats = sources.wal?.stats();
+  const localFrom = stats && stats.lastLsn >= stats.firstLsn ? stats.firstLsn : undefined;
+  const chosen: RemotePack[] = [];
+  let next = fromLsn;
+  while (next <= toLsn && (localFrom === undefined || next < localFrom)) {
+    let best: RemotePack | undefined;
+    for (const pack of remote) {
+      if (pack.firstLsn <= next && pack.lastLsn >= next && (!best || pack.lastLsn > best.lastLsn))
+        best = pack;
+    }
+    if (!best) {
+      const end = Math.min(toLsn, localFrom === undefined ? toLsn : localFrom - 1);
+      throw new TidemarkError(
+        'INVALID_STATE_DATA',
+        `the WAL from LSN ${next} to ${end} is neither on local disk nor in the store`,
+        { details: { fromLsn: next, toLsn: end } },
+      );
+    }
+    chosen.push(best);
+    next = best.lastLsn + 1;
+  }
+  return { fromLsn, toLsn, localFrom: next <= toLsn ? localFrom : undefined, remote: chosen };
+}
+
+/** The records of the covered range in LSN order, every frame checked on the way. */
+export async function* replayWal(sources: WalSources, coverage: WalCoverage): AsyncGenerator<LogRecord> {
+  let next = coverage.fromLsn;
+  for (const pack of coverage.remote) {
+    const to = Math.min(pack.lastLsn, coverage.toLsn);
+    for (const segment of splitPack(await getBuffer(sources.store, pack.key), pack.key)) {
+      for await (const record of readSegmentBuffer(
+        segment.bytes,
+        `${pack.key}@${segment.firstLsn}`,
+        next,
+        to,
+      )) {
+        yield record;
+      }
+    }
+    next = to + 1;
+  }
+  if (next <= coverage.toLsn && coverage.localFrom !== undefined && sources.wal) {
+    yield* sources.wal.read({ fromLsn: next, toLsn: coverage.toLsn });
+  }
+}
