@@ -102,6 +102,7 @@ export async function openTestNode(
       guard.set(undefined);
       await wal.close();
       await leases.close();
+      await uploads.close();
     },
   };
 }

@@ -145,6 +145,7 @@ export class TieringModule implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(WalRetentionGuard) private readonly guard: WalRetentionGuard,
     @Inject(TIDEMARK_CONFIG) private readonly config: TidemarkConfig,
     @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
+    @Inject(UploadedSegments) private readonly uploads: UploadedSegments,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -162,6 +163,7 @@ export class TieringModule implements OnApplicationBootstrap, OnApplicationShutd
       await this.queue.close();
       await this.node.stop();
       await this.leases.close();
+      await this.uploads.close();
     } finally {
       this.guard.set(undefined);
     }

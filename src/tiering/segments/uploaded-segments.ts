@@ -2,9 +2,11 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { TidemarkError, invalidArgument } from '../../errors';
+import { AppendJournal } from '../../fs/append-journal';
 import { replaceFileAtomically } from '../../fs/replace-file-atomically';
 
 export const UPLOADED_SEGMENTS_FILE = 'uploaded-segments.json';
+export const UPLOADED_SEGMENTS_JOURNAL = 'uploaded-segments.journal';
 const FORMAT_VERSION = 1;
 
 const count = () => z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
@@ -48,11 +50,24 @@ const fileSchema = z
 export type PackedSegment = z.infer<typeof packedSegmentSchema>;
 export type UploadedPack = z.infer<typeof uploadedPackSchema>;
 
+/** One change, as a journal line. */
+const journalEntrySchema = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('record'), pack: uploadedPackSchema }).strict(),
+  z.object({ op: z.literal('retire'), keys: z.array(z.string()), throughLsn: count() }).strict(),
+]);
+type JournalEntry = z.infer<typeof journalEntrySchema>;
+
 /**
  * Which sealed WAL segments have a verified copy in the object store, and where: the node's record of its
- * uploads, in `{dataDir}/uploaded-segments.json`, rewritten atomically on each change. With it, shipping
- * and the WAL's retention guard need no LIST of the store. Losing the file costs re-uploads (a segment
- * still on disk is uploaded again), never data: a segment leaves the disk only once recorded here.
+ * uploads. With it, shipping and the WAL's retention guard need no LIST of the store. Losing it costs
+ * re-uploads (a segment still on disk is uploaded again), never data: a segment leaves the disk only once
+ * recorded here.
+ *
+ * On disk: a snapshot, `{dataDir}/uploaded-segments.json` (replaced atomically), and a journal of the
+ * changes since, `uploaded-segments.journal` (one JSON line per change, fdatasynced before the change
+ * resolves). So a change costs one small append whatever the number of packs; once the journal outgrows
+ * the snapshot, the snapshot is rewritten and the journal emptied (a crash between the two replays changes
+ * the snapshot already holds, which is harmless: every change is idempotent).
  */
 export class UploadedSegments {
   private readonly packs: UploadedPack[] = [];
@@ -61,16 +76,25 @@ export class UploadedSegments {
   private retiredThrough = 0;
   private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(readonly file: string | undefined) {}
+  private constructor(
+    readonly file: string | undefined,
+    private readonly journal: AppendJournal | undefined,
+  ) {}
 
   /** The record in `dataDir` (empty when there is none yet); `undefined`: in memory only. */
   static async open(dataDir: string | undefined): Promise<UploadedSegments> {
-    const index = new UploadedSegments(
-      dataDir === undefined ? undefined : path.join(dataDir, UPLOADED_SEGMENTS_FILE),
-    );
+    const index =
+      dataDir === undefined
+        ? new UploadedSegments(undefined, undefined)
+        : new UploadedSegments(
+            path.join(dataDir, UPLOADED_SEGMENTS_FILE),
+            new AppendJournal(path.join(dataDir, UPLOADED_SEGMENTS_JOURNAL)),
+          );
     const saved = index.file === undefined ? undefined : await load(index.file);
     for (const pack of saved?.packs ?? []) index.add(pack);
     index.retiredThrough = saved?.retiredThroughLsn ?? 0;
+    for (const line of (await index.journal?.read()) ?? [])
+      index.applyEntry(parseEntry(line, index.journal!.file));
     return index;
   }
 
@@ -90,7 +114,9 @@ export class UploadedSegments {
 
   /** The newest LSN with a verified copy in the store (0 when none). */
   get highestUploadedLsn(): number {
-    return this.packs.length === 0 ? 0 : Math.max(...this.packs.map((pack) => pack.lastLsn));
+    let highest = 0;
+    for (const pack of this.packs) if (pack.lastLsn > highest) highest = pack.lastLsn;
+    return highest;
   }
 
   /** Records a verified pack, durably, before resolving. Recording one with the same key again is a no-op. */
@@ -103,7 +129,7 @@ export class UploadedSegments {
       }
       this.add(checked.data);
       try {
-        await this.save();
+        await this.persist({ op: 'record', pack: checked.data });
       } catch (error) {
         this.drop([pack.key]);
         throw error;
@@ -117,15 +143,41 @@ export class UploadedSegments {
    */
   retire(keys: readonly string[], throughLsn: number): Promise<void> {
     return this.exclusive(async () => {
-      this.drop(keys);
-      this.retiredThrough = Math.max(this.retiredThrough, throughLsn);
-      await this.save();
+      const entry: JournalEntry = { op: 'retire', keys: [...keys], throughLsn };
+      this.applyEntry(entry);
+      await this.persist(entry);
     });
   }
 
+  /** Stops appending (the journal's file handle is closed). */
+  close(): Promise<void> {
+    return this.exclusive(async () => this.journal?.close());
+  }
+
+  private applyEntry(entry: JournalEntry): void {
+    if (entry.op === 'record') {
+      if (!this.packs.some((known) => known.key === entry.pack.key)) this.add(entry.pack);
+    } else {
+      this.drop(entry.keys);
+      this.retiredThrough = Math.max(this.retiredThrough, entry.throughLsn);
+    }
+  }
+
+  /** Journals the change; rewrites the snapshot (and empties the journal) once the journal outgrows it. */
+  private async persist(entry: JournalEntry): Promise<void> {
+    if (!this.journal) return;
+    await this.journal.append(JSON.stringify(entry));
+    if (this.journal.lines > Math.max(64, this.packs.length)) {
+      await this.save();
+      await this.journal.reset();
+    }
+  }
+
   private add(pack: UploadedPack): void {
-    this.packs.push(pack);
-    this.packs.sort((a, b) => a.firstLsn - b.firstLsn);
+    // Packs arrive in LSN order almost always: append, and insert in place otherwise.
+    let at = this.packs.length;
+    while (at > 0 && this.packs[at - 1]!.firstLsn > pack.firstLsn) at--;
+    this.packs.splice(at, 0, pack);
     for (const segment of pack.segments) this.uploaded.add(segment.firstLsn);
   }
 
@@ -173,6 +225,17 @@ async function load(file: string): Promise<z.infer<typeof fileSchema> | undefine
     const issue = parsed.error.issues[0];
     throw corrupt(file, `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
   }
+  return parsed.data;
+}
+
+function parseEntry(line: string, file: string): JournalEntry {
+  let parsed;
+  try {
+    parsed = journalEntrySchema.safeParse(JSON.parse(line));
+  } catch (error) {
+    throw corrupt(file, (error as Error).message, error);
+  }
+  if (!parsed.success) throw corrupt(file, parsed.error.issues[0]?.message ?? 'invalid journal line');
   return parsed.data;
 }
 

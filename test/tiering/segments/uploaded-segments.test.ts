@@ -4,6 +4,7 @@ import { walSegmentKey } from '../../../src/storage';
 import { packLayout } from '../../../src/tiering/segments/segment-pack';
 import {
   UPLOADED_SEGMENTS_FILE,
+  UPLOADED_SEGMENTS_JOURNAL,
   UploadedSegments,
   type UploadedPack,
 } from '../../../src/tiering/segments/uploaded-segments';
@@ -55,7 +56,7 @@ describe('UploadedSegments', () => {
     }
     expect(index.isUploaded(range(31, 40))).toBe(false);
 
-    await expect(fs.stat(join(dir, UPLOADED_SEGMENTS_FILE))).resolves.toBeDefined();
+    await expect(fs.stat(join(dir, UPLOADED_SEGMENTS_JOURNAL))).resolves.toBeDefined();
     const reopened = await UploadedSegments.open(dir);
     expect(reopened.list()).toEqual([a, b]);
     expect(reopened.isUploaded(range(11, 20))).toBe(true);
@@ -66,11 +67,11 @@ describe('UploadedSegments', () => {
     const index = await UploadedSegments.open(dir);
     const a = pack(1, 2);
     await index.record(a);
-    const before = await fs.readFile(join(dir, UPLOADED_SEGMENTS_FILE), 'utf8');
+    const before = await fs.readFile(join(dir, UPLOADED_SEGMENTS_JOURNAL), 'utf8');
     await index.record({ ...a, uploadedAt: a.uploadedAt + 5000 });
     await Promise.all([index.record(a), index.record(a)]);
     expect(index.list()).toEqual([a]);
-    expect(await fs.readFile(join(dir, UPLOADED_SEGMENTS_FILE), 'utf8')).toBe(before);
+    expect(await fs.readFile(join(dir, UPLOADED_SEGMENTS_JOURNAL), 'utf8')).toBe(before);
     expect((await UploadedSegments.open(dir)).list()).toEqual([a]);
   });
 
@@ -135,8 +136,8 @@ describe('UploadedSegments', () => {
 
   it('forgets a pack whose record could not be saved', async () => {
     const index = await UploadedSegments.open(dir);
-    // A directory where the file goes: the atomic rename fails (for root too).
-    await fs.mkdir(join(dir, UPLOADED_SEGMENTS_FILE));
+    // A directory where the journal goes: the append fails (for root too).
+    await fs.mkdir(join(dir, UPLOADED_SEGMENTS_JOURNAL));
     await expect(index.record(pack(1, 1))).rejects.toMatchObject({ code: 'IO_ERROR' });
     expect(index.list()).toEqual([]);
     expect(index.isUploaded(range(1, 10))).toBe(false);
@@ -148,5 +149,35 @@ describe('UploadedSegments', () => {
     expect(index.isUploaded(range(1, 10))).toBe(true);
     expect(index.file).toBeUndefined();
     expect(await fs.readdir(dir)).toEqual([]);
+  });
+
+  it('appends one journal line per change, and folds the journal into the snapshot once it outgrows it', async () => {
+    const index = await UploadedSegments.open(dir);
+    for (let i = 0; i < 64; i++) await index.record(pack(1 + i * 10, 1));
+    const lines = (await fs.readFile(join(dir, UPLOADED_SEGMENTS_JOURNAL), 'utf8')).split('\n');
+    expect(lines.length - 1).toBe(64); // one line each, no snapshot rewrite yet
+    await expect(fs.stat(join(dir, UPLOADED_SEGMENTS_FILE))).rejects.toMatchObject({ code: 'ENOENT' });
+    await index.record(pack(641, 1));
+    await index.retire([pack(1, 1).key], 10); // 66 lines for 64 packs: folded into the snapshot
+    expect((await fs.stat(join(dir, UPLOADED_SEGMENTS_FILE))).size).toBeGreaterThan(0);
+    expect(await fs.readFile(join(dir, UPLOADED_SEGMENTS_JOURNAL), 'utf8')).toBe('');
+    await index.record(pack(651, 1));
+    const reopened = await UploadedSegments.open(dir);
+    expect(reopened.list()).toEqual(index.list());
+    expect(reopened.retiredThroughLsn).toBe(10);
+  });
+
+  it('ignores a torn last journal line (an append never acknowledged), refuses a bad one before it', async () => {
+    const index = await UploadedSegments.open(dir);
+    await index.record(pack(1, 1));
+    await index.close();
+    const journal = join(dir, UPLOADED_SEGMENTS_JOURNAL);
+    await fs.appendFile(journal, '{"op":"record","pack":{"key":"tide');
+    const reopened = await UploadedSegments.open(dir);
+    expect(reopened.list()).toEqual([pack(1, 1)]);
+    await reopened.record(pack(11, 1)); // appends after the cut tail
+    expect((await UploadedSegments.open(dir)).list()).toEqual([pack(1, 1), pack(11, 1)]);
+    await fs.writeFile(journal, 'not json\n' + (await fs.readFile(journal, 'utf8')));
+    await expect(UploadedSegments.open(dir)).rejects.toMatchObject({ code: 'DESERIALIZATION_ERROR' });
   });
 });
