@@ -6,13 +6,15 @@ import { ProblemFilter } from './app/problem.filter';
 import { RuntimeModule } from './app/runtime.module';
 import type { TidemarkConfig } from './config/config.schema';
 import type { ModuleLoggers } from './observability/create-logger';
-import { TieringModule } from './tiering/nest/tiering.module';
 import { ObservabilityModule } from './observability/observability.module';
+import { RecoveryModule } from './recovery/nest/recovery.module';
 
 /**
- * The service: configuration and loggers, request logging, the problem filter, health, the WAL, checkpoint
- * and jobs APIs. The WAL and checkpoint modules come in through TieringModule only, so shutdown runs
- * tiering, then the checkpoint system, then the WAL (see tiering.module.ts and checkpoint.module.ts).
+ * The service: configuration and loggers, request logging, the problem filter, health, the WAL, checkpoint,
+ * jobs and recovery APIs. Tiering comes in through RecoveryModule only, and the WAL and checkpoint modules
+ * through TieringModule only, so shutdown runs recovery (aborts recoveries in flight, ends its worker
+ * threads), then tiering, then the checkpoint system, then the WAL (see recovery.module.ts,
+ * tiering.module.ts and checkpoint.module.ts).
  */
 @Module({})
 export class AppModule {
@@ -23,7 +25,7 @@ export class AppModule {
         RuntimeModule.forRoot(config, loggers),
         LoggerModule.forRoot({ pinoHttp: httpLoggingOptions(loggers.child('http')) }),
         ObservabilityModule,
-        TieringModule.forRoot(config),
+        RecoveryModule.forRoot(config),
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

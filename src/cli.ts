@@ -2,11 +2,13 @@
 import { Command } from 'commander';
 import { registerBench } from './cli/bench.command';
 import { registerCatalogRebuild } from './cli/catalog-rebuild.command';
+import { registerRecover } from './cli/recover.command';
 import { reportFatal } from './cli/report-fatal';
 import { registerServe } from './cli/serve.command';
+import { registerVerify } from './cli/verify.command';
 import { registerWalInspect } from './cli/wal-inspect.command';
 
-/** `tidemark`: serve, wal inspect, bench wal. Each command lives in its own file under `cli/`. */
+/** `tidemark`: serve, wal inspect, catalog rebuild, verify, recover, bench. Each command lives in its own file under `cli/`. */
 function buildProgram(): Command {
   const program = new Command('tidemark')
     .description('Tidemark: incremental checkpointing for stateful stream processors')
@@ -15,6 +17,8 @@ function buildProgram(): Command {
   registerWalInspect(program.command('wal').description('write-ahead log tools'));
   registerBench(program);
   registerCatalogRebuild(program.command('catalog').description('checkpoint catalog tools'));
+  registerVerify(program);
+  registerRecover(program);
   return program;
 }
 

@@ -34,4 +34,16 @@ export function registerBench(program: Command): void {
       const { runTieringBench } = await import('../bench/tiering-bench');
       await runTieringBench({ quick: options.quick === true, dir: options.dir, out: options.out });
     });
+  bench
+    .command('recovery')
+    .description(
+      'recovery throughput of logical state (local store, 1 and 2 threads, prefetch strategies, s3rver), where the time goes, WAL replay',
+    )
+    .option('--quick', 'a short run')
+    .option('--dir <dir>', 'directory for the temporary stores and WAL (default: the OS temporary directory)')
+    .option('--out <file>', 'where to write the figures as JSON')
+    .action(async (options: { quick?: boolean; dir?: string; out?: string }) => {
+      const { runRecoveryBench } = await import('../bench/recovery-bench');
+      await runRecoveryBench({ quick: options.quick === true, dir: options.dir, out: options.out });
+    });
 }

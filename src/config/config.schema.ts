@@ -4,6 +4,7 @@ import type { BlockCodec } from '../checkpoint/block/codecs';
 import { DEFAULT_CHECKPOINT_SYSTEM_CONFIG } from '../checkpoint/checkpoint-system-config';
 import { DEFAULT_MERGER_CONFIG } from '../checkpoint/merge/merger-config';
 import { DEFAULT_WAL_OPTIONS } from '../wal/wal-options';
+import { recoverySchema } from './recovery.schema';
 import { storageSchema } from './storage.schema';
 import { tieringSchema } from './tiering.schema';
 import { bool, nonEmptyString, nonNegativeInt, oneOf, positiveInt } from './schema-primitives';
@@ -115,6 +116,7 @@ export const configSchema = z
     checkpoint: checkpointSchema.default({}),
     merger: mergerSchema.default({}),
     tiering: tieringSchema.default({}),
+    recovery: recoverySchema.default({}),
     log: logSchema.default({}),
   })
   .strict()

@@ -240,4 +240,40 @@ export const ENV_VARS: readonly EnvVar[] = [
     kind: 'boolean',
     description: 'store identical incremental blocks once',
   },
+  {
+    name: 'TIDEMARK_RECOVERY_THREADS',
+    key: 'recovery.maxParallelThreads',
+    kind: 'integer',
+    description: 'worker threads that check and decompress blocks during recovery',
+  },
+  {
+    name: 'TIDEMARK_RECOVERY_TIMEOUT_MS',
+    key: 'recovery.recoveryTimeout',
+    kind: 'integer',
+    description: 'abort a recovery running longer than this, ms (0: no limit)',
+  },
+  {
+    name: 'TIDEMARK_RECOVERY_OPTIMISTIC',
+    key: 'recovery.optimisticRecovery',
+    kind: 'boolean',
+    description: 'a failing component does not stop the others',
+  },
+  {
+    name: 'TIDEMARK_RECOVERY_PREFETCH',
+    key: 'recovery.prefetchStrategy',
+    kind: 'string',
+    description: 'block prefetch: none, sequential or adaptive',
+  },
+  {
+    name: 'TIDEMARK_RECOVERY_FETCH_CONCURRENCY',
+    key: 'recovery.fetchConcurrency',
+    kind: 'integer',
+    description: 'blocks fetched at once during recovery',
+  },
+  {
+    name: 'TIDEMARK_RECOVERY_VERIFICATION_LEVEL',
+    key: 'recovery.verificationLevel',
+    kind: 'string',
+    description: 'recovery checks: basic, standard or full',
+  },
 ];

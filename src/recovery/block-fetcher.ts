@@ -15,54 +15,95 @@ export interface BlockFetchOptions {
   signal: AbortSignal;
   /** Called after each block, with its stored bytes. */
   onBlock?: (storedBytes: number) => void;
+  /**
+   * Adaptive only: the depth learned so far, shared by the calls of one recovery (each component and
+   * checkpoint is one call), so that a later call starts where the previous one got to. Updated in place.
+   */
+  adaptive?: { lanes: number };
+}
+
+/**
+ * `promise`, or the signal's reason as soon as it aborts — for a store call that takes no signal and may
+ * never settle. The promise's own later rejection is handled (dropped), never left unhandled.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason as Error);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
 }
 
 /**
  * Reads a list of blocks in order: fetched from the store with bounded concurrency, checked and
  * decompressed on the block pool's threads, decoded into records on this thread. The prefetch strategy
  * sets how far fetching runs ahead: `none` one block at a time, `sequential` `concurrency` blocks, and
- * `adaptive` starts at two and adds a lane each time a lane waited longer for its fetch than for its
- * decode (the store is the bottleneck), up to `concurrency`. Records come back in block order.
+ * `adaptive` starts at two (or where the recovery's previous call got to) and adds a lane each time a lane
+ * waited longer for its fetch than for its decode (the store is the bottleneck), up to `concurrency`.
+ * Records come back in block order. The first failure stops every lane (no further fetches) and is thrown
+ * once the lanes have stopped; an abort rejects at once, even while a fetch hangs.
  */
 export async function fetchBlocks(
   refs: readonly ManifestBlockRef[],
   options: BlockFetchOptions,
 ): Promise<DeltaRecord[]> {
   if (refs.length === 0) return [];
+  const { signal } = options;
   const parts = new Array<DeltaRecord[]>(refs.length);
   const limit = options.strategy === 'none' ? 1 : Math.max(1, Math.min(options.concurrency, refs.length));
-  let lanes = options.strategy === 'adaptive' ? Math.min(2, limit) : limit;
+  const adaptive = options.strategy === 'adaptive' ? (options.adaptive ?? { lanes: 2 }) : undefined;
+  let lanes = adaptive ? Math.min(Math.max(adaptive.lanes, 2), limit) : limit;
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const running: Promise<void>[] = [];
 
   const lane = async (): Promise<void> => {
-    while (next < refs.length) {
-      options.signal.throwIfAborted();
-      const i = next++;
-      const ref = refs[i]!;
-      const fetchStart = performance.now();
-      const bytes = await getBuffer(options.store, blockKey(options.prefix, ref.hash));
-      const fetched = performance.now();
-      options.signal.throwIfAborted();
-      const opened = await options.pool.open(bytes, ref.hash);
-      parts[i] = decodeRecords(opened.raw, opened.recordCount);
-      options.onBlock?.(ref.storedBytes);
-      if (
-        options.strategy === 'adaptive' &&
-        lanes < limit &&
-        fetched - fetchStart > performance.now() - fetched
-      ) {
-        lanes++;
-        running.push(lane());
+    try {
+      while (failure === undefined && next < refs.length) {
+        signal.throwIfAborted();
+        const i = next++;
+        const ref = refs[i]!;
+        const fetchStart = performance.now();
+        const bytes = await untilAborted(
+          getBuffer(options.store, blockKey(options.prefix, ref.hash)),
+          signal,
+        );
+        const fetched = performance.now();
+        if (failure !== undefined) return;
+        signal.throwIfAborted();
+        const opened = await options.pool.open(bytes, ref.hash);
+        parts[i] = decodeRecords(opened.raw, opened.recordCount);
+        options.onBlock?.(ref.storedBytes);
+        if (adaptive && lanes < limit && fetched - fetchStart > performance.now() - fetched) {
+          lanes++;
+          adaptive.lanes = Math.max(adaptive.lanes, lanes);
+          running.push(lane());
+        }
       }
+    } catch (error) {
+      failure ??= { error };
     }
   };
   for (let i = 0; i < lanes; i++) running.push(lane());
-  // Lanes may be added while we wait: wait until no new lane appeared.
+  // Lanes never reject (they record the failure); more may be added while we wait.
   for (let awaited = 0; awaited < running.length;) {
     const count = running.length;
-    await Promise.all(running);
+    await untilAborted(Promise.all(running), signal);
     awaited = count;
   }
+  if (failure !== undefined) throw failure.error;
   return parts.length === 1 ? parts[0]! : parts.flat();
 }

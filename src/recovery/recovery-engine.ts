@@ -8,7 +8,7 @@ import { StateMaterializer } from '../checkpoint/state/state-materializer';
 import type { ComponentDelta, ComponentSnapshot, Delta, Snapshot } from '../checkpoint/state/state-types';
 import { TidemarkError, invalidArgument } from '../errors';
 import { BlockPool } from './block-pool';
-import { fetchBlocks } from './block-fetcher';
+import { fetchBlocks, untilAborted } from './block-fetcher';
 import { planRecovery, type ResolvedPlan } from './recovery-planner';
 import {
   DEFAULT_RECOVERY_CONFIG,
@@ -108,7 +108,8 @@ export class RecoveryEngine {
     const started = performance.now();
     const abort = new AbortController();
     const onOuterAbort = () => abort.abort(options.signal?.reason);
-    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    if (options.signal?.aborted) onOuterAbort();
+    else options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const timer =
       this.config.recoveryTimeout > 0
         ? setTimeout(
@@ -123,8 +124,12 @@ export class RecoveryEngine {
           )
         : undefined;
     try {
-      const resolved = await this.resolve(target, components);
-      const result = await this.execute(resolved, components, abort.signal, options.onProgress);
+      // Raced with the signal: a store call that hangs (they take no signal) cannot hold the abort off. The
+      // work left behind stops at its next signal check; its own failure is dropped.
+      const work = this.resolve(target, components).then((resolved) =>
+        this.execute(resolved, components, abort.signal, options.onProgress),
+      );
+      const result = await untilAborted(work, abort.signal);
       const durationMs = performance.now() - started;
       result.stats.durationMs = durationMs;
       if (result.stats.bytesRead > 0 && durationMs > 0)
@@ -136,6 +141,8 @@ export class RecoveryEngine {
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onOuterAbort);
+      // Work left behind by an abort stops at its next check of the (now aborted) signal.
+      abort.abort(new TidemarkError('CLOSED', 'the recovery ended'));
     }
   }
 
@@ -173,11 +180,16 @@ export class RecoveryEngine {
       blocksDone: 0,
       blocksTotal: plan.checkpoints.reduce((sum, c) => sum + c.blocks, 0),
       bytesDone: 0,
-      bytesTotal: plan.bytes,
+      // What the blocks phase counts: every block fetched, as bytesDone does (plan.bytes also counts the
+      // WAL, and a block shared by two links once).
+      bytesTotal: plan.checkpoints.reduce((sum, c) => sum + c.blockBytes, 0),
       componentsDone: 0,
       componentsTotal: ids.length,
     };
-    const report = () => onProgress?.({ ...progress });
+    // Work left behind by an abort (recoverTo has rejected) reports nothing more.
+    const report = () => {
+      if (!signal.aborted) onProgress?.({ ...progress });
+    };
     report();
     const fetchOptions = {
       store: this.backend.store,
@@ -186,6 +198,7 @@ export class RecoveryEngine {
       strategy: this.config.prefetchStrategy,
       concurrency: this.config.fetchConcurrency,
       signal,
+      adaptive: { lanes: 2 },
       onBlock: (bytes: number) => {
         progress.blocksDone++;
         progress.bytesDone += bytes;
@@ -195,6 +208,8 @@ export class RecoveryEngine {
 
     const outcomes = new Map<string, ComponentOutcome>();
     const base = manifests[0];
+    // The checkpoint restored: the chain's newest link (its full checkpoint merged with its incrementals).
+    const restored = manifests.at(-1)?.checkpointId;
     const incrementals = manifests.slice(1);
     const state = new Map<string, ComponentSnapshot>();
     const deltas: Delta[] = incrementals.map((m) => ({
@@ -219,7 +234,7 @@ export class RecoveryEngine {
           };
           deltas[i]!.components.set(id, changed);
         }
-        outcomes.set(id, { componentId: id, fromCheckpoint: base?.checkpointId });
+        outcomes.set(id, { componentId: id, fromCheckpoint: restored });
       } catch (error) {
         this.failComponent(id, error, outcomes, state, deltas, signal);
       }
@@ -301,7 +316,7 @@ export class RecoveryEngine {
     let cut = snapshot.lsn;
     let total = 0;
     if (resolved.wal) {
-      for await (const record of replayWal(this.backend, resolved.wal)) {
+      for await (const record of replayWal(this.backend, resolved.wal, signal)) {
         if (resolved.stopAfterTime !== undefined && record.entry.timestamp > resolved.stopAfterTime) break;
         cut = record.lsn;
         const id = record.entry.componentId;
@@ -309,7 +324,6 @@ export class RecoveryEngine {
         materializer.apply(record);
         total++;
         perComponent.set(id, (perComponent.get(id) ?? 0) + 1);
-        if ((total & 1023) === 0) signal.throwIfAborted();
       }
     }
     return { cut, applied: { materializer, perComponent, total } };

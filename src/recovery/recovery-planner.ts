@@ -134,11 +134,13 @@ export async function planRecovery(
     bytes: p.size,
     kind: 'wal-pack',
   }));
+  // The local log is read from where the packs stop (they may reach past the local log's first LSN).
+  const localStart = Math.max(wal?.fromLsn ?? 0, (wal?.remote.at(-1)?.lastLsn ?? 0) + 1);
   const localObjects: PlannedObject[] =
     wal?.localFrom !== undefined && sources.wal
       ? sources.wal
           .segments()
-          .filter((s) => s.lastLsn >= Math.max(wal.localFrom!, wal.fromLsn) && s.firstLsn <= wal.toLsn)
+          .filter((s) => s.entryCount > 0 && s.lastLsn >= localStart && s.firstLsn <= wal.toLsn)
           .map((s) => ({ key: s.path, bytes: s.sizeBytes, kind: 'wal-local' }))
       : [];
   objects.push(...remoteObjects);

@@ -73,8 +73,9 @@ export interface ComponentOutcome {
   /** Present when it was recovered. */
   keyCount?: number;
   bytes?: number;
-  /** Where its state came from. */
+  /** Where its state came from: the checkpoint restored (the newest link of its chain); absent: from the log alone. */
   fromCheckpoint?: number;
+  /** WAL entries of this component replayed after that checkpoint. */
   walEntriesApplied?: number;
   /** Present when it failed (optimistic mode; otherwise the whole recovery rejects). */
   error?: { code: string; message: string };
@@ -100,8 +101,10 @@ export interface RecoveryResult {
 /** Progress reports while recovering (the CLI draws bars from them). */
 export interface RecoveryProgress {
   phase: 'plan' | 'blocks' | 'wal' | 'verify' | 'done';
+  /** Blocks fetched and checked so far, of the chain's blocks for the components recovered. */
   blocksDone: number;
   blocksTotal: number;
+  /** Stored bytes of those blocks (WAL bytes are not counted). */
   bytesDone: number;
   bytesTotal: number;
   componentsDone: number;

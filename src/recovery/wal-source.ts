@@ -4,6 +4,7 @@ import { splitPack } from '../tiering/segments/pack-splitter';
 import type { UploadedSegments } from '../tiering/segments/uploaded-segments';
 import type { LogRecord, SegmentedWal } from '../wal';
 import { readSegmentBuffer } from '../wal/segment-buffer-reader';
+import { untilAborted } from './block-fetcher';
 
 /** An uploaded pack of WAL segments in the store. */
 export interface RemotePack {
@@ -88,24 +89,58 @@ export function coverWal(
   return { fromLsn, toLsn, localFrom: next <= toLsn ? localFrom : undefined, remote: chosen };
 }
 
-/** The records of the covered range in LSN order, every frame checked on the way. */
-export async function* replayWal(sources: WalSources, coverage: WalCoverage): AsyncGenerator<LogRecord> {
-  let next = coverage.fromLsn;
+/**
+ * The records of the covered range in LSN order, every frame checked on the way. The log has no gaps: a
+ * record that is not the next LSN, or a source that ends before `toLsn` (a pack shorter than its name
+ * says, local segments deleted since the plan was made), is INVALID_STATE_DATA naming the missing range —
+ * never a silent skip. `signal` is checked before each pack is fetched and every 1024 records.
+ */
+export async function* replayWal(
+  sources: WalSources,
+  coverage: WalCoverage,
+  signal?: AbortSignal,
+): AsyncGenerator<LogRecord> {
+  let expected = coverage.fromLsn;
+  const check = (record: LogRecord) => {
+    if (record.lsn !== expected) throw walGap(expected, record.lsn - 1);
+    expected++;
+    if ((expected & 1023) === 0) signal?.throwIfAborted();
+  };
   for (const pack of coverage.remote) {
     const to = Math.min(pack.lastLsn, coverage.toLsn);
-    for (const segment of splitPack(await getBuffer(sources.store, pack.key), pack.key)) {
+    if (to < expected) continue;
+    signal?.throwIfAborted();
+    const bytes = await (signal
+      ? untilAborted(getBuffer(sources.store, pack.key), signal)
+      : getBuffer(sources.store, pack.key));
+    for (const segment of splitPack(bytes, pack.key)) {
       for await (const record of readSegmentBuffer(
         segment.bytes,
         `${pack.key}@${segment.firstLsn}`,
-        next,
+        expected,
         to,
       )) {
+        check(record);
         yield record;
       }
     }
-    next = to + 1;
+    if (expected <= to) throw walGap(expected, to, pack.key);
   }
-  if (next <= coverage.toLsn && coverage.localFrom !== undefined && sources.wal) {
-    yield* sources.wal.read({ fromLsn: next, toLsn: coverage.toLsn });
+  if (expected <= coverage.toLsn && coverage.localFrom !== undefined && sources.wal) {
+    for await (const record of sources.wal.read({ fromLsn: expected, toLsn: coverage.toLsn })) {
+      check(record);
+      yield record;
+    }
   }
+  if (expected <= coverage.toLsn) throw walGap(expected, coverage.toLsn);
+}
+
+function walGap(fromLsn: number, toLsn: number, pack?: string): TidemarkError {
+  return new TidemarkError(
+    'INVALID_STATE_DATA',
+    pack === undefined
+      ? `the WAL from LSN ${fromLsn} to ${toLsn} is missing (the log was changed or lost during recovery)`
+      : `WAL pack ${pack} ends before LSN ${toLsn}: LSNs ${fromLsn} to ${toLsn} are missing`,
+    { details: { fromLsn, toLsn, ...(pack === undefined ? {} : { key: pack }) } },
+  );
 }

@@ -134,7 +134,7 @@ export class TieringModule implements OnApplicationBootstrap, OnApplicationShutd
         },
         ...(redisUrl === undefined ? [] : [UploadsProcessor, MaintenanceProcessor]),
       ],
-      exports: [TieringNode, JOB_QUEUE],
+      exports: [TieringNode, JOB_QUEUE, UploadedSegments, CheckpointModule],
     };
   }
 

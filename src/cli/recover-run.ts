@@ -1,0 +1,195 @@
+import { existsSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { CheckpointCatalog } from '../checkpoint/catalog/catalog';
+import { CatalogFile } from '../checkpoint/catalog/catalog-file';
+import { CheckpointMerger } from '../checkpoint/merge/checkpoint-merger';
+import { loadConfig, type TidemarkConfig } from '../config';
+import { TidemarkError, invalidArgument } from '../errors';
+import { writeStateToDirectory } from '../recovery/output/directory-writer';
+import { summarizeRecovery } from '../recovery/output/recovery-summary';
+import { parseComponentList, parseTargetSpec } from '../recovery/nest/recovery-request';
+import { RecoveryEngine, type RecoveryBackend } from '../recovery/recovery-engine';
+import type { RecoveryConfig, RecoveryTarget, VerificationLevel } from '../recovery/recovery-types';
+import { createBackend } from '../storage';
+import { UPLOADED_SEGMENTS_FILE, UploadedSegments } from '../tiering/segments/uploaded-segments';
+import { SegmentedWal } from '../wal';
+import { formatPlan, formatResult } from './recover-format';
+import { RecoverProgressBars } from './recover-progress';
+
+/** The options `tidemark recover` takes (as commander hands them over). */
+export interface RecoverCliOptions {
+  to?: string;
+  components?: string;
+  out?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  config?: string;
+  path?: string;
+  level?: string;
+  threads?: string;
+  progress?: boolean;
+}
+
+/** Where the command talks to (process streams unless a test passes its own). */
+export interface RecoverIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Progress bars go here when it is a TTY. */
+  progressStream: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Ends the command with this exit code. */
+  exit: (code: number) => void;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Exit codes: 0 recovered (or planned), 1 the recovery failed (or a component did), 2 bad usage or configuration. */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+const LEVELS: readonly VerificationLevel[] = ['basic', 'standard', 'full'];
+
+interface Inputs {
+  target: RecoveryTarget;
+  components?: string[];
+  overrides: Partial<RecoveryConfig>;
+}
+
+function parseInputs(options: RecoverCliOptions): Inputs {
+  if (options.to === undefined) throw invalidArgument('--to is required (checkpoint:N, lsn:N or a time)');
+  if (options.out === undefined && options.dryRun !== true) {
+    throw invalidArgument('--out <dir> is required (or --dry-run to print the plan only)');
+  }
+  const overrides: Partial<RecoveryConfig> = {};
+  if (options.level !== undefined) {
+    if (!LEVELS.includes(options.level as VerificationLevel)) {
+      throw invalidArgument(
+        `--level must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(options.level)}`,
+      );
+    }
+    overrides.verificationLevel = options.level as VerificationLevel;
+  }
+  if (options.threads !== undefined) {
+    const threads = /^[0-9]+$/.test(options.threads) ? Number(options.threads) : NaN;
+    if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+      throw invalidArgument(
+        `--threads must be an integer from 1 to 256, got ${JSON.stringify(options.threads)}`,
+      );
+    }
+    overrides.maxParallelThreads = threads;
+  }
+  return {
+    target: parseTargetSpec(options.to),
+    ...(options.components === undefined ? {} : { components: parseComponentList(options.components) }),
+    overrides,
+  };
+}
+
+/** What the engine reads, and what must be closed afterwards. */
+interface Sources {
+  backend: RecoveryBackend;
+  close: () => Promise<void>;
+}
+
+async function openSources(
+  config: TidemarkConfig,
+  storePath: string | undefined,
+  io: RecoverIo,
+): Promise<Sources> {
+  const base = { prefix: config.storage.prefix, nodeId: config.checkpoint.nodeId };
+  if (storePath !== undefined) {
+    if (!existsSync(storePath) || !statSync(storePath).isDirectory()) {
+      throw invalidArgument(`--path ${storePath} is not a directory`);
+    }
+    const { store } = createBackend({ backend: 'LocalFile', basePath: storePath, syncWrites: false });
+    return { backend: { store, ...base }, close: async () => undefined };
+  }
+  const { store } = createBackend(config.storage);
+  const backend: RecoveryBackend = { store, ...base };
+  if (!existsSync(config.dataDir)) return { backend, close: async () => undefined };
+  const warn = (text: string) => io.stderr(`tidemark: warning: ${text}\n`);
+
+  const catalogFile = CatalogFile.inDataDir(config.dataDir);
+  if (existsSync(catalogFile.path)) {
+    try {
+      backend.catalog = await CheckpointCatalog.open(catalogFile);
+    } catch (error) {
+      warn(
+        `${catalogFile.path} is unreadable (${(error as Error).message}); rebuilding the catalog from the store`,
+      );
+    }
+  }
+  if (existsSync(path.join(config.dataDir, UPLOADED_SEGMENTS_FILE))) {
+    backend.uploads = await UploadedSegments.open(config.dataDir);
+  }
+  if (existsSync(config.wal.dir)) {
+    const { dir, ...walOptions } = config.wal;
+    try {
+      // Opened to read: nothing is deleted (canDelete), nothing preallocated.
+      backend.wal = await SegmentedWal.open(dir, {
+        ...walOptions,
+        preallocate: false,
+        canDelete: () => false,
+      });
+    } catch (error) {
+      if (!TidemarkError.is(error, 'LOCKED')) throw error;
+      warn(`${error.message}; the local WAL is not read (only what was uploaded to the store)`);
+    }
+  }
+  const wal = backend.wal;
+  return { backend, close: async () => wal?.close() };
+}
+
+/**
+ * `tidemark recover`: plans (`--dry-run`) or runs a recovery and writes the state to `--out`. Returns the
+ * exit code; prints `tidemark: CODE: message` on stderr for an error.
+ */
+export async function runRecover(options: RecoverCliOptions, io: RecoverIo): Promise<number> {
+  let sources: Sources | undefined;
+  let engine: RecoveryEngine | undefined;
+  let merger: CheckpointMerger | undefined;
+  let bars: RecoverProgressBars | undefined;
+  try {
+    const inputs = parseInputs(options);
+    const config = loadConfig({ configFile: options.config, env: io.env });
+    sources = await openSources(config, options.path, io);
+    merger = new CheckpointMerger(config.merger);
+    engine = new RecoveryEngine(sources.backend, merger, { ...config.recovery, ...inputs.overrides });
+
+    if (options.dryRun === true) {
+      const plan = await engine.findRecoveryPath(inputs.target, inputs.components);
+      io.stdout(options.json === true ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n`);
+      return EXIT_OK;
+    }
+
+    if (options.progress !== false && io.progressStream.isTTY === true) {
+      bars = new RecoverProgressBars(io.progressStream);
+    }
+    const progressBars = bars;
+    const result = await engine.recoverTo(inputs.target, inputs.components, {
+      ...(progressBars ? { onProgress: (p) => progressBars.update(p) } : {}),
+    });
+    bars?.stop();
+    bars = undefined;
+    const out = path.resolve(options.out!);
+    await writeStateToDirectory(result, out);
+    const summary = summarizeRecovery(result);
+    io.stdout(
+      options.json === true
+        ? `${JSON.stringify({ ...summary, out }, null, 2)}\n`
+        : `${formatResult(summary, out)}\n`,
+    );
+    return result.components.some((c) => c.error) ? EXIT_FAILED : EXIT_OK;
+  } catch (error) {
+    bars?.stop();
+    if (error instanceof TidemarkError) {
+      io.stderr(`tidemark: ${error.code}: ${error.message}\n`);
+      return error.code === 'INVALID_ARGUMENT' || error.code === 'CONFIG_INVALID' ? EXIT_USAGE : EXIT_FAILED;
+    }
+    io.stderr(`tidemark: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return EXIT_FAILED;
+  } finally {
+    await engine?.close();
+    await merger?.close();
+    await sources?.close();
+  }
+}

@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import type { RecoverCliOptions, RecoverIo } from './recover-run';
+
+const EXIT_USAGE = 2;
+
+function defaultIo(): RecoverIo {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    progressStream: process.stderr,
+    // stdout and stderr are written synchronously on Linux (files, pipes, terminals): nothing is lost.
+    exit: (code) => process.exit(code),
+    env: process.env,
+  };
+}
+
+/**
+ * `tidemark recover --to <ISO time | lsn:N | checkpoint:N> [--components a,b] --out <dir>`: recovers state
+ * from the configured store (and this node's catalog, WAL and uploads record when its data directory is
+ * there) or from a local store directory (`--path`), and writes it to a directory (format:
+ * src/recovery/output/directory-writer.ts). `--dry-run` prints the plan and reads no block. Progress bars
+ * (bytes, blocks, components) on stderr when it is a terminal. Exit codes: 0 done, 1 the recovery (or a
+ * component, in optimistic mode) failed, 2 bad usage or configuration. `io` is for tests.
+ */
+export function registerRecover(program: Command, io: Partial<RecoverIo> = {}): Command {
+  const streams: RecoverIo = { ...defaultIo(), ...io };
+  return program
+    .command('recover')
+    .description('recover components to a checkpoint, a log position or a point in time, into a directory')
+    .option(
+      '--to <target>',
+      'checkpoint:N, lsn:N, time:<µs since the epoch>, or an ISO 8601 time with a zone',
+    )
+    .option('--components <ids>', 'comma-separated component ids (default: all)')
+    .option('--out <dir>', 'directory to write the state to (new or empty)')
+    .option('--dry-run', 'print the plan (checkpoints, WAL range, objects, bytes, estimate); read no block')
+    .option('--json', 'print the plan or the result as JSON')
+    .option('-c, --config <file>', 'YAML configuration file (default: $TIDEMARK_CONFIG)')
+    .option(
+      '--path <dir>',
+      'read only this local store directory (the catalog is rebuilt from its manifests)',
+    )
+    .option('--level <level>', 'verification: basic, standard or full (default: recovery.verificationLevel)')
+    .option('--threads <n>', 'worker threads checking blocks (default: recovery.maxParallelThreads)')
+    .option('--no-progress', 'draw no progress bars')
+    .exitOverride((error) => {
+      streams.exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
+      throw error; // reached only when `exit` returns (tests): commander must not go on
+    })
+    .action(async (options: RecoverCliOptions) => {
+      // Loaded lazily, as the other commands do, so `tidemark --help` stays quick.
+      const { runRecover } = await import('./recover-run');
+      streams.exit(await runRecover(options, streams));
+    });
+}

@@ -1,0 +1,143 @@
+import { TidemarkError } from '../../errors';
+import type { RecoveryResult } from '../recovery-types';
+import { describeError } from './recovery-summary';
+import { announcedComponents, sortedComponents, type StreamedRecovery } from './streamed-recovery';
+
+/**
+ * A recovery as one binary stream (`application/octet-stream`), all integers little-endian:
+ *
+ *   "TMRS" | version u8 = 1 | headerLen u32 | header JSON {target, lsn, components: [ids]}
+ *   per recovered component, in id order:
+ *     0x01 | idLen u8 | componentId (ASCII) | recordCount u32
+ *     recordCount × ( keyLen u32 | key | valueLen u32 | value )        in key order
+ *   0x00 | trailerLen u32 | trailer JSON {components: [outcome], stats}   the stream is complete
+ *   — or, when it fails after it started —
+ *   0xEE | errorLen u32 | JSON {code, message}                            the stream stops there
+ *
+ * A stream that ends without 0x00 or 0xEE was cut short.
+ */
+export const BINARY_MAGIC = 'TMRS';
+export const BINARY_VERSION = 1;
+const TAG_END = 0x00;
+const TAG_COMPONENT = 0x01;
+const TAG_ERROR = 0xee;
+/** Records are gathered into chunks of about this size. */
+const CHUNK_BYTES = 64 * 1024;
+
+function jsonFrame(prefix: Buffer, value: unknown): Buffer {
+  const json = Buffer.from(JSON.stringify(value), 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(json.length, 0);
+  return Buffer.concat([prefix, length, json]);
+}
+
+export async function* toBinaryStream(result: RecoveryResult): AsyncGenerator<Buffer> {
+  const magic = Buffer.alloc(5);
+  magic.write(BINARY_MAGIC, 0, 'latin1');
+  magic[4] = BINARY_VERSION;
+  yield jsonFrame(magic, { target: result.target, lsn: result.lsn, components: announcedComponents(result) });
+  for (const component of sortedComponents(result)) {
+    const id = Buffer.from(component.componentId, 'latin1');
+    const head = Buffer.alloc(1 + 1 + id.length + 4);
+    head[0] = TAG_COMPONENT;
+    head[1] = id.length;
+    id.copy(head, 2);
+    head.writeUInt32LE(component.records.length, 2 + id.length);
+    let parts: Buffer[] = [head];
+    let size = head.length;
+    for (const { key, value } of component.records) {
+      const lengths = Buffer.allocUnsafe(4);
+      lengths.writeUInt32LE(key.length, 0);
+      const valueLength = Buffer.allocUnsafe(4);
+      valueLength.writeUInt32LE(value.length, 0);
+      parts.push(lengths, key, valueLength, value);
+      size += 8 + key.length + value.length;
+      if (size >= CHUNK_BYTES) {
+        yield Buffer.concat(parts, size);
+        parts = [];
+        size = 0;
+      }
+    }
+    if (size > 0) yield Buffer.concat(parts, size);
+  }
+  yield jsonFrame(Buffer.from([TAG_END]), { components: result.components, stats: result.stats });
+}
+
+/** The frame that ends a binary stream that failed after it started. */
+export function binaryErrorFrame(error: unknown): Buffer {
+  return jsonFrame(Buffer.from([TAG_ERROR]), describeError(error));
+}
+
+function malformed(message: string, offset: number): TidemarkError {
+  return new TidemarkError('DESERIALIZATION_ERROR', `recovery stream: ${message} at byte ${offset}`, {
+    details: { offset },
+  });
+}
+
+/** Parses a whole binary recovery stream. DESERIALIZATION_ERROR on malformed bytes; a cut stream is `complete: false`. */
+export function readBinaryStream(bytes: Buffer): StreamedRecovery {
+  let at = 0;
+  const need = (n: number) => {
+    if (bytes.length - at < n) throw malformed(`truncated (${n} more bytes expected)`, at);
+  };
+  const u32 = () => {
+    need(4);
+    at += 4;
+    return bytes.readUInt32LE(at - 4);
+  };
+  const json = <T>(): T => {
+    const length = u32();
+    need(length);
+    at += length;
+    return JSON.parse(bytes.toString('utf8', at - length, at)) as T;
+  };
+  need(5);
+  if (bytes.toString('latin1', 0, 4) !== BINARY_MAGIC) throw malformed('not a TMRS stream', 0);
+  if (bytes[4] !== BINARY_VERSION) {
+    throw new TidemarkError('UNSUPPORTED_VERSION', `recovery stream version ${bytes[4]} (known: 1)`);
+  }
+  at = 5;
+  const out: StreamedRecovery = {
+    header: json<StreamedRecovery['header']>(),
+    state: new Map(),
+    outcomes: [],
+    complete: false,
+  };
+  while (at < bytes.length) {
+    const tag = bytes[at++];
+    if (tag === TAG_COMPONENT) {
+      need(1);
+      const idLength = bytes[at++]!;
+      need(idLength);
+      const id = bytes.toString('latin1', at, at + idLength);
+      at += idLength;
+      const count = u32();
+      const records: { key: Buffer; value: Buffer }[] = [];
+      for (let i = 0; i < count; i++) {
+        const keyLength = u32();
+        need(keyLength);
+        const key = bytes.subarray(at, at + keyLength);
+        at += keyLength;
+        const valueLength = u32();
+        need(valueLength);
+        records.push({ key, value: bytes.subarray(at, at + valueLength) });
+        at += valueLength;
+      }
+      out.state.set(id, records);
+    } else if (tag === TAG_END) {
+      const trailer = json<{ components: StreamedRecovery['outcomes']; stats: StreamedRecovery['stats'] }>();
+      out.outcomes = trailer.components;
+      out.stats = trailer.stats;
+      out.complete = true;
+    } else if (tag === TAG_ERROR) {
+      out.error = json<StreamedRecovery['error']>();
+    } else {
+      throw malformed(`unknown tag ${String(tag)}`, at - 1);
+    }
+    if (out.complete || out.error) break;
+  }
+  for (const outcome of out.outcomes) {
+    if (!outcome.error && !out.state.has(outcome.componentId)) out.state.set(outcome.componentId, []);
+  }
+  return out;
+}

@@ -1,0 +1,18 @@
+export {
+  writeStateToDirectory,
+  readStateDirectory,
+  stateFileName,
+  RECOVERY_FILE,
+  type RecoveryDirectoryManifest,
+} from './directory-writer';
+export { writeStateFile, readStateFile, STATE_FILE_MAGIC, STATE_FILE_VERSION } from './state-file';
+export { toNdjson, readNdjson, ndjsonErrorLine, NDJSON_FORMAT, NDJSON_VERSION } from './ndjson';
+export {
+  toBinaryStream,
+  readBinaryStream,
+  binaryErrorFrame,
+  BINARY_MAGIC,
+  BINARY_VERSION,
+} from './binary-stream';
+export { summarizeRecovery, describeError, type RecoverySummary } from './recovery-summary';
+export type { StreamedRecovery } from './streamed-recovery';

@@ -1,0 +1,109 @@
+import { existsSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { loadConfig } from '../../config';
+import { invalidArgument } from '../../errors';
+import { assertValidKey, createBackend, type ObjectStore } from '../../storage';
+import { formatReport } from './format-report';
+import { ReadOnlyLocalFileStore } from './read-only-local-store';
+import type { VerificationLevel, VerificationReport } from './verify-report';
+import { VERIFICATION_LEVELS, verifyStore } from './verify-store';
+
+export interface VerifyRunOptions {
+  /** A local store directory (a LocalFileStore's basePath); without it, the configured store. */
+  path?: string;
+  configFile?: string;
+  /** Default: the configuration's storage.prefix, or `tidemark` with `path`. */
+  prefix?: string;
+  nodeId?: string;
+  level?: string;
+  json?: boolean;
+  threads?: number;
+  concurrency?: number;
+  /** The block pool's worker file (default: the build's, beside block-pool.js). */
+  workerFilename?: string;
+  /** Where the report goes (stdout unless given). */
+  write?: (text: string) => void;
+  /** The environment the configuration is read from (tests pass their own). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export const DEFAULT_PREFIX = 'tidemark';
+
+/**
+ * What `tidemark verify` does: opens the store (`path`: that directory, read-only; else the configured
+ * one — a configured local directory read-only as well), verifies it at the level asked, and writes the
+ * report (text or JSON). Returns the report; `report.ok` false means a fault. Throws INVALID_ARGUMENT or
+ * CONFIG_INVALID for bad options (the CLI exits 2), and an `unavailable` error when the store cannot be
+ * reached.
+ */
+export async function runVerify(options: VerifyRunOptions): Promise<VerificationReport> {
+  const level = checkLevel(options.level ?? 'standard');
+  const write = options.write ?? ((text: string) => process.stdout.write(`${text}\n`));
+  const opened = openStore(options);
+  const report = await verifyStore(
+    { store: opened.store, prefix: opened.prefix, nodeId: options.nodeId },
+    {
+      level,
+      threads: options.threads,
+      concurrency: options.concurrency,
+      workerFilename: options.workerFilename,
+    },
+  );
+  write(options.json === true ? JSON.stringify(report, null, 2) : formatReport(report, opened.where));
+  return report;
+}
+
+function checkLevel(level: string): VerificationLevel {
+  if (!(VERIFICATION_LEVELS as readonly string[]).includes(level)) {
+    throw invalidArgument(
+      `--level must be one of ${VERIFICATION_LEVELS.join(', ')}; got ${JSON.stringify(level)}`,
+    );
+  }
+  return level as VerificationLevel;
+}
+
+function openStore(options: VerifyRunOptions): { store: ObjectStore; prefix: string; where: string } {
+  if (options.path !== undefined) {
+    if (options.configFile !== undefined) {
+      throw invalidArgument('--path and --config exclude each other: --path names the store');
+    }
+    const prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX);
+    return { store: openLocal(options.path, prefix), prefix, where: options.path };
+  }
+  const config = loadConfig({ configFile: options.configFile, env: options.env });
+  const prefix = checkPrefix(options.prefix ?? config.storage.prefix);
+  const storage = config.storage;
+  if (storage.backend === 'LocalFile') {
+    const basePath = storage.basePath ?? path.join(config.dataDir, 'store');
+    return { store: openLocal(basePath, prefix), prefix, where: basePath };
+  }
+  if (storage.backend === 'Memory') {
+    throw invalidArgument('the configured store is in memory (storage.backend Memory): nothing to verify');
+  }
+  return { store: createBackend(storage).store, prefix, where: `the configured ${storage.backend} store` };
+}
+
+function checkPrefix(prefix: string): string {
+  assertValidKey(prefix);
+  return prefix;
+}
+
+/** The directory, read-only; a clear refusal when it is missing or holds nothing under the prefix. */
+function openLocal(dir: string, prefix: string): ObjectStore {
+  if (!isDirectory(dir)) throw invalidArgument(`${dir} is not a directory`, { path: dir });
+  if (!isDirectory(path.join(dir, prefix))) {
+    const nested = path.join(dir, 'store');
+    const hint = isDirectory(path.join(nested, prefix))
+      ? ` (it looks like a data directory: try --path ${nested})`
+      : ` (is it a Tidemark store? another prefix: --prefix)`;
+    throw invalidArgument(`${dir} holds nothing under the prefix ${JSON.stringify(prefix)}${hint}`, {
+      path: dir,
+      prefix,
+    });
+  }
+  return new ReadOnlyLocalFileStore(dir);
+}
+
+function isDirectory(dir: string): boolean {
+  return existsSync(dir) && statSync(dir).isDirectory();
+}
