@@ -13,8 +13,8 @@ export interface BlockFetchOptions {
   /** Fetches in flight at most (sequential: always this many; adaptive: grows up to it). */
   concurrency: number;
   signal: AbortSignal;
-  /** Called after each block, with its stored bytes. */
-  onBlock?: (storedBytes: number) => void;
+  /** Called after each block, with its stored bytes and its index in the list. */
+  onBlock?: (storedBytes: number, index: number) => void;
   /**
    * Adaptive only: the depth learned so far, shared by the calls of one recovery (each component and
    * checkpoint is one call), so that a later call starts where the previous one got to. Updated in place.
@@ -60,9 +60,31 @@ export async function fetchBlocks(
   refs: readonly ManifestBlockRef[],
   options: BlockFetchOptions,
 ): Promise<DeltaRecord[]> {
+  const parts = await fetchBlockParts(refs, options);
+  return parts.length === 1 ? parts[0]! : (parts as DeltaRecord[][]).flat();
+}
+
+/** What `fetchBlockParts` does when a block fails; without it, the first failure stops every lane. */
+export interface PartFailures {
+  /** Block `index` failed: keep going (its part stays undefined). */
+  onFailure(index: number, error: unknown): void;
+  /** Whether block `index` is no longer wanted (another block of its group failed): not fetched. */
+  skip(index: number): boolean;
+}
+
+/**
+ * `fetchBlocks`, one part (record list) per block — so that one pipeline can serve many components and
+ * keep every lane and worker busy across their boundaries. With `failures`, a failing block does not stop
+ * the others: its part is left undefined and the caller decides what it takes down.
+ */
+export async function fetchBlockParts(
+  refs: readonly ManifestBlockRef[],
+  options: BlockFetchOptions,
+  failures?: PartFailures,
+): Promise<(DeltaRecord[] | undefined)[]> {
   if (refs.length === 0) return [];
   const { signal } = options;
-  const parts = new Array<DeltaRecord[]>(refs.length);
+  const parts = new Array<DeltaRecord[] | undefined>(refs.length);
   const limit = options.strategy === 'none' ? 1 : Math.max(1, Math.min(options.concurrency, refs.length));
   const adaptive = options.strategy === 'adaptive' ? (options.adaptive ?? { lanes: 2 }) : undefined;
   let lanes = adaptive ? Math.min(Math.max(adaptive.lanes, 2), limit) : limit;
@@ -70,24 +92,34 @@ export async function fetchBlocks(
   let failure: { error: unknown } | undefined;
   const running: Promise<void>[] = [];
 
+  const fetchOne = async (i: number): Promise<number> => {
+    const ref = refs[i]!;
+    const fetchStart = performance.now();
+    const bytes = await untilAborted(getBuffer(options.store, blockKey(options.prefix, ref.hash)), signal);
+    const fetched = performance.now();
+    if (failure !== undefined) return 0;
+    signal.throwIfAborted();
+    const opened = await options.pool.open(bytes, ref.hash);
+    parts[i] = decodeRecords(opened.raw, opened.recordCount);
+    options.onBlock?.(ref.storedBytes, i);
+    return fetched - fetchStart - (performance.now() - fetched);
+  };
+
   const lane = async (): Promise<void> => {
     try {
       while (failure === undefined && next < refs.length) {
         signal.throwIfAborted();
         const i = next++;
-        const ref = refs[i]!;
-        const fetchStart = performance.now();
-        const bytes = await untilAborted(
-          getBuffer(options.store, blockKey(options.prefix, ref.hash)),
-          signal,
-        );
-        const fetched = performance.now();
-        if (failure !== undefined) return;
-        signal.throwIfAborted();
-        const opened = await options.pool.open(bytes, ref.hash);
-        parts[i] = decodeRecords(opened.raw, opened.recordCount);
-        options.onBlock?.(ref.storedBytes);
-        if (adaptive && lanes < limit && fetched - fetchStart > performance.now() - fetched) {
+        if (failures?.skip(i)) continue;
+        let storeWaitedLonger: boolean;
+        try {
+          storeWaitedLonger = (await fetchOne(i)) > 0;
+        } catch (error) {
+          if (!failures || signal.aborted) throw error;
+          failures.onFailure(i, error);
+          continue;
+        }
+        if (adaptive && lanes < limit && storeWaitedLonger) {
           lanes++;
           adaptive.lanes = Math.max(adaptive.lanes, lanes);
           running.push(lane());
@@ -105,5 +137,5 @@ export async function fetchBlocks(
     awaited = count;
   }
   if (failure !== undefined) throw failure.error;
-  return parts.length === 1 ? parts[0]! : parts.flat();
+  return parts;
 }

@@ -3,12 +3,11 @@ import type { CheckpointCatalog } from '../checkpoint/catalog/catalog';
 import type { Manifest } from '../checkpoint/manifest/manifest';
 import { StateDigest } from '../checkpoint/manifest/state-digest';
 import type { CheckpointMerger } from '../checkpoint/merge/checkpoint-merger';
-import { asStateRecords } from '../checkpoint/block/record-codec';
-import { StateMaterializer } from '../checkpoint/state/state-materializer';
-import type { ComponentDelta, ComponentSnapshot, Delta, Snapshot } from '../checkpoint/state/state-types';
+import type { ComponentSnapshot, Delta, Snapshot } from '../checkpoint/state/state-types';
 import { TidemarkError, invalidArgument } from '../errors';
 import { BlockPool } from './block-pool';
-import { fetchBlocks, untilAborted } from './block-fetcher';
+import { untilAborted } from './block-fetcher';
+import { fetchChain } from './chain-fetch';
 import { planRecovery, type ResolvedPlan } from './recovery-planner';
 import {
   DEFAULT_RECOVERY_CONFIG,
@@ -20,6 +19,7 @@ import {
   type RecoveryTarget,
 } from './recovery-types';
 import { replayWal, type WalSources } from './wal-source';
+import { WalOverlay } from './wal-overlay';
 import { resolveRecoveryConfig } from './recovery-config';
 
 /** Where a recovery reads from: the store (and prefix) always; the node's catalog, log and uploads record when it still has them. */
@@ -211,36 +211,22 @@ export class RecoveryEngine {
     // The checkpoint restored: the chain's newest link (its full checkpoint merged with its incrementals).
     const restored = manifests.at(-1)?.checkpointId;
     const incrementals = manifests.slice(1);
-    const state = new Map<string, ComponentSnapshot>();
-    const deltas: Delta[] = incrementals.map((m) => ({
-      fromLsn: m.fromLsn,
-      toLsn: m.lsn,
-      components: new Map(),
-    }));
-    let logicalBytes = 0;
-    // Components one at a time (each one's blocks in parallel): a failing component stops only itself.
-    for (const id of ids) {
-      try {
-        const baseRefs = base?.components[id]?.blocks ?? [];
-        const records = asStateRecords(await fetchBlocks(baseRefs, fetchOptions));
-        state.set(id, { componentId: id, records });
-        for (let i = 0; i < incrementals.length; i++) {
-          const entry = incrementals[i]!.components[id];
-          if (!entry) continue;
-          const changed: ComponentDelta = {
-            componentId: id,
-            records: await fetchBlocks(entry.blocks, fetchOptions),
-            ...(entry.clearedAt ? { clearedAt: entry.clearedAt } : {}),
-          };
-          deltas[i]!.components.set(id, changed);
-        }
-        outcomes.set(id, { componentId: id, fromCheckpoint: restored });
-      } catch (error) {
-        this.failComponent(id, error, outcomes, state, deltas, signal);
-      }
+    const fetched = await fetchChain(manifests, ids, fetchOptions, this.config.optimisticRecovery, () => {
       progress.componentsDone++;
       report();
+    });
+    const state = new Map<string, ComponentSnapshot>();
+    for (const [id, records] of fetched.base) {
+      state.set(id, { componentId: id, records });
+      outcomes.set(id, { componentId: id, fromCheckpoint: restored });
     }
+    for (const [id, error] of fetched.failed) this.failComponent(id, error, outcomes, state, [], signal);
+    const deltas: Delta[] = incrementals.map((m, i) => ({
+      fromLsn: m.fromLsn,
+      toLsn: m.lsn,
+      components: fetched.deltas[i]!,
+    }));
+    let logicalBytes = 0;
 
     let snapshot: Snapshot = { lsn: base?.lsn ?? 0, components: state };
     if (deltas.some((d) => d.components.size > 0))
@@ -262,24 +248,25 @@ export class RecoveryEngine {
 
     progress.phase = 'wal';
     report();
-    const { cut, applied } = await this.replay(resolved, snapshot, wanted, outcomes, signal);
-    const materialized = applied.materializer.snapshot(
-      [...applied.materializer.componentIds()].filter(
-        (id) => (wanted ? wanted.has(id) : true) && !outcomes.get(id)?.error,
-      ),
-    );
-    const finalState: Snapshot = { lsn: cut, components: materialized.components };
-    for (const [id, component] of finalState.components) {
-      let bytes = 0;
-      for (const r of component.records) bytes += r.key.length + r.value.length;
-      logicalBytes += bytes;
-      const outcome = outcomes.get(id) ?? { componentId: id };
-      outcomes.set(id, {
-        ...outcome,
-        keyCount: component.records.length,
-        bytes,
-        walEntriesApplied: applied.perComponent.get(id) ?? 0,
-      });
+    const { cut, overlay, perComponent, total } = await this.replay(resolved, wanted, outcomes, signal);
+    const finalState: Snapshot = { lsn: cut, components: new Map() };
+    const recovered = new Set([...snapshot.components.keys(), ...overlay.componentIds()]);
+    for (const id of [...recovered].sort()) {
+      if ((wanted && !wanted.has(id)) || outcomes.get(id)?.error) continue;
+      try {
+        const component = overlay.applyTo(id, snapshot.components.get(id));
+        const bytes = stateBytes(component);
+        finalState.components.set(id, component);
+        logicalBytes += bytes;
+        outcomes.set(id, {
+          ...(outcomes.get(id) ?? { componentId: id }),
+          keyCount: component.records.length,
+          bytes,
+          walEntriesApplied: perComponent.get(id) ?? 0,
+        });
+      } catch (error) {
+        this.failComponent(id, error, outcomes, finalState.components, [], signal);
+      }
     }
     for (const id of wanted ?? []) {
       if (!outcomes.has(id))
@@ -297,7 +284,7 @@ export class RecoveryEngine {
         blocksRead: progress.blocksDone,
         bytesRead: progress.bytesDone,
         logicalBytes,
-        walEntries: applied.total,
+        walEntries: total,
         verificationLevel: this.config.verificationLevel,
       },
     };
@@ -306,14 +293,13 @@ export class RecoveryEngine {
   /** Replays the log after the checkpoint up to the target; the cut is the last LSN applied (or the checkpoint's). */
   private async replay(
     resolved: ResolvedPlan,
-    snapshot: Snapshot,
     wanted: ReadonlySet<string> | undefined,
     outcomes: Map<string, ComponentOutcome>,
     signal: AbortSignal,
   ) {
-    const materializer = StateMaterializer.fromSnapshot(snapshot);
+    const overlay = new WalOverlay();
     const perComponent = new Map<string, number>();
-    let cut = snapshot.lsn;
+    let cut = resolved.manifests.at(-1)?.lsn ?? 0;
     let total = 0;
     if (resolved.wal) {
       for await (const record of replayWal(this.backend, resolved.wal, signal)) {
@@ -321,12 +307,12 @@ export class RecoveryEngine {
         cut = record.lsn;
         const id = record.entry.componentId;
         if ((wanted && !wanted.has(id)) || outcomes.get(id)?.error) continue;
-        materializer.apply(record);
+        overlay.apply(record);
         total++;
         perComponent.set(id, (perComponent.get(id) ?? 0) + 1);
       }
     }
-    return { cut, applied: { materializer, perComponent, total } };
+    return { cut, overlay, perComponent, total };
   }
 
   private failComponent(
@@ -369,4 +355,22 @@ function checkDigest(id: string, component: ComponentSnapshot, manifests: readon
     }
     return;
   }
+}
+
+/** Logical bytes (keys + values) of a recovered component; INVALID_STATE_DATA if its keys are not in order. */
+function stateBytes(component: ComponentSnapshot): number {
+  const records = component.records;
+  let bytes = 0;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    if (i > 0 && Buffer.compare(records[i - 1]!.key, record.key) >= 0) {
+      throw new TidemarkError(
+        'INVALID_STATE_DATA',
+        `component ${component.componentId}: record ${i} is not after record ${i - 1} in key order`,
+        { details: { componentId: component.componentId, index: i } },
+      );
+    }
+    bytes += record.key.length + record.value.length;
+  }
+  return bytes;
 }
