@@ -1,3 +1,4 @@
+import Denque from 'denque';
 import { TidemarkError, invalidArgument } from '../../errors';
 import { describeError, jobIdProblem } from './job-errors';
 import { DEFAULT_LANE_CONCURRENCY, laneOf, type JobLane, type LaneConcurrency } from './job-lanes';
@@ -36,6 +37,12 @@ interface QueuedJob {
  */
 export class InProcessJobQueue implements JobQueue {
   private readonly jobs = new Map<string, QueuedJob>();
+  /** Per lane, jobs ready to start, in the order they became ready. */
+  private readonly ready = new Map<JobLane, Denque<QueuedJob>>();
+  /** Ids of finished jobs, oldest first: the ones pruned beyond `keepFinished`. */
+  private readonly finished = new Denque<string>();
+  /** Jobs waiting, delayed or active: the queue is idle at 0. */
+  private unfinished = 0;
   private readonly running = new Map<JobLane, number>();
   private readonly concurrency: LaneConcurrency;
   private readonly keepFinished: number;
@@ -76,7 +83,8 @@ export class InProcessJobQueue implements JobQueue {
       backoffMs: options.backoffMs ?? DEFAULT_BACKOFF_MS,
     };
     this.jobs.set(job.record.id, job);
-    this.pump();
+    this.unfinished++;
+    this.makeReady(job);
     return Promise.resolve(copy(job.record));
   }
 
@@ -117,26 +125,32 @@ export class InProcessJobQueue implements JobQueue {
   }
 
   private idle(): boolean {
-    for (const job of this.jobs.values()) {
-      const { state } = job.record;
-      if (state === 'waiting' || state === 'delayed' || state === 'active') return false;
-    }
-    return true;
+    return this.unfinished === 0;
   }
 
-  /** Starts waiting jobs, oldest first, while their lane has room. */
-  private pump(): void {
-    if (this.closed) return;
-    for (const job of this.jobs.values()) {
-      if (job.record.state !== 'waiting') continue;
-      const lane = laneOf(job.record.name);
+  private makeReady(job: QueuedJob): void {
+    const lane = laneOf(job.record.name);
+    let queue = this.ready.get(lane);
+    if (!queue) {
+      queue = new Denque<QueuedJob>();
+      this.ready.set(lane, queue);
+    }
+    queue.push(job);
+    this.pump(lane);
+  }
+
+  /** Starts the lane's ready jobs, first ready first, while it has room. */
+  private pump(lane: JobLane): void {
+    const queue = this.ready.get(lane);
+    while (!this.closed && queue && queue.length > 0) {
       const busy = this.running.get(lane) ?? 0;
-      if (busy >= this.concurrency[lane]) continue;
+      if (busy >= this.concurrency[lane]) return;
+      const job = queue.shift()!;
       this.running.set(lane, busy + 1);
       const run = this.run(job).finally(() => {
         this.running.set(lane, (this.running.get(lane) ?? 1) - 1);
         this.activeRuns.delete(run);
-        this.pump();
+        this.pump(lane);
         this.afterChange();
       });
       this.activeRuns.add(run);
@@ -155,13 +169,13 @@ export class InProcessJobQueue implements JobQueue {
       });
       record.state = 'completed';
       record.error = undefined;
-      record.finishedAt = this.now();
+      this.finish(record);
     } catch (error) {
       const failure = error instanceof JobFailure ? error : new JobFailure(error, false);
       record.error = describeError(failure.cause);
       if (failure.unrecoverable || record.attemptsMade >= job.attempts || this.closed) {
         record.state = 'failed';
-        record.finishedAt = this.now();
+        this.finish(record);
         return;
       }
       record.state = 'delayed';
@@ -169,32 +183,22 @@ export class InProcessJobQueue implements JobQueue {
       job.timer = setTimeout(() => {
         job.timer = undefined;
         record.state = 'waiting';
-        this.pump();
+        this.makeReady(job);
       }, delay);
       job.timer.unref();
     }
   }
 
+  private finish(record: JobRecord): void {
+    record.finishedAt = this.now();
+    this.unfinished--;
+    this.finished.push(record.id);
+  }
+
   private afterChange(): void {
-    this.pruneFinished();
+    while (this.finished.length > this.keepFinished) this.jobs.delete(this.finished.shift()!);
     if (this.idle()) for (const wake of this.idleWaiters.splice(0)) wake();
   }
-
-  private pruneFinished(): void {
-    let finished = 0;
-    for (const job of this.jobs.values()) if (isFinished(job.record.state)) finished++;
-    for (const [id, job] of this.jobs) {
-      if (finished <= this.keepFinished) break;
-      if (isFinished(job.record.state)) {
-        this.jobs.delete(id);
-        finished--;
-      }
-    }
-  }
-}
-
-function isFinished(state: JobState): boolean {
-  return state === 'completed' || state === 'failed';
 }
 
 function copy(record: JobRecord): JobRecord {
