@@ -2,7 +2,7 @@
  * One recovery case of the benchmark: a RecoveryEngine with given settings, run once with its GETs timed
  * by a wrapping store (also the warm-up: JIT, worker threads started), then `runs` times with the store
  * untouched; medians of wall time, CPU time and the engine's phases (from its progress reports:
- * plan → blocks → merge → [verify] → wal: materialise + replay → done).
+ * plan → blocks → merge → [verify] → wal: replay + overlay → done).
  */
 import * as os from 'node:os';
 import { Readable } from 'node:stream';
@@ -114,7 +114,7 @@ export interface EnginePhases {
   blocksMs: number;
   mergeMs: number;
   verifyMs: number;
-  /** Load of the merged state into a StateMaterializer, WAL replay, its snapshot, the logical-bytes sum. */
+  /** WAL replay into the overlay, the overlay laid over the merged state, the logical-bytes sum. */
   walPhaseMs: number;
   /** Store GETs: time with ≥ 1 in flight, summed time of all, count, bytes. */
   fetchBusyMs: number;

@@ -7,8 +7,8 @@
  *   pool          BlockPool.open on 2 worker threads (transfer there and back included), 1 and 2 in flight
  *   decode        decodeRecords of the raw bytes into records (keys and values are views)
  *   merge         CheckpointMerger.mergeIncrementals of the base and the incrementals (sequential, default)
- *   materialise   StateMaterializer.fromSnapshot + snapshot(): what the engine does before replaying the WAL,
- *                 for every recovery (recovery-engine.ts replay/execute), WAL or not
+ *   overlay       WalOverlay.applyTo (no WAL entries) + stateBytes per component: what the engine does to the
+ *                 merged state after the WAL replay (recovery-engine.ts execute), key-order check included
  *   digest        StateDigest.of every component (the `full` verification level)
  */
 import { crc32c } from '@node-rs/crc32';
@@ -18,9 +18,10 @@ import { asStateRecords, decodeRecords } from '../checkpoint/block/record-codec'
 import type { Manifest, ManifestBlockRef } from '../checkpoint/manifest/manifest';
 import { StateDigest } from '../checkpoint/manifest/state-digest';
 import { CheckpointMerger } from '../checkpoint/merge';
-import { StateMaterializer } from '../checkpoint/state/state-materializer';
 import type { ComponentDelta, Delta, DeltaRecord, Snapshot } from '../checkpoint/state/state-types';
 import { BlockPool } from '../recovery/block-pool';
+import { stateBytes } from '../recovery/recovery-engine';
+import { WalOverlay } from '../recovery/wal-overlay';
 import { blockKey, getBuffer, type ObjectStore } from '../storage';
 import { collectGarbage, median } from './recovery-bench-engine';
 import { PREFIX } from './recovery-bench-state';
@@ -33,7 +34,7 @@ export interface Piece {
   logicalMbPerSec: number;
   /** Per block, where that means something. */
   perBlockUs?: number;
-  /** Per record (decode, merge, materialise, digest). */
+  /** Per record (decode, merge, overlay, digest). */
   perRecordNs?: number;
 }
 
@@ -93,7 +94,7 @@ async function inFlight<T>(items: readonly T[], lanes: number, fn: (item: T, i: 
 
 /**
  * Times every piece over the chain `manifests` names in `store`. `all` false: only the per-block pieces
- * (fetch, open, pool, decode) — merge, materialise and digest do not depend on the codec.
+ * (fetch, open, pool, decode) — merge, overlay and digest do not depend on the codec.
  */
 export async function measurePieces(
   store: ObjectStore,
@@ -189,8 +190,13 @@ export async function measurePieces(
   }
   if (merged) {
     put('mergeIncrementals', merged.ms, 'record');
-    const materialise = () => StateMaterializer.fromSnapshot(state).snapshot();
-    put('StateMaterializer.fromSnapshot + snapshot()', (await timed(runs, materialise)).ms, 'record');
+    const overlay = () => {
+      const empty = new WalOverlay();
+      let bytes = 0;
+      for (const [id, c] of state.components) bytes += stateBytes(empty.applyTo(id, c));
+      return bytes;
+    };
+    put('WalOverlay.applyTo + stateBytes (no WAL)', (await timed(runs, overlay)).ms, 'record');
     const digest = () => [...state.components.values()].map((c) => StateDigest.of(c.records));
     put('StateDigest of every component (full)', (await timed(runs, digest)).ms, 'record');
   }

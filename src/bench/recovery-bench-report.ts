@@ -98,7 +98,7 @@ function phaseLine(c: EngineCaseResult): string {
   return (
     `  ${c.name}: plan ${p.planMs.toFixed(0)} ms | blocks ${p.blocksMs.toFixed(0)} ms ` +
     `(store GETs busy ${p.fetchBusyMs.toFixed(0)} ms, ${p.gets} GETs) | merge ${p.mergeMs.toFixed(0)} ms | ` +
-    `verify ${p.verifyMs.toFixed(0)} ms | materialise + WAL ${p.walPhaseMs.toFixed(0)} ms ` +
+    `verify ${p.verifyMs.toFixed(0)} ms | WAL + overlay ${p.walPhaseMs.toFixed(0)} ms ` +
     `(first run ${c.firstRunMs.toFixed(0)} ms)`
   );
 }
@@ -150,7 +150,7 @@ export function printRecoverySummary(doc: RecoveryBenchDocument): void {
   if (b) {
     out.push(
       '',
-      `ceilings from the pieces: the main thread's share (decode + merge + materialise) is ${b.mainThreadMs.toFixed(0)} ms → ` +
+      `ceilings from the pieces: the main thread's share (decode + merge + overlay) is ${b.mainThreadMs.toFixed(0)} ms → ` +
         `at most ${b.mainThreadCeilingMbPerSec.toFixed(0)} MB/s however many block threads; ` +
         `everything on one thread (+ open) ${b.oneThreadMs.toFixed(0)} ms → ${b.oneThreadCeilingMbPerSec.toFixed(0)} MB/s`,
     );

@@ -1,10 +1,10 @@
 /**
  * The WAL of the point-in-time case: a real SegmentedWal whose LSNs line up with the checkpoints of
  * recovery-bench-state.ts, shipped to the store as packs; and the replay measured directly (entries/s read,
- * and read + applied to a StateMaterializer), from the local segments and from the uploaded packs.
+ * and read + folded into the engine's WalOverlay), from the local segments and from the uploaded packs.
  */
 import * as path from 'node:path';
-import { StateMaterializer } from '../checkpoint/state/state-materializer';
+import { WalOverlay } from '../recovery/wal-overlay';
 import { coverWal, listRemotePacks, replayWal, type WalSources } from '../recovery/wal-source';
 import type { ObjectStore } from '../storage';
 import { SegmentShipper } from '../tiering/segments/segment-shipper';
@@ -139,11 +139,11 @@ export async function measureWalReplay(
   const coverage = coverWal(sources, remote, checkpointLsn + 1, bench.targetLsn);
   const once = async (apply: boolean) => {
     collectGarbage();
-    const materializer = new StateMaterializer(checkpointLsn);
+    const overlay = new WalOverlay();
     let entries = 0;
     const started = performance.now();
     for await (const record of replayWal(sources, coverage)) {
-      if (apply) materializer.apply(record);
+      if (apply) overlay.apply(record);
       entries++;
     }
     return { ms: performance.now() - started, entries };

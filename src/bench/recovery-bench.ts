@@ -267,7 +267,7 @@ function bounds(doc: RecoveryBenchDocument): RecoveryBenchDocument['local']['bou
   const zstd = doc.local.pieces.find((p) => p.codec === 'zstd');
   if (!zstd) return undefined;
   const ms = (name: string) => zstd.pieces.find((p) => p.name.startsWith(name))?.ms ?? 0;
-  const mainThreadMs = ms('decodeRecords') + ms('mergeIncrementals') + ms('StateMaterializer');
+  const mainThreadMs = ms('decodeRecords') + ms('mergeIncrementals') + ms('WalOverlay');
   const oneThreadMs = mainThreadMs + ms('openBlock');
   return {
     mainThreadMs,

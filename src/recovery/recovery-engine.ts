@@ -358,7 +358,7 @@ function checkDigest(id: string, component: ComponentSnapshot, manifests: readon
 }
 
 /** Logical bytes (keys + values) of a recovered component; INVALID_STATE_DATA if its keys are not in order. */
-function stateBytes(component: ComponentSnapshot): number {
+export function stateBytes(component: ComponentSnapshot): number {
   const records = component.records;
   let bytes = 0;
   for (let i = 0; i < records.length; i++) {
