@@ -253,6 +253,7 @@ export async function runSteady(root: string, options: SteadyOptions): Promise<S
     tiering.stopScheduling();
     await queue.close();
     await tiering.stop();
+    await uploads.close();
     await system.stop();
     await merger.close();
     guard.set(undefined);

@@ -168,6 +168,7 @@ export async function runUploadCase(
     preallocate: false,
     canDelete: () => false,
   });
+  let uploads: UploadedSegments | undefined;
   try {
     const source = new EntrySource(16, 1 << 20);
     const sealedBytes = () => wal.segments().reduce((sum, s) => sum + (s.sealed ? s.sizeBytes : 0), 0);
@@ -184,8 +185,9 @@ export async function runUploadCase(
     for (const segment of sealed) await checkSealedSegment(segment, 0);
     const checkSeconds = (performance.now() - checkStarted) / 1000;
 
-    const uploads = await UploadedSegments.open(dir);
-    // Times the durable record of each pack (an atomic rewrite of uploaded-segments.json) by wrapping it.
+    uploads = await UploadedSegments.open(dir);
+    // Times the durable record of each pack (a fdatasynced journal line; now and then the snapshot
+    // rewritten) by wrapping it.
     let recordSeconds = 0;
     const record = uploads.record.bind(uploads);
     uploads.record = async (pack: UploadedPack) => {
@@ -238,6 +240,7 @@ export async function runUploadCase(
       s3: target.s3Commands ? s3Figures(target.s3Commands, commandsBefore, mib) : undefined,
     };
   } finally {
+    await uploads?.close();
     await wal.close();
     await fs.promises.rm(dir, { recursive: true, force: true });
   }
