@@ -16,8 +16,8 @@ export interface BlockFetchOptions {
   /** Called after each block, with its stored bytes and its index in the list. */
   onBlock?: (storedBytes: number, index: number) => void;
   /**
-   * Adaptive only: the depth learned so far, shared by the calls of one recovery (each component and
-   * checkpoint is one call), so that a later call starts where the previous one got to. Updated in place.
+   * Adaptive only: the depth learned so far, shared by calls that pass the same object (a later call starts
+   * where the previous one got to; a recovery makes one call for its whole chain). Updated in place.
    */
   adaptive?: { lanes: number };
 }

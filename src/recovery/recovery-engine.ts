@@ -3,6 +3,7 @@ import type { CheckpointCatalog } from '../checkpoint/catalog/catalog';
 import type { Manifest } from '../checkpoint/manifest/manifest';
 import { StateDigest } from '../checkpoint/manifest/state-digest';
 import type { CheckpointMerger } from '../checkpoint/merge/checkpoint-merger';
+import { checkKeyOrder } from '../checkpoint/state/key-order';
 import type { ComponentSnapshot, Delta, Snapshot } from '../checkpoint/state/state-types';
 import { TidemarkError, invalidArgument } from '../errors';
 import { BlockPool } from './block-pool';
@@ -359,18 +360,8 @@ function checkDigest(id: string, component: ComponentSnapshot, manifests: readon
 
 /** Logical bytes (keys + values) of a recovered component; INVALID_STATE_DATA if its keys are not in order. */
 export function stateBytes(component: ComponentSnapshot): number {
-  const records = component.records;
+  checkKeyOrder(component.componentId, component.records);
   let bytes = 0;
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i]!;
-    if (i > 0 && Buffer.compare(records[i - 1]!.key, record.key) >= 0) {
-      throw new TidemarkError(
-        'INVALID_STATE_DATA',
-        `component ${component.componentId}: record ${i} is not after record ${i - 1} in key order`,
-        { details: { componentId: component.componentId, index: i } },
-      );
-    }
-    bytes += record.key.length + record.value.length;
-  }
+  for (const record of component.records) bytes += record.key.length + record.value.length;
   return bytes;
 }

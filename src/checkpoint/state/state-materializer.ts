@@ -1,6 +1,7 @@
-import { TidemarkError, invalidArgument } from '../../errors';
+import { invalidArgument } from '../../errors';
 import type { LogRecord } from '../../wal/entry';
 import { ComponentState } from './component-state';
+import { checkKeyOrder } from './key-order';
 import type { ComponentDelta, ComponentSnapshot, Delta, Snapshot } from './state-types';
 
 /**
@@ -40,18 +41,8 @@ export class StateMaterializer {
     const materializer = new StateMaterializer(snapshot.lsn);
     for (const [componentId, component] of snapshot.components) {
       const state = materializer.component(componentId);
-      const records = component.records;
-      for (let i = 0; i < records.length; i++) {
-        const record = records[i]!;
-        if (i > 0 && Buffer.compare(records[i - 1]!.key, record.key) >= 0) {
-          throw new TidemarkError(
-            'INVALID_STATE_DATA',
-            `snapshot of ${componentId}: record ${i} is not after record ${i - 1} in key order`,
-            { details: { componentId, index: i } },
-          );
-        }
-        state.load(record);
-      }
+      checkKeyOrder(componentId, component.records);
+      for (const record of component.records) state.load(record);
     }
     return materializer;
   }
