@@ -54,7 +54,7 @@ export const DEFAULT_WAL_OPTIONS: Readonly<Omit<WalOptions, 'logger'>> = {
   maxEntryBytes: 16 * 1024 * 1024,
   enforceSequence: true,
   preallocate: true,
-  canDelete: () => true,
+  canDelete: () => false, // the bare library keeps every sealed segment until told what may go
 };
 
 export interface LatencySummary {

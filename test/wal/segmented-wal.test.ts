@@ -161,7 +161,11 @@ describe('SegmentedWal', () => {
   });
 
   it('runs retention in the background after a seal', async () => {
-    const wal = await SegmentedWal.open(dir, { segmentSize: 1024, retentionSegments: 1 });
+    const wal = await SegmentedWal.open(dir, {
+      segmentSize: 1024,
+      retentionSegments: 1,
+      canDelete: () => true,
+    });
     for (let i = 0; i < 60; i++) await wal.append(makeEntry('k', i, 60));
     await wal.seal();
     for (let tries = 0; tries < 100 && wal.stats().sealedSegments > 1; tries++) {
