@@ -101,10 +101,26 @@ describe('manifest codec', () => {
     const error = decodeError(bytes);
     expect(error.code).toBe('DESERIALIZATION_ERROR');
     expect(error.message).toContain('component id');
-    const proto = Buffer.from(
-      encodeManifest(fullManifest(3)).toString().replace('"window_processor_1"', '"__proto__"'),
-    );
-    expect(decodeError(proto).code).toBe('DESERIALIZATION_ERROR');
+  });
+
+  it.each(['__proto__', 'constructor', 'toString'])(
+    'keeps a component named %s as an ordinary key, through decode and encode',
+    (id) => {
+      const bytes = Buffer.from(
+        encodeManifest(fullManifest(3)).toString().replace('"window_processor_1"', JSON.stringify(id)),
+      );
+      const manifest = decodeManifest(bytes);
+      expect(Object.keys(manifest.components)).toContain(id);
+      expect(Object.prototype.hasOwnProperty.call(manifest.components, id)).toBe(true);
+      expect(manifest.components[id]!.keyCount).toBeGreaterThan(0);
+      expect(decodeManifest(encodeManifest(manifest))).toEqual(manifest);
+    },
+  );
+
+  it('answers a lookup of an absent id named like an Object member with undefined', () => {
+    const manifest = decodeManifest(encodeManifest(fullManifest(3)));
+    expect(manifest.components['constructor']).toBeUndefined();
+    expect(manifest.components['__proto__']).toBeUndefined();
   });
 
   it('refuses bytes that are not JSON, or not an object', () => {

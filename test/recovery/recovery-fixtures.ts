@@ -28,7 +28,10 @@ import { openTestNode, type TestNode, type TestNodeOptions } from '../tiering/ti
 export const PREFIX = 'tidemark';
 export const NODE_ID = 'node-1';
 
-/** Component id → sorted `keyhex=valuehex` pairs, empty components left out: comparable with toEqual. */
+/**
+ * Component id → sorted `keyhex=valuehex` pairs, empty components left out: comparable with toEqual.
+ * Prototype-less, so that ids such as `__proto__` are ordinary keys.
+ */
 export type State = Record<string, string[]>;
 
 /** The reference: the log replayed into maps, restricted to `components` when given. */
@@ -45,7 +48,7 @@ export function replayState(entries: readonly LogEntry[], components?: readonly 
       else component.set(Buffer.from(change.key).toString('latin1'), Buffer.from(change.value));
     }
   }
-  const out: State = {};
+  const out: State = Object.create(null) as State;
   for (const [id, records] of [...state].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (records.size === 0) continue;
     out[id] = [...records.entries()]
@@ -57,7 +60,7 @@ export function replayState(entries: readonly LogEntry[], components?: readonly 
 }
 
 export function stateOf(snapshot: Snapshot): State {
-  const out: State = {};
+  const out: State = Object.create(null) as State;
   for (const [id, component] of [...snapshot.components].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (component.records.length === 0) continue;
     out[id] = component.records.map((r) => `${r.key.toString('hex')}=${r.value.toString('hex')}`);

@@ -1,5 +1,6 @@
 import type { ZodIssue } from 'zod';
 import { TidemarkError } from '../../errors';
+import { nullPrototypeRecord } from '../../lib/null-prototype';
 import { type ComponentManifest, type Manifest, MANIFEST_FORMAT_VERSION, manifestSchema } from './manifest';
 
 /**
@@ -144,7 +145,7 @@ function fieldOf(issue: ZodIssue): string {
 
 /** A copy with every object's keys in one fixed order (the schema's), components sorted by id. */
 function canonical(m: Manifest): Manifest {
-  const components: Record<string, ComponentManifest> = {};
+  const components = nullPrototypeRecord<ComponentManifest>();
   for (const componentId of Object.keys(m.components).sort()) {
     const c = m.components[componentId] as ComponentManifest;
     components[componentId] = {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nullPrototypeRecord } from '../../lib/null-prototype';
 import { isValidComponentId } from '../../wal/entry-codec';
 
 /**
@@ -28,11 +29,6 @@ const hex64 = (what: string) =>
     .regex(HEX64, `expected ${what}: 64 lowercase hex digits`);
 const nonEmpty = (what: string) =>
   z.string({ invalid_type_error: `expected ${what}`, required_error: 'required' }).min(1, `expected ${what}`);
-
-/** A WAL component id; `__proto__` is refused, as a JSON object key it would be lost in parsing. */
-const componentId = z.string().refine((id) => isValidComponentId(id) && id !== '__proto__', {
-  message: 'expected a component id (1-255 of A-Z a-z 0-9 . _ : -)',
-});
 
 export const blockRefSchema = z
   .object({
@@ -81,6 +77,35 @@ export const manifestStatsSchema = z
   })
   .strict();
 
+/**
+ * Component id → its entry, as a prototype-less record: every valid WAL id, `__proto__` and
+ * `constructor` included, is an ordinary key (zod's `record` drops a `__proto__` key, and a plain
+ * object answers `components['constructor']` with a function).
+ */
+const componentsSchema = z
+  .custom<Record<string, unknown>>(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    'expected an object of components',
+  )
+  .transform((raw, ctx) => {
+    const components = nullPrototypeRecord<ComponentManifestShape>();
+    for (const id of Object.keys(raw)) {
+      if (!isValidComponentId(id)) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [id],
+          message: 'expected a component id (1-255 of A-Z a-z 0-9 . _ : -)',
+        });
+        continue;
+      }
+      const parsed = componentManifestSchema.safeParse(raw[id]);
+      if (parsed.success) components[id] = parsed.data;
+      else for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [id, ...issue.path] });
+    }
+    return components;
+  });
+type ComponentManifestShape = z.infer<typeof componentManifestSchema>;
+
 export const CHECKPOINT_KINDS = ['full', 'incremental'] as const;
 export type CheckpointKind = (typeof CHECKPOINT_KINDS)[number];
 
@@ -110,7 +135,7 @@ export const manifestSchema = z
     nodeId: nonEmpty('a node id'),
     /** The block codec configured when writing (each block's header names its own codec). */
     codec: nonEmpty('a codec name'),
-    components: z.record(componentId, componentManifestSchema),
+    components: componentsSchema,
     stats: manifestStatsSchema,
   })
   .strict();

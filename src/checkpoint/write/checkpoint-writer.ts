@@ -1,3 +1,4 @@
+import { nullPrototypeRecord } from '../../lib/null-prototype';
 import { manifestKey, type ObjectStore } from '../../storage';
 import type { CheckpointCatalog } from '../catalog/catalog';
 import type { CheckpointSummary } from '../catalog/checkpoint-summary';
@@ -48,7 +49,7 @@ async function begin(context: CheckpointWriteContext) {
   context.catalog.checkToken(context.fencingToken);
   const id = await context.catalog.nextCheckpointId();
   const totals: Totals = { logicalBytes: 0, storedBytes: 0, newBytes: 0, newBlocks: 0, reusedBlocks: 0 };
-  const components: Record<string, ComponentManifest> = {};
+  const components = nullPrototypeRecord<ComponentManifest>();
   return { started, id, totals, components };
 }
 

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { ComponentSnapshot } from '../../checkpoint/state/state-types';
 import { TidemarkError, invalidArgument } from '../../errors';
+import { nullPrototypeRecord } from '../../lib/null-prototype';
 import { syncDirectory } from '../../fs/sync-directory';
 import type { RecoveryResult } from '../recovery-types';
 import { summarizeRecovery, type RecoverySummary } from './recovery-summary';
@@ -74,7 +75,7 @@ export async function writeStateToDirectory(
   const parent = path.dirname(target);
   await fs.mkdir(parent, { recursive: true });
   const temp = path.join(parent, `.${path.basename(target)}.tmp-${randomBytes(4).toString('hex')}`);
-  const files: Record<string, string> = {};
+  const files = nullPrototypeRecord<string>();
   try {
     await fs.mkdir(temp);
     for (const [id, component] of [...result.state.components].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -126,6 +127,8 @@ export async function readStateDirectory(
       `${dir}: recovery directory format ${String(manifest.formatVersion)} (this reader knows ${RECOVERY_DIR_FORMAT_VERSION})`,
     );
   }
+  // JSON.parse keeps a `__proto__` key as an own key; lookups by id go through a prototype-less copy.
+  manifest.files = nullPrototypeRecord(Object.entries(manifest.files ?? {}));
   const components = new Map<string, ComponentSnapshot>();
   for (const [id, name] of Object.entries(manifest.files)) {
     if (name !== stateFileName(id)) throw invalidArgument(`${dir}: unexpected file name ${name} for ${id}`);
