@@ -155,3 +155,6 @@ export {
   type AzureBlobStoreOptions,
 } from './storage';
 export * from './tiering';
+
+// ── recovery: the engine, the store verifier, the recovered-state formats ────────────────────────────
+export * from './recovery';

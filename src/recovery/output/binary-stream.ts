@@ -89,12 +89,23 @@ export function readBinaryStream(bytes: Buffer): StreamedRecovery {
     const length = u32();
     need(length);
     at += length;
-    return JSON.parse(bytes.toString('utf8', at - length, at)) as T;
+    try {
+      return JSON.parse(bytes.toString('utf8', at - length, at)) as T;
+    } catch {
+      throw malformed('a JSON frame does not parse', at - length);
+    }
   };
+  if (bytes.length > 0 && bytes[0] === 0x7b) {
+    throw malformed('not a TMRS stream (it looks like NDJSON: read it with readNdjson)', 0);
+  }
   need(5);
   if (bytes.toString('latin1', 0, 4) !== BINARY_MAGIC) throw malformed('not a TMRS stream', 0);
   if (bytes[4] !== BINARY_VERSION) {
-    throw new TidemarkError('UNSUPPORTED_VERSION', `recovery stream version ${bytes[4]} (known: 1)`);
+    throw new TidemarkError(
+      'UNSUPPORTED_VERSION',
+      `recovery stream version ${bytes[4]} is not supported (this reader knows ${BINARY_VERSION})`,
+      { details: { version: bytes[4] } },
+    );
   }
   at = 5;
   const out: StreamedRecovery = {
