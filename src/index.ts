@@ -22,6 +22,9 @@ export {
   type WalStats,
 } from './wal/wal-options';
 export { encodeBatch, decodeBatch } from './wal/batch-codec';
+export { decodeSegment, type DecodedSegment } from './wal/segment-decoder';
+export type { SegmentHeader } from './wal/segment-header';
+export type { SegmentFooter } from './wal/segment-footer';
 export { inspectWal, formatInspection, type WalInspection } from './wal/inspect';
 export {
   TidemarkError,
