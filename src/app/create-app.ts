@@ -4,10 +4,12 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from '../app.module';
 import type { TidemarkConfig } from '../config/config.schema';
 import { createLogger, type ModuleLoggers } from '../observability/create-logger';
+import { BINARY_MEDIA_TYPE, JSON_MEDIA_TYPE, mediaTypeOf } from './media-type';
 
 /**
  * Builds the Nest application from a loaded configuration (not yet listening): the server and the HTTP
- * tests share it. Bodies: JSON and `application/octet-stream` (raw Buffer), both up to `server.bodyLimit`.
+ * tests share it. Bodies: JSON and `application/octet-stream` (raw Buffer), both up to `server.bodyLimit`;
+ * any other type is left unread, for the route to refuse (415) if it is sent a body at all.
  */
 export async function createApp(
   config: TidemarkConfig,
@@ -20,7 +22,8 @@ export async function createApp(
   });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
-  app.useBodyParser('json', { limit: config.server.bodyLimit });
-  app.useBodyParser('raw', { type: 'application/octet-stream', limit: config.server.bodyLimit });
+  const limit = config.server.bodyLimit;
+  app.useBodyParser('json', { limit, type: (req) => mediaTypeOf(req) === JSON_MEDIA_TYPE });
+  app.useBodyParser('raw', { limit, type: (req) => mediaTypeOf(req) === BINARY_MEDIA_TYPE });
   return app;
 }

@@ -1,20 +1,32 @@
 import { z } from 'zod';
-import { invalidArgument } from '../errors';
 import { type Change, type LogEntry, nowMicros } from '../wal/entry';
+import { isBase64 } from './base64';
+import { BODY_INPUT, parseInput } from './input-issues';
 
 /**
  * The JSON form of `POST /v1/wal/entries`: keys and values are base64. Only the shape is checked here;
- * the WAL itself checks component ids, sizes and sequences (and refuses the whole batch if one is bad).
+ * the WAL itself checks component ids, timestamps, sizes and sequences (and refuses the whole batch if one
+ * is bad).
  */
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const base64 = z.string({ invalid_type_error: 'expected a base64 string' }).regex(BASE64, 'expected base64');
+const base64 = z
+  .string({ invalid_type_error: 'expected a base64 string', required_error: 'expected a base64 string' })
+  .refine(isBase64, 'expected base64');
+
 const safeInteger = (what: string) =>
   z
     .number({ invalid_type_error: `expected ${what}`, required_error: `expected ${what}` })
     .int(`expected ${what}`)
     .nonnegative(`expected ${what}`)
     .max(Number.MAX_SAFE_INTEGER, `expected ${what}`);
+
+// zod's record would drop a `__proto__` key without a word (it cannot be assigned as a plain property);
+// the WAL refuses it in metadata anyway, so say so here rather than append the entry without it.
+const metadataSchema = z.record(
+  z.string().refine((key) => key !== '__proto__', 'metadata key __proto__ is not allowed'),
+  z.string({ invalid_type_error: 'expected a string' }),
+  { invalid_type_error: 'expected an object of strings' },
+);
 
 const changeSchema = z.discriminatedUnion(
   'op',
@@ -32,7 +44,7 @@ const entrySchema = z
     sequence: safeInteger('a non-negative integer'),
     timestamp: safeInteger('microseconds since the epoch').optional(),
     changes: z.array(changeSchema),
-    metadata: z.record(z.string()).optional(),
+    metadata: metadataSchema.optional(),
   })
   .strict();
 
@@ -53,17 +65,9 @@ export type AppendRequest = z.infer<typeof appendRequestSchema>;
 
 /** Validates a JSON body and turns it into log entries; throws INVALID_ARGUMENT naming each bad field. */
 export function parseAppendRequest(body: unknown, now: () => number = nowMicros): LogEntry[] {
-  const result = appendRequestSchema.safeParse(body);
-  if (!result.success) {
-    const issues = result.error.issues.map((issue) => ({
-      path: formatPath(issue.path),
-      message: issue.message,
-    }));
-    const message = issues.map((i) => (i.path === '' ? i.message : `${i.path}: ${i.message}`)).join('; ');
-    throw invalidArgument(`invalid request body: ${message}`, { issues });
-  }
+  const request = parseInput(appendRequestSchema, body, BODY_INPUT, BODY);
   const timestamp = now();
-  return result.data.entries.map((entry) => ({
+  return request.entries.map((entry) => ({
     componentId: entry.componentId,
     sequence: entry.sequence,
     timestamp: entry.timestamp ?? timestamp,
@@ -85,12 +89,4 @@ function toChange(change: AppendRequest['entries'][number]['changes'][number]): 
     case 'clear':
       return { op: 'clear' };
   }
-}
-
-/** `['entries', 0, 'changes', 1, 'key']` → `entries[0].changes[1].key`. */
-function formatPath(path: readonly (string | number)[]): string {
-  return path.reduce<string>(
-    (out, part) => (typeof part === 'number' ? `${out}[${part}]` : out === '' ? part : `${out}.${part}`),
-    '',
-  );
 }

@@ -1,6 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { invalidArgument } from '../errors';
+import { BODY_INPUT, parseInput, QUERY_INPUT } from '../app/input-issues';
+import { type BodyReaders, NO_BODY, RequestBody } from '../app/request-body.decorator';
+import { echoInput, invalidArgument, quoteInput } from '../errors';
 import type { Logger } from '../observability/logger';
 import { SegmentedWal } from '../wal/segmented-wal';
 import type { RemoveResult } from './catalog/catalog';
@@ -21,6 +23,14 @@ const triggerRequestSchema = z
 
 export type TriggerCheckpointRequest = z.infer<typeof triggerRequestSchema>;
 
+/** JSON `{kind}`; an absent or empty body is `{}` (kind auto). */
+const TRIGGER_BODY: BodyReaders<TriggerCheckpointRequest> = {
+  json: (body) => parseInput(triggerRequestSchema, body, BODY_INPUT, BODY),
+  absent: () => ({}),
+};
+
+const deleteQuerySchema = z.object({ force: z.unknown().optional() }).strict();
+
 /**
  * `/v1/checkpoints`: take a checkpoint now (`POST`, `{kind}`: full, incremental or auto, default auto), list
  * the committed ones and read one (the catalog's summaries: kind, parent, chain, LSN range, time, logical
@@ -33,8 +43,7 @@ export class CheckpointController {
 
   @Post()
   @HttpCode(201)
-  async trigger(@Body() body: unknown): Promise<CheckpointSummary> {
-    const { kind } = parseTriggerRequest(body);
+  async trigger(@RequestBody(TRIGGER_BODY) { kind }: TriggerCheckpointRequest): Promise<CheckpointSummary> {
     return this.system.checkpoint({ kind: kind ?? 'auto' });
   }
 
@@ -50,7 +59,12 @@ export class CheckpointController {
 
   @Delete(':id')
   @HttpCode(200)
-  remove(@Param('id') id: string, @Query('force') force?: unknown): Promise<RemoveResult> {
+  remove(
+    @Param('id') id: string,
+    @Query() query: unknown,
+    @RequestBody(NO_BODY) _body: unknown,
+  ): Promise<RemoveResult> {
+    const { force } = parseInput(deleteQuerySchema, query, QUERY_INPUT, 'known: force');
     return this.system.delete(parseCheckpointId(id), { force: parseForce(force) });
   }
 }
@@ -65,36 +79,14 @@ export function releaseCoveredSegments(wal: SegmentedWal, logger: Logger): void 
   });
 }
 
-/** An absent or empty body is `{}` (kind auto); anything else must match the schema. */
-export function parseTriggerRequest(body: unknown): TriggerCheckpointRequest {
-  const input = body === undefined || body === null || isEmptyBuffer(body) ? {} : body;
-  const result = triggerRequestSchema.safeParse(input);
-  if (!result.success) {
-    const issues = result.error.issues.map((issue) => ({
-      path: issue.path.join('.'),
-      message: issue.message,
-    }));
-    const unknownKeys = result.error.issues.some((i) => i.code === z.ZodIssueCode.unrecognized_keys);
-    const message = issues.map((i) => i.message).join('; ');
-    throw invalidArgument(`invalid request body: ${unknownKeys ? `${message} (${BODY})` : message}`, {
-      issues,
-    });
-  }
-  return result.data;
-}
-
-function isEmptyBuffer(body: unknown): boolean {
-  return Buffer.isBuffer(body) && body.length === 0;
-}
-
 const POSITIVE_ID = /^[1-9][0-9]*$/;
 
 /** A checkpoint id in a path: a positive decimal integer, else INVALID_ARGUMENT. */
 export function parseCheckpointId(text: string): number {
   const id = POSITIVE_ID.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(id)) {
-    throw invalidArgument(`checkpoint id must be a positive integer, got ${JSON.stringify(text)}`, {
-      id: text,
+    throw invalidArgument(`checkpoint id must be a positive integer, got ${quoteInput(text)}`, {
+      id: echoInput(text),
     });
   }
   return id;
@@ -108,5 +100,7 @@ export function parseForce(value: unknown): boolean {
     if (normalized === 'true' || normalized === '1' || normalized === '') return true;
     if (normalized === 'false' || normalized === '0') return false;
   }
-  throw invalidArgument(`force must be true or false, got ${JSON.stringify(value)}`, { force: value });
+  throw invalidArgument(`force must be true or false, got ${quoteInput(value)}`, {
+    force: typeof value === 'string' ? echoInput(value) : quoteInput(value),
+  });
 }

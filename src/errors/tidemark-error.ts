@@ -11,6 +11,8 @@ export const ErrorCodes = {
   INVALID_STATE_DATA: 'data',
   INVALID_ARGUMENT: 'invalid',
   NOT_FOUND: 'not_found',
+  /** A component asked for by name has no state at the target (no checkpoint names it, no entry writes it). */
+  COMPONENT_NOT_FOUND: 'not_found',
   /** A conditional write lost: e.g. create-if-absent on a key that exists. */
   PRECONDITION_FAILED: 'conflict',
   UNSUPPORTED_VERSION: 'data',
@@ -64,4 +66,26 @@ export function invalidArgument(message: string, details?: Record<string, unknow
 
 export function checksumMismatch(message: string, details: Record<string, unknown>): TidemarkError {
   return new TidemarkError('CHECKSUM_MISMATCH', message, { details });
+}
+
+/**
+ * The most characters of a caller's input an error repeats: enough to recognise it, while a 10 KB id is not
+ * sent back (twice) in full.
+ */
+export const ECHO_LIMIT = 128;
+
+/** Caller input for a `details` field: as is up to ECHO_LIMIT characters, else cut with its length noted. */
+export function echoInput(value: string): string {
+  if (value.length <= ECHO_LIMIT) return value;
+  return `${value.slice(0, ECHO_LIMIT)}… (${value.length} characters)`;
+}
+
+/** Caller input quoted for an error message (JSON, so control characters show), cut as `echoInput` cuts. */
+export function quoteInput(value: unknown): string {
+  if (typeof value === 'string') {
+    if (value.length <= ECHO_LIMIT) return JSON.stringify(value);
+    return `${JSON.stringify(`${value.slice(0, ECHO_LIMIT)}…`)} (${value.length} characters)`;
+  }
+  const json = JSON.stringify(value) ?? String(value);
+  return json.length <= ECHO_LIMIT ? json : `${json.slice(0, ECHO_LIMIT)}… (${json.length} characters)`;
 }

@@ -1,15 +1,6 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Headers,
-  HttpCode,
-  Inject,
-  Post,
-  UnsupportedMediaTypeException,
-} from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Post } from '@nestjs/common';
+import { type BodyReaders, RequestBody } from '../app/request-body.decorator';
 import { parseAppendRequest } from '../app/wal-request.schema';
-import { invalidArgument } from '../errors';
 import { decodeBatch } from './batch-codec';
 import type { LogEntry } from './entry';
 import { SegmentedWal } from './segmented-wal';
@@ -20,6 +11,12 @@ export interface AppendResponse {
   lastLsn: number;
   count: number;
 }
+
+/** JSON with base64 bytes, or the WAL's binary batch form; a body is required. */
+const APPEND_BODY: BodyReaders<readonly LogEntry[]> = {
+  json: (body) => parseAppendRequest(body),
+  binary: decodeBatch,
+};
 
 /**
  * `/v1/wal`: append a batch (JSON with base64 bytes, or the WAL's binary batch form as
@@ -32,12 +29,7 @@ export class WalController {
 
   @Post('entries')
   @HttpCode(201)
-  async append(
-    @Body() body: unknown,
-    @Headers('content-type') contentType?: string,
-  ): Promise<AppendResponse> {
-    const entries = toEntries(body, mediaType(contentType));
-    if (entries.length === 0) throw invalidArgument('the batch holds no entries');
+  async append(@RequestBody(APPEND_BODY) entries: readonly LogEntry[]): Promise<AppendResponse> {
     const lsns = await this.wal.appendBatch(entries);
     return { firstLsn: lsns[0], lastLsn: lsns[lsns.length - 1], count: lsns.length };
   }
@@ -51,17 +43,4 @@ export class WalController {
   segments(): { segments: SegmentInfo[] } {
     return { segments: this.wal.segments() };
   }
-}
-
-function mediaType(contentType: string | undefined): string {
-  return (contentType ?? '').split(';')[0].trim().toLowerCase();
-}
-
-function toEntries(body: unknown, type: string): readonly LogEntry[] {
-  if (type === 'application/json') return parseAppendRequest(body);
-  if (type === 'application/octet-stream') {
-    if (!Buffer.isBuffer(body) || body.length === 0) throw invalidArgument('the request body is empty');
-    return decodeBatch(body);
-  }
-  throw new UnsupportedMediaTypeException('expected application/json or application/octet-stream');
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { invalidArgument } from '../../errors';
+import { BODY_INPUT, parseInput } from '../../app/input-issues';
+import { invalidArgument, quoteInput } from '../../errors';
 import type { RecoveryTarget } from '../recovery-types';
 
 /**
@@ -20,7 +21,7 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 function integer(text: string, what: string, min: number): number {
   const value = DECIMAL.test(text.trim()) ? Number(text.trim()) : NaN;
   if (!Number.isSafeInteger(value) || value < min) {
-    throw invalidArgument(`${what} must be an integer of at least ${min}, got ${JSON.stringify(text)}`);
+    throw invalidArgument(`${what} must be an integer of at least ${min}, got ${quoteInput(text)}`);
   }
   return value;
 }
@@ -32,7 +33,7 @@ export function parseTime(text: string, what = 'time'): number {
   const match = ISO_TIME.exec(trimmed);
   const ms = match ? Date.parse(`${match[1]}${match[3]}`) : NaN;
   if (!match || Number.isNaN(ms) || ms < 0) {
-    throw invalidArgument(`${what} must be ${TIME_HELP}, got ${JSON.stringify(text)}`);
+    throw invalidArgument(`${what} must be ${TIME_HELP}, got ${quoteInput(text)}`);
   }
   const micros = Number((match[2] ?? '').padEnd(6, '0').slice(0, 6));
   return ms * 1000 + micros;
@@ -49,7 +50,7 @@ export function parseTargetSpec(spec: string): RecoveryTarget {
   if (kind === 'time') return { time: parseTime(rest) };
   if (ISO_TIME.test(text)) return { time: parseTime(text) };
   throw invalidArgument(
-    `a target is checkpoint:N, lsn:N, time:<µs> or an ISO 8601 time with a zone, got ${JSON.stringify(spec)}`,
+    `a target is checkpoint:N, lsn:N, time:<µs> or an ISO 8601 time with a zone, got ${quoteInput(spec)}`,
   );
 }
 
@@ -67,7 +68,7 @@ export function parseComponentList(text: string): string[] {
 function checkComponentId(id: string): void {
   if (!COMPONENT_ID.test(id)) {
     throw invalidArgument(
-      `components: ${JSON.stringify(id)} is not a component id (1-255 characters of [A-Za-z0-9._:-])`,
+      `components: ${quoteInput(id)} is not a component id (1-255 characters of [A-Za-z0-9._:-])`,
     );
   }
 }
@@ -79,9 +80,7 @@ export function parsePlanQuery(query: unknown): { target: RecoveryTarget; compon
   const q = (query ?? {}) as Record<string, unknown>;
   for (const [key, value] of Object.entries(q)) {
     if (!PLAN_KEYS.includes(key)) {
-      throw invalidArgument(
-        `unknown query parameter ${JSON.stringify(key)} (known: ${PLAN_KEYS.join(', ')})`,
-      );
+      throw invalidArgument(`unknown query parameter ${quoteInput(key)} (known: ${PLAN_KEYS.join(', ')})`);
     }
     if (typeof value !== 'string') throw invalidArgument(`query parameter ${key} must be given once`);
   }
@@ -147,16 +146,13 @@ export interface RecoverRequest {
 
 /** The body of `POST /v1/recovery`. */
 export function parseRecoverRequest(body: unknown): RecoverRequest {
-  const result = recoverRequestSchema.safeParse(Buffer.isBuffer(body) || body === undefined ? null : body);
-  if (!result.success) {
-    const issues = result.error.issues.map((issue) => ({
-      path: issue.path.join('.'),
-      message: issue.message,
-    }));
-    const message = issues.map((i) => (i.path === '' ? i.message : `${i.path}: ${i.message}`)).join('; ');
-    throw invalidArgument(`invalid request body: ${message}`, { issues });
-  }
-  const { target, components, format } = result.data;
+  const request = parseInput(
+    recoverRequestSchema,
+    Buffer.isBuffer(body) || body === undefined ? null : body,
+    BODY_INPUT,
+    BODY,
+  );
+  const { target, components, format } = request;
   for (const id of components ?? []) checkComponentId(id);
   const parsed: RecoveryTarget =
     'time' in target

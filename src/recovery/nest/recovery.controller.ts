@@ -1,13 +1,17 @@
-import { Body, Controller, Get, Inject, Post, Query, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Post, Query, Res } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
+import { type BodyReaders, RequestBody } from '../../app/request-body.decorator';
 import { TidemarkError } from '../../errors';
 import { binaryErrorFrame, toBinaryStream } from '../output/binary-stream';
 import { ndjsonErrorLine, toNdjson } from '../output/ndjson';
 import { RecoveryEngine } from '../recovery-engine';
 import type { RecoveryPlan } from '../recovery-types';
 import { ActiveRecoveries } from './active-recoveries';
-import { parsePlanQuery, parseRecoverRequest } from './recovery-request';
+import { parsePlanQuery, parseRecoverRequest, type RecoverRequest } from './recovery-request';
 import { batched, streamTo } from './stream-output';
+
+/** A JSON body is required. */
+const RECOVER_BODY: BodyReaders<RecoverRequest> = { json: parseRecoverRequest };
 
 const CONTENT_TYPES = {
   ndjson: 'application/x-ndjson; charset=utf-8',
@@ -41,8 +45,10 @@ export class RecoveryController {
   }
 
   @Post()
-  async recover(@Body() body: unknown, @Res() res: ServerResponse): Promise<void> {
-    const { target, components, format } = parseRecoverRequest(body);
+  async recover(
+    @RequestBody(RECOVER_BODY) { target, components, format }: RecoverRequest,
+    @Res() res: ServerResponse,
+  ): Promise<void> {
     const gone = new AbortController();
     const onClose = () => {
       if (!res.writableFinished) gone.abort(new TidemarkError('CLOSED', 'the client went away'));

@@ -1,6 +1,8 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { TidemarkError, invalidArgument } from '../../errors';
+import { BODY_INPUT, parseInput, QUERY_INPUT } from '../../app/input-issues';
+import { type BodyReaders, NO_BODY, RequestBody } from '../../app/request-body.decorator';
+import { echoInput, quoteInput, TidemarkError } from '../../errors';
 import { JOB_NAMES, type JobQueue, type JobRecord } from '../jobs/job-queue';
 import { TieringNode } from '../tiering-node';
 import { JOB_QUEUE } from './tiering.tokens';
@@ -13,7 +15,17 @@ const listQuerySchema = z
   })
   .strict();
 
-const gcBodySchema = z.object({ fullSweep: z.boolean().optional() }).strict();
+const gcBodySchema = z
+  .object({ fullSweep: z.boolean({ invalid_type_error: 'expected true or false' }).optional() })
+  .strict();
+
+type GcRequest = z.infer<typeof gcBodySchema>;
+
+/** JSON `{"fullSweep": boolean}`; an absent or empty body is a sweep of what is known to be unreferenced. */
+const GC_BODY: BodyReaders<GcRequest> = {
+  json: (body) => parseInput(gcBodySchema, body, BODY_INPUT, 'expected {"fullSweep": boolean} (optional)'),
+  absent: () => ({}),
+};
 
 /**
  * Background jobs: `GET /v1/jobs` (newest first; `?state=&name=&limit=`), `GET /v1/jobs/:id` (state,
@@ -30,43 +42,40 @@ export class JobsController {
 
   @Get('jobs')
   async list(@Query() query: unknown): Promise<{ jobs: JobRecord[] }> {
-    const parsed = listQuerySchema.safeParse(query);
-    if (!parsed.success) throw invalidArgument(`bad job filter: ${parsed.error.issues[0]?.message ?? ''}`);
-    return { jobs: await this.queue.list(parsed.data) };
+    const filter = parseInput(listQuerySchema, query, QUERY_INPUT, 'known: state, name, limit');
+    return { jobs: await this.queue.list(filter) };
   }
 
   @Get('jobs/:id')
   async get(@Param('id') id: string): Promise<JobRecord> {
     const job = await this.queue.get(id);
-    if (!job) throw new TidemarkError('NOT_FOUND', `no job ${JSON.stringify(id)}`, { details: { id } });
+    if (!job) {
+      throw new TidemarkError('NOT_FOUND', `no job ${quoteInput(id)}`, { details: { id: echoInput(id) } });
+    }
     return job;
   }
 
   @Post('compaction')
   @HttpCode(202)
-  compaction(): Promise<JobRecord> {
+  compaction(@RequestBody(NO_BODY) _body: unknown): Promise<JobRecord> {
     return this.tiering.scheduler.trigger('checkpoint-compaction');
   }
 
   @Post('retention')
   @HttpCode(202)
-  retention(): Promise<JobRecord> {
+  retention(@RequestBody(NO_BODY) _body: unknown): Promise<JobRecord> {
     return this.tiering.scheduler.trigger('retention');
   }
 
   @Post('gc')
   @HttpCode(202)
-  gc(@Body() body: unknown): Promise<JobRecord> {
-    const parsed = gcBodySchema.safeParse(body ?? {});
-    if (!parsed.success) throw invalidArgument('expected a JSON object {"fullSweep": boolean} (optional)');
-    return this.tiering.scheduler.trigger('garbage-collection', {
-      fullSweep: parsed.data.fullSweep === true,
-    });
+  gc(@RequestBody(GC_BODY) { fullSweep }: GcRequest): Promise<JobRecord> {
+    return this.tiering.scheduler.trigger('garbage-collection', { fullSweep: fullSweep === true });
   }
 
   @Post('uploads')
   @HttpCode(202)
-  async uploads(): Promise<JobRecord | { pending: 0 }> {
+  async uploads(@RequestBody(NO_BODY) _body: unknown): Promise<JobRecord | { pending: 0 }> {
     return (await this.tiering.reconciler.reconcile({ flush: true })) ?? { pending: 0 };
   }
 }
