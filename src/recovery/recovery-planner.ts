@@ -2,10 +2,18 @@ import type { CheckpointCatalog } from '../checkpoint/catalog/catalog';
 import type { CheckpointSummary } from '../checkpoint/catalog/checkpoint-summary';
 import type { Manifest } from '../checkpoint/manifest/manifest';
 import { readManifest } from '../checkpoint/write/checkpoint-reader';
-import { invalidArgument } from '../errors';
+import { TidemarkError, invalidArgument } from '../errors';
 import { blockKey, manifestKey } from '../storage';
 import type { PlannedObject, RecoveryPlan, RecoveryTarget } from './recovery-types';
-import { coverWal, lastAvailableLsn, listRemotePacks, type WalCoverage, type WalSources } from './wal-source';
+import {
+  coverWal,
+  findInLog,
+  lastAvailableLsn,
+  listRemotePacks,
+  type RemotePack,
+  type WalCoverage,
+  type WalSources,
+} from './wal-source';
 
 /** A plan with what executing it needs: the chain's manifests and where the log comes from. */
 export interface ResolvedPlan {
@@ -61,6 +69,74 @@ function restorable(catalog: CheckpointCatalog, checkpoint: CheckpointSummary): 
 }
 
 /**
+ * The last LSN a time target's cut may lie at: the cut is before the first entry later than `time`, so
+ * the first checkpoint after `fromLsn` whose newest entry is later than `time` bounds it; without one,
+ * the end of the log as far as anything the node knows (its WAL, the uploaded packs, every checkpoint
+ * the catalog has seen, deleted ones too) — never just the part of the log that happens to be at hand.
+ */
+function timeCutBound(catalog: CheckpointCatalog, available: number, afterLsn: number, time: number): number {
+  let bound = available;
+  for (const c of catalog.list({ includeDeleted: true })) bound = Math.max(bound, c.lsn);
+  for (const c of catalog.list({ includeDeleted: true })) {
+    if (c.timestamp > time && c.lsn > afterLsn) bound = Math.min(bound, c.lsn);
+  }
+  return bound;
+}
+
+/** `coverWal`, with a time target's reason in the error: the log is needed to find where the cut lies. */
+function coverLog(
+  sources: WalSources,
+  remote: readonly RemotePack[],
+  fromLsn: number,
+  toLsn: number,
+  time: number | undefined,
+): WalCoverage {
+  try {
+    return coverWal(sources, remote, fromLsn, toLsn);
+  } catch (error) {
+    if (time === undefined || !(error instanceof TidemarkError)) throw error;
+    throw new TidemarkError(
+      error.code,
+      `cannot recover to time ${time} µs: the cut lies between LSN ${fromLsn - 1} and ${toLsn}, and finding it needs the WAL there; ${error.message}`,
+      { cause: error, details: { ...error.details, time } },
+    );
+  }
+}
+
+/**
+ * Components asked for by name that do not exist: no checkpoint the catalog has seen names them (deleted
+ * ones too) and no entry of the log writes them — the local log's table of components first, then, only
+ * for ids still unaccounted for, a read of the log at hand. A component that exists at some point of the
+ * log is known: its state at a target before it appeared is empty, not unknown.
+ */
+export async function unknownComponents(
+  catalog: CheckpointCatalog,
+  sources: WalSources,
+  remote: readonly RemotePack[],
+  components: readonly string[],
+): Promise<string[]> {
+  const named = new Set<string>();
+  for (const c of catalog.list({ includeDeleted: true })) for (const id of c.components) named.add(id);
+  const candidates = components.filter((id) => !named.has(id) && sources.wal?.hasComponent(id) !== true);
+  if (candidates.length === 0) return [];
+  const inLog = await findInLog(sources, remote, candidates);
+  return candidates.filter((id) => !inLog.has(id));
+}
+
+function componentsNotFound(ids: readonly string[]): TidemarkError {
+  const list = ids
+    .slice(0, 10)
+    .map((id) => JSON.stringify(id))
+    .join(', ');
+  const more = ids.length > 10 ? ` and ${ids.length - 10} more` : '';
+  return new TidemarkError(
+    'COMPONENT_NOT_FOUND',
+    `no component ${list}${more}: no checkpoint names it and the log has no entry of it`,
+    { details: { components: ids.slice(0, 10) } },
+  );
+}
+
+/**
  * Resolves a target into a plan without reading any block: the newest restorable checkpoint at or before
  * the target (by LSN, or by the newest entry time it covers), its chain's manifests (read: they name the
  * blocks), and the log after it — local segments first, uploaded packs where the local copy is gone.
@@ -77,7 +153,11 @@ export async function planRecovery(
   let checkpoint: CheckpointSummary | undefined;
   let walTo: number | undefined;
   let stopAfterTime: number | undefined;
-  const remote = 'checkpointId' in target ? [] : await listRemotePacks(sources);
+  const remote = 'checkpointId' in target && !components ? [] : await listRemotePacks(sources);
+  if (components) {
+    const unknown = await unknownComponents(catalog, sources, remote, components);
+    if (unknown.length > 0) throw componentsNotFound(unknown);
+  }
   const available = lastAvailableLsn(sources, remote);
   if ('checkpointId' in target) {
     checkpoint = catalog.require(target.checkpointId);
@@ -92,7 +172,7 @@ export async function planRecovery(
     walTo = target.lsn;
   } else {
     checkpoint = newest(committed.filter((c) => c.timestamp <= target.time));
-    walTo = available;
+    walTo = timeCutBound(catalog, available, checkpoint?.lsn ?? 0, target.time);
     stopAfterTime = target.time;
   }
 
@@ -102,7 +182,10 @@ export async function planRecovery(
   );
   const wanted = components ? new Set(components) : undefined;
   const fromLsn = (checkpoint?.lsn ?? 0) + 1;
-  const wal = walTo !== undefined && walTo >= fromLsn ? coverWal(sources, remote, fromLsn, walTo) : undefined;
+  const wal =
+    walTo !== undefined && walTo >= fromLsn
+      ? coverLog(sources, remote, fromLsn, walTo, stopAfterTime)
+      : undefined;
 
   const objects: PlannedObject[] = [];
   const seen = new Set<string>();

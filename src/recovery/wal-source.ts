@@ -135,6 +135,39 @@ export async function* replayWal(
   if (expected <= coverage.toLsn) throw walGap(expected, coverage.toLsn);
 }
 
+/**
+ * Which of `ids` have an entry anywhere in the log that is at hand (the local log, every uploaded pack),
+ * read until all are found. Costly: for the rare question "does this component exist at all", never on
+ * a recovery's own path.
+ */
+export async function findInLog(
+  sources: WalSources,
+  remote: readonly RemotePack[],
+  ids: readonly string[],
+  signal?: AbortSignal,
+): Promise<Set<string>> {
+  const wanted = new Set(ids);
+  const found = new Set<string>();
+  const meet = (record: LogRecord) => {
+    if (wanted.delete(record.entry.componentId)) found.add(record.entry.componentId);
+    return wanted.size === 0;
+  };
+  if (sources.wal) {
+    for await (const record of sources.wal.read()) if (meet(record)) return found;
+  }
+  for (const pack of remote) {
+    signal?.throwIfAborted();
+    const bytes = await getBuffer(sources.store, pack.key);
+    for (const segment of splitPack(bytes, pack.key)) {
+      const name = `${pack.key}@${segment.firstLsn}`;
+      for await (const record of readSegmentBuffer(segment.bytes, name, 0, Number.MAX_SAFE_INTEGER)) {
+        if (meet(record)) return found;
+      }
+    }
+  }
+  return found;
+}
+
 function walGap(fromLsn: number, toLsn: number, pack?: string): TidemarkError {
   return new TidemarkError(
     'INVALID_STATE_DATA',

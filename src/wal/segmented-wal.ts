@@ -330,6 +330,14 @@ export class SegmentedWal {
   }
 
   /** Sealed segments, oldest first, then the active one. */
+  /**
+   * Whether any entry of `componentId` was ever appended to this log (the sequence table each sealed
+   * segment's footer carries forward, so it remembers components whose segments are gone).
+   */
+  hasComponent(componentId: string): boolean {
+    return this.guard.has(componentId);
+  }
+
   segments(): SegmentInfo[] {
     const list = this.sealedSegments.map((segment) => ({ ...segment }));
     if (this.active) list.push(this.active.info());

@@ -40,6 +40,11 @@ export class SequenceGuard {
     return undo;
   }
 
+  /** Whether an entry of the component was accepted (and not rolled back). */
+  has(componentId: string): boolean {
+    return this.last.has(componentId);
+  }
+
   rollback(undo: SequenceUndo): void {
     undoInto(this.last, undo);
   }

@@ -270,4 +270,30 @@ describe('tidemark recover exit codes', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/CHECKPOINT_NOT_FOUND/);
   });
+
+  it('exits 1, writing nothing, for a time whose stretch of the WAL the store does not hold', async () => {
+    // Between two appends before the first checkpoint; the WAL was never shipped to the store.
+    const first = model.log.find((e) => e.lsn === 2)!;
+    const run = await cli([
+      '--to',
+      `time:${first.timestamp}`,
+      '--path',
+      path.join(dataDir, 'store'),
+      '--out',
+      outDir('time-gap'),
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).not.toMatch(/Recovered/);
+    expect(run.stderr).toMatch(/^tidemark: INVALID_STATE_DATA: cannot recover to time .*WAL from LSN 1 to/);
+    expect(existsSync(outDir('time-gap'))).toBe(false);
+  });
+
+  it('exits 1 for a component that does not exist, dry run or not', async () => {
+    for (const extra of [['--dry-run'], ['--out', outDir('nope')]]) {
+      const run = await cli(['--to', `lsn:${model.lastLsn}`, '--components', 'join_2,nope', ...extra]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^tidemark: COMPONENT_NOT_FOUND: no component "nope"/);
+    }
+    expect(existsSync(outDir('nope'))).toBe(false);
+  });
 });

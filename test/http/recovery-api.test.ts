@@ -184,7 +184,7 @@ describe('the recovery API', () => {
   it('streams the binary format, for named components, into the WAL tail', async () => {
     const res = await recover({
       target: { lsn: lastLsn },
-      components: ['agg_3', 'join_2', 'missing_9'],
+      components: ['agg_3', 'join_2'],
       format: 'binary',
     });
     expect(res.status).toBe(200);
@@ -193,8 +193,18 @@ describe('the recovery API', () => {
     expect(streamed.complete).toBe(true);
     expect(streamed.header.lsn).toBe(lastLsn);
     expect(streamedState(streamed)).toEqual(model.stateAt(lastLsn, ['agg_3', 'join_2']));
-    expect(streamed.outcomes.map((o) => o.componentId)).toEqual(['agg_3', 'join_2', 'missing_9']);
-    expect(streamed.outcomes.find((o) => o.componentId === 'missing_9')).toMatchObject({ keyCount: 0 });
+    expect(streamed.outcomes.map((o) => o.componentId)).toEqual(['agg_3', 'join_2']);
+  });
+
+  it('answers 404 COMPONENT_NOT_FOUND for a component that does not exist, plan and recovery alike', async () => {
+    const res = await recover({ target: { lsn: lastLsn }, components: ['agg_3', 'missing_9'] });
+    expect(res.status).toBe(404);
+    const problem = JSON.parse((res.body as Buffer).toString()) as { code: string; detail: string };
+    expect(problem.code).toBe('COMPONENT_NOT_FOUND');
+    expect(problem.detail).toContain('"missing_9"');
+    const plan = await request(server()).get(`/v1/recovery/plan?lsn=${lastLsn}&components=nope`);
+    expect(plan.status).toBe(404);
+    expect(JSON.parse(plan.text)).toMatchObject({ code: 'COMPONENT_NOT_FOUND' });
   });
 
   it('answers 400 problems for bad targets and bodies', async () => {

@@ -162,10 +162,13 @@ describe('RecoveryEngine: recoverFromFull, recoverFromIncrementals, findRecovery
       const result = await engine.recoverTo({ lsn });
       expect(result.lsn).toBe(lsn);
       expect(stateOf(result.state)).toEqual(replayState(entries.slice(0, lsn)));
-      const some = await engine.recoverTo({ lsn }, ['c2', 'nope']);
+      const some = await engine.recoverTo({ lsn }, ['c2']);
       expect(some.lsn).toBe(lsn);
       expect(stateOf(some.state)).toEqual(replayState(entries.slice(0, lsn), ['c2']));
-      expect(some.components.map((c) => c.componentId)).toEqual(['c2', 'nope']);
+      expect(some.components.map((c) => c.componentId)).toEqual(['c2']);
+      await expect(engine.recoverTo({ lsn }, ['c2', 'nope'])).rejects.toMatchObject({
+        code: 'COMPONENT_NOT_FOUND',
+      });
     }
     const time = entries[full().lsn + 30]!.timestamp;
     const atTime = await engine.recoverTo({ time });
