@@ -3,7 +3,7 @@ import { silentLogger, type Logger } from '../observability/logger';
 import { manifestKey, type ObjectStore } from '../storage';
 import type { SegmentedWal, SegmentInfo } from '../wal';
 import type { CheckpointCatalog } from './catalog/catalog';
-import type { CheckpointSummary } from './catalog/checkpoint-summary';
+import type { CheckpointListing, CheckpointSummary } from './catalog/checkpoint-summary';
 import { resolveSystemConfig, type CheckpointSystemConfig } from './checkpoint-system-config';
 import type { CheckpointMerger } from './merge/checkpoint-merger';
 import { StateMaterializer } from './state/state-materializer';
@@ -152,7 +152,7 @@ export class IncrementalCheckpointSystem {
    * Takes a checkpoint of everything in the WAL so far. `auto`: full when there is none yet or the newest
    * chain has `maxIncrementalChainLength` incrementals, else incremental. Resolves with its summary.
    */
-  checkpoint(options: { kind?: CheckpointKindRequest } = {}): Promise<CheckpointSummary> {
+  checkpoint(options: { kind?: CheckpointKindRequest } = {}): Promise<CheckpointListing> {
     const kind = options.kind ?? 'auto';
     if (kind !== 'full' && kind !== 'incremental' && kind !== 'auto') {
       return Promise.reject(
@@ -188,7 +188,7 @@ export class IncrementalCheckpointSystem {
         },
         'checkpoint committed',
       );
-      return this.deps.catalog.require(manifest.checkpointId);
+      return this.get(manifest.checkpointId);
     });
   }
 
@@ -243,12 +243,17 @@ export class IncrementalCheckpointSystem {
     });
   }
 
-  list(): CheckpointSummary[] {
-    return this.deps.catalog.list();
+  /** Committed checkpoints by rising id, each saying whether it can be restored now. */
+  list(): CheckpointListing[] {
+    return this.deps.catalog.list().map((summary) => this.listing(summary));
   }
 
-  get(id: number): CheckpointSummary {
-    return this.deps.catalog.require(id);
+  get(id: number): CheckpointListing {
+    return this.listing(this.deps.catalog.require(id));
+  }
+
+  private listing(summary: CheckpointSummary): CheckpointListing {
+    return { ...summary, restorable: this.deps.catalog.isRestorable(summary.id) };
   }
 
   /**

@@ -7,8 +7,9 @@ interface RebuildOptions {
 
 /**
  * `tidemark catalog rebuild`: rebuilds `{dataDir}/catalog.json` from the manifests in the configured
- * object store. Run it with the service stopped (one process owns the catalog file). Exits non-zero when
- * any manifest had a problem; the catalog is written all the same (without the refused manifests), unless
+ * object store, keeping the deletions the old file recorded. Refused (LOCKED) while a node runs on the
+ * data directory (it holds the WAL directory's lock and owns the catalog file). Exits non-zero when any
+ * manifest had a problem; the catalog is written all the same (without the refused manifests), unless
  * `--dry-run`.
  */
 export function registerCatalogRebuild(catalog: Command): void {

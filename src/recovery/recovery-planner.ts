@@ -59,15 +59,6 @@ function newest(candidates: CheckpointSummary[]): CheckpointSummary | undefined 
   return best;
 }
 
-function restorable(catalog: CheckpointCatalog, checkpoint: CheckpointSummary): boolean {
-  try {
-    catalog.chain(checkpoint.id);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The last LSN a time target's cut may lie at: the cut is before the first entry later than `time`, so
  * the first checkpoint after `fromLsn` whose newest entry is later than `time` bounds it; without one,
@@ -149,7 +140,7 @@ export async function planRecovery(
   bytesPerMs = ASSUMED_BYTES_PER_MS,
 ): Promise<ResolvedPlan> {
   checkTarget(target);
-  const committed = catalog.list().filter((c) => restorable(catalog, c));
+  const committed = catalog.list().filter((c) => catalog.isRestorable(c.id));
   let checkpoint: CheckpointSummary | undefined;
   let walTo: number | undefined;
   let stopAfterTime: number | undefined;

@@ -9,6 +9,7 @@ import type { Manifest } from '../../src/checkpoint/manifest/manifest';
 import { encodeManifest } from '../../src/checkpoint/manifest/manifest-codec';
 import { TidemarkError, type ErrorCode } from '../../src/errors';
 import { LocalFileStore, manifestKey, MemoryStore, type ObjectStore } from '../../src/storage';
+import { SegmentedWal } from '../../src/wal';
 import { block, fullManifest, hashOf, incrementalManifest } from './manifest-fixtures';
 
 let dir: string;
@@ -228,6 +229,10 @@ describe('CheckpointCatalog: remove', () => {
       catchSync(() => catalog.chain(3)),
       'CHECKPOINT_NOT_FOUND',
     );
+    // 3 is still committed (its manifest and blocks are there) but can no longer be restored.
+    expect(catalog.get(3)?.status).toBe('committed');
+    expect([1, 2, 3].map((id) => catalog.isRestorable(id))).toEqual([true, false, false]);
+    expect(catalog.latestRestorable()?.id).not.toBe(3);
   });
 
   it('removes leaves first, then the base; deleted checkpoints stay listed as deleted', async () => {
@@ -454,6 +459,43 @@ describe('catalog rebuild (the CLI command)', () => {
     expect((await open()).list()).toEqual([]);
     expect(await runCatalogRebuild({ configFile, write: () => undefined })).toBe(false);
     expect((await open()).list().map((s) => s.id)).toEqual([1]);
+  });
+
+  it('refuses to write while a node holds the data directory; --dry-run still reports', async () => {
+    const configFile = await setUp([fullManifest(1)]);
+    writeFileSync(path.join(dir, CATALOG_FILE_NAME), 'the running node owns this file');
+    const wal = await SegmentedWal.open(path.join(dir, 'wal'), { preallocate: false });
+    try {
+      const error = await rejection(runCatalogRebuild({ configFile, write: () => undefined }));
+      expectCode(error, 'LOCKED');
+      expect(error.message).toMatch(/a node is running on this data directory.*stop it/);
+      expect(readFileSync(path.join(dir, CATALOG_FILE_NAME), 'utf8')).toBe('the running node owns this file');
+      const lines: string[] = [];
+      expect(await runCatalogRebuild({ configFile, dryRun: true, write: (l) => lines.push(l) })).toBe(true);
+      expect(lines[0]).toMatch(/^would write/);
+    } finally {
+      await wal.close();
+    }
+    // Once the node is gone the rebuild runs (and leaves the WAL directory unlocked again).
+    expect(await runCatalogRebuild({ configFile, write: () => undefined })).toBe(true);
+    await (await SegmentedWal.open(path.join(dir, 'wal'), { preallocate: false })).close();
+  });
+
+  it('keeps the previous catalog’s deletions: a manifest left in the store is not resurrected', async () => {
+    const old = await open();
+    const [m1, m2, m3] = await twoChains(old);
+    await old.remove(3); // its manifest delete "failed": still in the store below
+    const configFile = await setUp([m1!, m2!, m3!]);
+    const lines: string[] = [];
+    expect(await runCatalogRebuild({ configFile, write: (line) => lines.push(line) })).toBe(true);
+    const rebuilt = await open();
+    expect(rebuilt.list().map((s) => s.id)).toEqual([1, 2]);
+    expect(rebuilt.get(3)?.status).toBe('deleted');
+    expect(rebuilt.highestAllocatedId).toBe(5);
+    expect(lines.join('\n')).toMatch(/kept deleted: .*checkpoint 3 was deleted/);
+    // A second rebuild still knows.
+    expect(await runCatalogRebuild({ configFile, write: () => undefined })).toBe(true);
+    expect((await open()).get(3)?.status).toBe('deleted');
   });
 
   it('replaces a corrupt catalog file', async () => {

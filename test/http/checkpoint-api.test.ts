@@ -257,12 +257,18 @@ describe('the checkpoint API', () => {
       ),
     ).toBe(false);
 
+    // The broken dependent is still committed, and the list says it can no longer be restored.
     const list = await request(server()).get('/v1/checkpoints').expect(200);
-    expect((list.body as { checkpoints: Summary[] }).checkpoints.map((c) => c.id)).toEqual([
-      incremental.id,
-      full2.id,
-      incremental2.id,
+    const listed = (list.body as { checkpoints: (Summary & { restorable: boolean })[] }).checkpoints;
+    expect(listed.map((c) => [c.id, c.status, c.restorable])).toEqual([
+      [incremental.id, 'committed', false],
+      [full2.id, 'committed', true],
+      [incremental2.id, 'committed', true],
     ]);
+    const one = await request(server()).get(`/v1/checkpoints/${incremental.id}`).expect(200);
+    expect(one.body).toMatchObject({ id: incremental.id, restorable: false });
+    const plan = await request(server()).get(`/v1/recovery/plan?checkpoint=${incremental.id}`);
+    expectProblem(plan, 404, 'CHECKPOINT_NOT_FOUND');
   });
 
   it('stops the checkpoint system before the WAL closes, and finds everything again after a restart', async () => {

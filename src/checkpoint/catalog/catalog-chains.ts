@@ -50,6 +50,15 @@ export function chainOf(checkpoints: Checkpoints, id: number): CheckpointSummary
   return chain;
 }
 
+/** Whether `id` and every ancestor of it is committed: a recovery or a restart can load it. */
+export function isRestorable(checkpoints: Checkpoints, id: number): boolean {
+  for (let link = checkpoints.get(id); link !== undefined; link = checkpoints.get(link.parentId ?? 0)) {
+    if (link.status !== 'committed') return false;
+    if (link.parentId === null) return true;
+  }
+  return false;
+}
+
 /** Whether `a` is a better "newest" than `b`: higher LSN, then shallower, then newer id. */
 function newer(a: CheckpointSummary, b: CheckpointSummary): boolean {
   return a.lsn > b.lsn || (a.lsn === b.lsn && (a.depth < b.depth || (a.depth === b.depth && a.id > b.id)));
@@ -69,18 +78,7 @@ export function newestOf(
 
 /** The newest committed checkpoint whose whole chain is committed: what a restart can load. */
 export function newestRestorable(checkpoints: Checkpoints): CheckpointSummary | undefined {
-  const candidates = [...checkpoints.values()]
-    .filter((s) => s.status === 'committed')
-    .sort((a, b) => (newer(a, b) ? -1 : newer(b, a) ? 1 : 0));
-  for (const candidate of candidates) {
-    try {
-      chainOf(checkpoints, candidate.id);
-      return { ...candidate };
-    } catch (error) {
-      if (!TidemarkError.is(error, 'CHECKPOINT_NOT_FOUND')) throw error;
-    }
-  }
-  return undefined;
+  return newestOf(checkpoints, (s) => isRestorable(checkpoints, s.id));
 }
 
 /** Committed checkpoints (other than `id`) whose chain includes `id`, by rising id. */

@@ -2,7 +2,8 @@ import { loadConfig } from '../../config';
 import { TidemarkError } from '../../errors';
 import { createBackend } from '../../storage';
 import { CheckpointCatalog } from './catalog';
-import { CatalogFile } from './catalog-file';
+import { DirLock } from '../../wal/dir-lock';
+import { CatalogFile, type CatalogData } from './catalog-file';
 import { rebuildCatalog, type RebuildResult } from './catalog-rebuild';
 
 export interface CatalogRebuildRunOptions {
@@ -20,26 +21,51 @@ export interface CatalogRebuildRunOptions {
 export async function runCatalogRebuild(options: CatalogRebuildRunOptions = {}): Promise<boolean> {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadConfig({ configFile: options.configFile });
-  const { store } = createBackend(config.storage);
-  const result = await rebuildCatalog(store, config.storage.prefix);
-  const file = CatalogFile.inDataDir(config.dataDir);
-
-  let old: string;
+  const dryRun = options.dryRun === true;
+  // The node holds its WAL directory's lock while it runs, and owns catalog.json all that time.
+  const lock = dryRun ? undefined : await lockNode(config.wal.dir);
   try {
-    const previous = await file.load();
-    if (previous === undefined) old = 'none';
-    else {
-      result.catalog.raiseCounters(previous.highestAllocatedId, previous.highestToken);
-      old = `kept its id counter (${previous.highestAllocatedId}) and token (${previous.highestToken}) where higher`;
+    const { store } = createBackend(config.storage);
+    const file = CatalogFile.inDataDir(config.dataDir);
+    let previous: CatalogData | undefined;
+    let old: string;
+    try {
+      previous = await file.load();
+      old =
+        previous === undefined
+          ? 'none'
+          : `kept its id counter (${previous.highestAllocatedId}), token (${previous.highestToken}) where higher, and its deletions`;
+    } catch (error) {
+      if (!TidemarkError.is(error) || error.kind !== 'data') throw error;
+      old = 'unreadable, replaced (id counter and token come from the manifests only)';
     }
-  } catch (error) {
-    if (!TidemarkError.is(error) || error.kind !== 'data') throw error;
-    old = 'unreadable, replaced (id counter and token come from the manifests only)';
-  }
+    const deleted = previous?.checkpoints.filter((c) => c.status === 'deleted');
+    const result = await rebuildCatalog(store, config.storage.prefix, { deleted });
+    if (previous) result.catalog.raiseCounters(previous.highestAllocatedId, previous.highestToken);
 
-  if (options.dryRun !== true) await new CheckpointCatalog(result.catalog.toData(), file).save();
-  for (const line of report(result, file.path, old, options.dryRun === true)) write(line);
-  return result.problems.length === 0;
+    if (!dryRun) await new CheckpointCatalog(result.catalog.toData(), file).save();
+    for (const line of report(result, file.path, old, dryRun)) write(line);
+    return result.problems.every((p) => p.code === 'DELETED');
+  } finally {
+    await lock?.release();
+  }
+}
+
+/** The WAL directory's lock, when the directory exists: LOCKED (naming the pid) while a node runs. */
+async function lockNode(walDir: string): Promise<DirLock | undefined> {
+  try {
+    return await DirLock.acquire(walDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (TidemarkError.is(error, 'LOCKED')) {
+      throw new TidemarkError(
+        'LOCKED',
+        `a node is running on this data directory (${error.message}); stop it before rebuilding its catalog, or use --dry-run`,
+        { cause: error, details: error.details },
+      );
+    }
+    throw error;
+  }
 }
 
 function report(result: RebuildResult, path: string, old: string, dryRun: boolean): string[] {
@@ -54,7 +80,8 @@ function report(result: RebuildResult, path: string, old: string, dryRun: boolea
     `previous catalog file: ${old}`,
   ];
   for (const p of result.problems) {
-    lines.push(`problem: ${p.key}: ${p.code}: ${p.message}${p.included ? ' (kept)' : ' (left out)'}`);
+    const label = p.code === 'DELETED' ? 'kept deleted' : 'problem';
+    lines.push(`${label}: ${p.key}: ${p.code}: ${p.message}${p.included ? ' (kept)' : ' (left out)'}`);
   }
   return lines;
 }

@@ -3,6 +3,7 @@ import { checkpointsPrefix, getBuffer, type ObjectStore, parseManifestKey } from
 import type { Manifest } from '../manifest/manifest';
 import { decodeManifest } from '../manifest/manifest-codec';
 import { CheckpointCatalog } from './catalog';
+import type { CheckpointSummary } from './checkpoint-summary';
 
 export interface RebuildProblem {
   /** The manifest's object key. */
@@ -16,6 +17,14 @@ export interface RebuildProblem {
   included: boolean;
 }
 
+export interface RebuildOptions {
+  /**
+   * What the previous catalog recorded as deleted: kept deleted in the rebuilt one (a manifest whose
+   * deletion from the store failed or was interrupted must not come back to life).
+   */
+  deleted?: readonly CheckpointSummary[];
+}
+
 export interface RebuildResult {
   /** In memory; save it with `new CheckpointCatalog(result.catalog.toData(), file).save()`. */
   catalog: CheckpointCatalog;
@@ -27,7 +36,7 @@ export interface RebuildResult {
 }
 
 /**
- * Rebuilds the catalog from the manifests in the store: lists `{prefix}/checkpoints/`, reads and decodes
+ * Rebuilds the catalog from the manifests in the store (and the deletions `options` carries over): lists `{prefix}/checkpoints/`, reads and decodes
  * every `manifest.json`, and admits them in id order exactly as commits would have been — so a fenced
  * writer's leftover manifest (a token below one a lower id already carried) is refused again. Nothing is
  * skipped silently: a manifest that cannot be read, decoded or admitted is a problem (left out), and one
@@ -38,9 +47,18 @@ export interface RebuildResult {
  * or not), its token the highest token of a manifest admitted; blocks that no manifest names are unknown to it. The CLI raises both counters to
  * the old catalog file's when that can still be read.
  */
-export async function rebuildCatalog(store: ObjectStore, prefix: string): Promise<RebuildResult> {
+export async function rebuildCatalog(
+  store: ObjectStore,
+  prefix: string,
+  options: RebuildOptions = {},
+): Promise<RebuildResult> {
   const catalog = new CheckpointCatalog();
   const problems: RebuildProblem[] = [];
+  const deleted = new Set<number>();
+  for (const summary of options.deleted ?? []) {
+    catalog.admitDeletedRecord(summary);
+    deleted.add(summary.id);
+  }
   const found: { key: string; id: number }[] = [];
   for await (const object of store.list(checkpointsPrefix(prefix))) {
     const id = parseManifestKey(prefix, object.key);
@@ -60,6 +78,16 @@ export async function rebuildCatalog(store: ObjectStore, prefix: string): Promis
 
   const decoded: { key: string; manifest: Manifest }[] = [];
   for (const { key, id } of found) {
+    if (deleted.has(id)) {
+      problems.push({
+        key,
+        checkpointId: id,
+        code: 'DELETED',
+        message: `checkpoint ${id} was deleted (the previous catalog says so), but its manifest is still in the store`,
+        included: false,
+      });
+      continue;
+    }
     try {
       decoded.push({ key, manifest: decodeManifest(await getBuffer(store, key), { expectedId: id }) });
     } catch (error) {

@@ -8,6 +8,7 @@ import {
   checkParentLink,
   chainsOf,
   dependentsOf,
+  isRestorable,
   newestOf,
   newestRestorable,
   requireCommitted,
@@ -168,6 +169,16 @@ export class CheckpointCatalog {
   }
 
   /**
+   * For catalog-rebuild: keeps a deletion the previous catalog recorded (in memory only), so the rebuilt
+   * catalog neither forgets it nor admits that checkpoint's manifest again.
+   */
+  admitDeletedRecord(summary: CheckpointSummary): void {
+    if (this.checkpoints.has(summary.id)) return;
+    this.checkpoints.set(summary.id, { ...summary, components: [...summary.components], status: 'deleted' });
+    this.highestId = Math.max(this.highestId, summary.id);
+  }
+
+  /**
    * Marks a committed checkpoint deleted and drops its block references. Refused while committed
    * checkpoints depend on it (DEPENDENT_CHECKPOINTS), unless forced. The catalog does no store I/O: the
    * caller deletes the manifest from the store AFTER this resolves (a crash in between leaves a manifest
@@ -228,6 +239,14 @@ export class CheckpointCatalog {
    */
   chain(id: number): CheckpointSummary[] {
     return chainOf(this.checkpoints, id);
+  }
+
+  /**
+   * Whether checkpoint `id` can be restored: it and every ancestor of its chain is committed. A forced
+   * removal leaves its dependents committed but no longer restorable.
+   */
+  isRestorable(id: number): boolean {
+    return isRestorable(this.checkpoints, id);
   }
 
   /** The committed checkpoint with the highest LSN (ties: the shallower, then the newer id). */
@@ -314,7 +333,7 @@ export class CheckpointCatalog {
       formatVersion: CATALOG_FORMAT_VERSION,
       highestAllocatedId: this.highestId,
       highestToken: this.token,
-      checkpoints: this.list({ includeDeleted: true }),
+      checkpoints: [...this.checkpoints.values()].sort((a, b) => a.id - b.id).map((s) => ({ ...s })),
       blocks: this.blocks.toData(),
     };
   }

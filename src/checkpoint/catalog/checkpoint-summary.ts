@@ -44,6 +44,14 @@ export interface CheckpointSummary {
   status: CheckpointStatus;
 }
 
+/**
+ * A summary as the API lists it, with whether it can be restored now: it and every ancestor committed.
+ * Derived from the catalog at the time of asking, never persisted (a forced removal changes it).
+ */
+export interface CheckpointListing extends CheckpointSummary {
+  restorable: boolean;
+}
+
 export function summarize(manifest: Manifest): CheckpointSummary {
   const ids = Object.keys(manifest.components).sort();
   let keyCount = 0;
