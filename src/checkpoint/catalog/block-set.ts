@@ -26,6 +26,11 @@ export class BlockSet {
     return this.blocks.has(hash);
   }
 
+  /** Bytes of the stored object, when the block is known. */
+  storedBytes(hash: string): number | undefined {
+    return this.blocks.get(hash)?.storedBytes;
+  }
+
   /** Marks a block present (no references). INVALID_ARGUMENT for a hash that is not 64 lowercase hex. */
   add(hash: string, storedBytes: number): void {
     if (typeof hash !== 'string' || !HASH.test(hash)) {

@@ -281,6 +281,11 @@ export class CheckpointCatalog {
     return this.blocks.has(hash);
   }
 
+  /** The size of the stored object of a block the store holds (as far as this catalog knows). */
+  storedBytesOf(hash: string): number | undefined {
+    return this.blocks.storedBytes(hash);
+  }
+
   /**
    * Records a block that is durable in the store (no references until a manifest naming it commits).
    * INVALID_ARGUMENT for a hash that is not 64 lowercase hex digits.

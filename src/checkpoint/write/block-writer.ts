@@ -13,16 +13,16 @@ export interface BlockRef {
 }
 
 /**
- * Which blocks the store already holds: the catalog answers, so deduplication costs no LIST or HEAD.
- * `addBlock` is called only once a block is durable in the store.
+ * Which blocks the store already holds, and the size of each stored object: the catalog answers, so
+ * deduplication costs no LIST or HEAD. `addBlock` is called only once a block is durable in the store.
  */
 export interface BlockIndex {
-  hasBlock(hash: string): boolean;
+  storedBytesOf(hash: string): number | undefined;
   addBlock(hash: string, storedBytes: number): void;
 }
 
 export interface BlockWriteOptions extends BlockOptions, ChunkOptions {
-  /** Skip blocks the index knows; off: every block is written again. */
+  /** Skip blocks the index knows; off: every block's object is created again unless it exists. */
   enableDeduplication: boolean;
   /** Blocks encoded and uploaded at once. */
   concurrency: number;
@@ -32,7 +32,7 @@ export interface BlockWriteResult {
   blocks: BlockRef[];
   /** Raw bytes of every block named (the logical size of what was written). */
   logicalBytes: number;
-  /** Stored bytes of every block named, new or reused. */
+  /** Bytes of the stored objects of every block named, new or reused. */
   storedBytes: number;
   /** Stored bytes actually PUT. */
   newBytes: number;
@@ -44,6 +44,11 @@ export interface BlockWriteResult {
  * Cuts sorted records into content-defined blocks and stores the ones the store does not hold yet,
  * under the hash of their raw content, created only if absent. Returns when every block it names is
  * durable in the store — the manifest that names them may be written after that, never before.
+ *
+ * A block object is never rewritten: the same content may have been stored before in another encoding
+ * (another codec, or raw below a compression threshold), and manifests already name that object with its
+ * size. So a reused block's `storedBytes` is the stored object's (from the index, or a HEAD when the
+ * create lost to an object the index did not know), never this writer's own encoding's.
  */
 export async function writeRecordBlocks(
   store: ObjectStore,
@@ -62,41 +67,63 @@ export async function writeRecordBlocks(
     newBlocks: 0,
     reusedBlocks: 0,
   };
-  const inFlight = new Set<string>();
+  /** Blocks this call is creating: the size of their stored object once the create settles. */
+  const creating = new Map<string, Promise<number>>();
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < ends.length) {
       const i = next++;
       const start = i === 0 ? 0 : (ends[i - 1] as number);
       const block = await encodeBlock(records, options, start, ends[i] as number);
-      blocks[i] = {
-        hash: block.hash,
-        recordCount: block.recordCount,
-        rawBytes: block.rawBytes,
-        storedBytes: block.storedBytes,
-      };
+      const known = options.enableDeduplication ? index.storedBytesOf(block.hash) : undefined;
+      const pending = creating.get(block.hash);
+      let storedBytes: number;
+      if (known !== undefined || pending !== undefined) {
+        storedBytes = known ?? (await pending!);
+        result.reusedBlocks++;
+      } else {
+        const created = createBlock(store, blockKey(prefix, block.hash), block.bytes);
+        creating.set(
+          block.hash,
+          created.then((c) => c.storedBytes),
+        );
+        const outcome = await created;
+        storedBytes = outcome.storedBytes;
+        if (outcome.created) {
+          result.newBytes += storedBytes;
+          result.newBlocks++;
+        } else result.reusedBlocks++;
+        index.addBlock(block.hash, storedBytes);
+      }
+      blocks[i] = { hash: block.hash, recordCount: block.recordCount, rawBytes: block.rawBytes, storedBytes };
       result.logicalBytes += block.rawBytes;
-      result.storedBytes += block.storedBytes;
-      const known = index.hasBlock(block.hash) || inFlight.has(block.hash);
-      if (options.enableDeduplication && known) {
-        result.reusedBlocks++;
-        continue;
-      }
-      inFlight.add(block.hash);
-      try {
-        await store.put(blockKey(prefix, block.hash), block.bytes, {
-          ifNoneMatch: options.enableDeduplication ? '*' : undefined,
-        });
-        result.newBytes += block.storedBytes;
-        result.newBlocks++;
-      } catch (error) {
-        // Create-if-absent lost to an identical block already stored (content-addressed): that is a hit.
-        if (!TidemarkError.is(error, 'PRECONDITION_FAILED')) throw error;
-        result.reusedBlocks++;
-      }
-      index.addBlock(block.hash, block.storedBytes);
+      result.storedBytes += storedBytes;
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, ends.length)) }, worker));
   return result;
+}
+
+/**
+ * Creates the block's object if absent. Losing the create to an object already there (content-addressed:
+ * the same records) is a reuse, and that object's size is what manifests must say.
+ */
+async function createBlock(
+  store: ObjectStore,
+  key: string,
+  bytes: Buffer,
+): Promise<{ created: boolean; storedBytes: number }> {
+  try {
+    await store.put(key, bytes, { ifNoneMatch: '*' });
+    return { created: true, storedBytes: bytes.length };
+  } catch (error) {
+    if (!TidemarkError.is(error, 'PRECONDITION_FAILED')) throw error;
+  }
+  const info = await store.head(key);
+  if (info === undefined) {
+    // Deleted between the create and the HEAD (a GC sweep of a block it thought unused): create it again.
+    await store.put(key, bytes, { ifNoneMatch: '*' });
+    return { created: true, storedBytes: bytes.length };
+  }
+  return { created: false, storedBytes: info.size };
 }
