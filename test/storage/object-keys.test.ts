@@ -37,7 +37,7 @@ const show = (value: unknown) =>
   );
 
 describe('key builders', () => {
-  it('build the layout of DESIGN.md', () => {
+  it('build the layout of docs/design.md', () => {
     expect(blockKey('tidemark', HASH)).toBe(`tidemark/blocks/ab/${HASH}`);
     expect(manifestKey('tidemark', 42)).toBe('tidemark/checkpoints/00000000000000000042/manifest.json');
     expect(walSegmentKey('tidemark', 'node-1', 1, 1500)).toBe(

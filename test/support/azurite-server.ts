@@ -10,7 +10,7 @@ export const AZURITE_KEY =
   'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 /**
- * A real azurite blob service of the test's own (TEST-SERVERS.md), as a child process on a port it chose, so a
+ * A real azurite blob service of the test's own (the npm package), as a child process on a port it chose, so a
  * test can stop it (Azure down) and start it again on the same port. Its data lives in a temporary directory
  * rather than in memory, so it survives a restart: `stop` sends SIGTERM, on which azurite saves its metadata
  * (a SIGKILL could lose the last few seconds of it).

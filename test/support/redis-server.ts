@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { ChildServer, freePort } from './child-server';
 
 /**
- * A real redis-server of the test's own, on a free port, in the foreground (TEST-SERVERS.md), keeping
+ * A real redis-server of the test's own (Debian's, as .ci/run installs it), on a free port, in the foreground, keeping
  * nothing on disk unless asked — so a test can stop it (Redis down) and start it again on the same port.
  */
 export interface TestRedis {

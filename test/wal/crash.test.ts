@@ -1,5 +1,5 @@
 /**
- * Crash test of the WAL (invariant 1 of DESIGN.md, and batch atomicity).
+ * Crash test of the WAL (invariant 1 of docs/design.md, and batch atomicity).
  *
  * Each round spawns test/wal/crash/wal-crash-child.js on one directory; the child appends with enableSync
  * (single appends and batches, several in flight, small segments so rotations happen) and prints every

@@ -3,7 +3,7 @@ import { nullPrototypeRecord } from '../../lib/null-prototype';
 import { isValidComponentId } from '../../wal/entry-codec';
 
 /**
- * The manifest: the small JSON document that makes a checkpoint visible (DESIGN.md, "Formats"). It names
+ * The manifest: the small JSON document that makes a checkpoint visible (docs/formats.md). It names
  * the checkpoint's parent and chain, the LSN and time it covers, the fencing token it was written under,
  * and per component the blocks holding its records plus the size and digest of its whole state.
  * It is written last, create-if-absent, once every block it names is durable, and never overwritten.

@@ -1,7 +1,7 @@
 /**
  * The lease port: the right to act as the one scheduler, named by `name`, held by one `holderId` at a time
- * for a TTL, with a fencing token that rises on every grant. In a cluster the lease is a hint of who leads
- * (DESIGN.md, "Coordination and fencing"); the token it carries is what writes are fenced with.
+ * for a TTL, with a fencing token that rises on every grant. Today the lease decides which process acts for
+ * a node (docs/tiering.md, "Leases and fencing"); the token it carries is what writes are fenced with.
  * Adapters: RedisLeaseProvider (cluster) and LocalLeaseProvider (embedded, one process).
  */
 export interface LeaseGrant {
