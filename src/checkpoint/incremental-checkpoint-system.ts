@@ -159,36 +159,52 @@ export class IncrementalCheckpointSystem {
         invalidArgument(`checkpoint kind must be full, incremental or auto, got ${String(kind)}`),
       );
     }
+    return this.serial(() => this.takeCheckpoint(kind));
+  }
+
+  /** Runs inside `serial`. */
+  private async takeCheckpoint(kind: CheckpointKindRequest): Promise<CheckpointListing> {
+    await this.catchUp();
+    const parent = this.deps.catalog.latestRestorable();
+    const full =
+      kind === 'full' ||
+      !parent ||
+      (kind === 'auto' && parent.depth >= this.config.maxIncrementalChainLength);
+    const context = this.writeContext();
+    const manifest = full
+      ? await writeFullCheckpoint(context, this.materializer.snapshot(), this.newestTimestamp)
+      : await this.writeIncremental(context, parent!);
+    this.materializer.forgetBefore(manifest.lsn);
+    const summary = this.deps.catalog.require(manifest.checkpointId);
+    for (const listener of this.committedListeners) {
+      try {
+        listener(summary);
+      } catch (error) {
+        this.deps.logger.error({ err: error }, 'checkpoint-committed listener failed');
+      }
+    }
+    this.deps.logger.info(
+      {
+        checkpointId: manifest.checkpointId,
+        kind: manifest.kind,
+        lsn: manifest.lsn,
+        stats: manifest.stats,
+      },
+      'checkpoint committed',
+    );
+    return this.get(manifest.checkpointId);
+  }
+
+  /**
+   * What the periodic timer runs: an `auto` checkpoint, skipped (undefined) when no entry arrived since
+   * the newest restorable checkpoint — an idle node does not pile up empty checkpoints. An explicit
+   * `checkpoint()` always takes one.
+   */
+  periodicCheckpoint(): Promise<CheckpointListing | undefined> {
     return this.serial(async () => {
       await this.catchUp();
-      const parent = this.deps.catalog.latestRestorable();
-      const full =
-        kind === 'full' ||
-        !parent ||
-        (kind === 'auto' && parent.depth >= this.config.maxIncrementalChainLength);
-      const context = this.writeContext();
-      const manifest = full
-        ? await writeFullCheckpoint(context, this.materializer.snapshot(), this.newestTimestamp)
-        : await this.writeIncremental(context, parent!);
-      this.materializer.forgetBefore(manifest.lsn);
-      const summary = this.deps.catalog.require(manifest.checkpointId);
-      for (const listener of this.committedListeners) {
-        try {
-          listener(summary);
-        } catch (error) {
-          this.deps.logger.error({ err: error }, 'checkpoint-committed listener failed');
-        }
-      }
-      this.deps.logger.info(
-        {
-          checkpointId: manifest.checkpointId,
-          kind: manifest.kind,
-          lsn: manifest.lsn,
-          stats: manifest.stats,
-        },
-        'checkpoint committed',
-      );
-      return this.get(manifest.checkpointId);
+      const newest = this.deps.catalog.latestRestorable();
+      return this.materializer.lsn === (newest?.lsn ?? 0) ? undefined : this.takeCheckpoint('auto');
     });
   }
 
@@ -301,7 +317,7 @@ export class IncrementalCheckpointSystem {
       timer.unref();
       this.timers.push(timer);
     };
-    every(this.config.checkpointInterval, 'periodic checkpoint', () => this.checkpoint({ kind: 'auto' }));
+    every(this.config.checkpointInterval, 'periodic checkpoint', () => this.periodicCheckpoint());
     every(this.config.cleanupInterval, 'chain optimisation', () => this.optimizeChains());
   }
 
