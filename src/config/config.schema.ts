@@ -52,6 +52,8 @@ const walSchema = z
     compressionThreshold: nonNegativeInt(DEFAULT_WAL_OPTIONS.compressionThreshold),
     maxEntryBytes: positiveInt(DEFAULT_WAL_OPTIONS.maxEntryBytes),
     enforceSequence: bool(DEFAULT_WAL_OPTIONS.enforceSequence),
+    /** Refuse entry timestamps that cannot be µs since the epoch (before 2000, from 2200). */
+    validateTimestamps: bool(DEFAULT_WAL_OPTIONS.validateTimestamps),
     preallocate: bool(DEFAULT_WAL_OPTIONS.preallocate),
   })
   .strict();

@@ -115,6 +115,12 @@ export const ENV_VARS: readonly EnvVar[] = [
     description: 'refuse a sequence that does not rise',
   },
   {
+    name: 'TIDEMARK_WAL_VALIDATE_TIMESTAMPS',
+    key: 'wal.validateTimestamps',
+    kind: 'boolean',
+    description: 'refuse timestamps that cannot be µs since the epoch (before 2000, from 2200)',
+  },
+  {
     name: 'TIDEMARK_WAL_PREALLOCATE',
     key: 'wal.preallocate',
     kind: 'boolean',

@@ -10,11 +10,12 @@ import { decodeEntries, measureEntry, writeEntry } from './entry-codec';
  */
 const MAGIC = 0x31424d54; // "TMB1" read as u32 LE
 const HEADER = 8;
-const NO_LIMIT = Number.MAX_SAFE_INTEGER;
+/** Encoding checks the shape only: the WAL that appends the batch applies its own limits. */
+const SHAPE_ONLY = { maxEntryBytes: Number.MAX_SAFE_INTEGER, validateTimestamps: false };
 
 export function encodeBatch(entries: readonly LogEntry[]): Buffer {
   let size = HEADER;
-  for (let i = 0; i < entries.length; i++) size += measureEntry(entries[i] as LogEntry, i, NO_LIMIT);
+  for (let i = 0; i < entries.length; i++) size += measureEntry(entries[i] as LogEntry, i, SHAPE_ONLY);
   const buf = Buffer.allocUnsafe(size);
   buf.writeUInt32LE(MAGIC, 0);
   buf.writeUInt32LE(entries.length, 4);

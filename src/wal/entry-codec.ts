@@ -1,6 +1,7 @@
-import { TidemarkError, invalidArgument } from '../errors';
+import { TidemarkError, invalidArgument, quoteInput } from '../errors';
 import type { Bytes, Change, DecodedChange, DecodedEntry, LogEntry } from './entry';
 import { readU64, writeU64 } from './uint64';
+import type { WalOptions } from './wal-options';
 
 /**
  * The binary form of one entry, shared by WAL frames and the binary batch form:
@@ -49,13 +50,41 @@ function writeAscii(buf: Buffer, text: string, offset: number): void {
   for (let i = 0; i < text.length; i++) buf[offset + i] = text.charCodeAt(i);
 }
 
+/** What entry validation checks beyond the shape: the WAL's options of the same names. */
+export type EntryChecks = Pick<WalOptions, 'maxEntryBytes' | 'validateTimestamps'>;
+
+/**
+ * Timestamps are µs since the epoch; with `validateTimestamps` they must fall in [2000-01-01, 2200-01-01).
+ * Read as µs, a timestamp in milliseconds (or seconds) of any date before the year 31,000 lands in January
+ * 1970, so the lower bound catches the wrong unit; the upper one (far past any real event, still below
+ * 2255 where Number.MAX_SAFE_INTEGER µs lies) catches sentinels such as MAX_SAFE_INTEGER.
+ */
+const MIN_TIMESTAMP_MICROS = Date.UTC(2000, 0, 1) * 1000;
+const MAX_TIMESTAMP_MICROS = Date.UTC(2200, 0, 1) * 1000;
+const TIMESTAMP_RANGE = 'expected microseconds since the epoch (2000-01-01 to 2200-01-01)';
+
+/** Why a timestamp (a non-negative safe integer) cannot be µs since the epoch, or undefined if it can. */
+function timestampProblem(timestamp: number): string | undefined {
+  if (timestamp >= MIN_TIMESTAMP_MICROS && timestamp < MAX_TIMESTAMP_MICROS) return undefined;
+  for (const [unit, perMicro] of [
+    ['milliseconds', 1000],
+    ['seconds', 1_000_000],
+  ] as const) {
+    if (timestamp >= MIN_TIMESTAMP_MICROS / perMicro && timestamp < MAX_TIMESTAMP_MICROS / perMicro) {
+      return `timestamp ${timestamp} looks like ${unit}; ${TIMESTAMP_RANGE}`;
+    }
+  }
+  const side = timestamp < MIN_TIMESTAMP_MICROS ? 'before 2000-01-01' : 'after 2200-01-01';
+  return `timestamp ${timestamp} is ${side} read as microseconds; ${TIMESTAMP_RANGE}`;
+}
+
 /** Validates an entry and returns its encoded size; throws INVALID_ARGUMENT naming what is wrong. */
-export function measureEntry(entry: LogEntry, index: number, maxEntryBytes: number): number {
+export function measureEntry(entry: LogEntry, index: number, checks: EntryChecks): number {
   if (entry === null || typeof entry !== 'object') throw invalidArgument(`entry ${index} is not an object`);
   const { componentId, sequence, timestamp, changes, metadata } = entry;
   if (!isValidComponentId(componentId)) {
     throw invalidArgument(
-      `entry ${index}: componentId must be 1-255 characters of [A-Za-z0-9._:-], got ${JSON.stringify(componentId)}`,
+      `entry ${index}: componentId must be 1-255 characters of [A-Za-z0-9._:-], got ${quoteInput(componentId)}`,
       { index },
     );
   }
@@ -67,10 +96,18 @@ export function measureEntry(entry: LogEntry, index: number, maxEntryBytes: numb
       index,
     });
   }
+  const problem = checks.validateTimestamps ? timestampProblem(timestamp) : undefined;
+  if (problem !== undefined) {
+    throw invalidArgument(`entry ${index}: ${problem} (wal.validateTimestamps turns this check off)`, {
+      index,
+      timestamp,
+    });
+  }
   if (!Array.isArray(changes)) throw invalidArgument(`entry ${index}: changes must be an array`, { index });
   let size = 8 + 8 + 1 + componentId.length + 4 + 2;
   for (let c = 0; c < changes.length; c++) size += measureChange(changes[c] as Change, index, c);
   if (metadata !== undefined && metadata !== null) size += measureMetadata(metadata, index);
+  const { maxEntryBytes } = checks;
   if (size > maxEntryBytes) {
     throw invalidArgument(`entry ${index}: ${size} bytes encoded, over the limit of ${maxEntryBytes}`, {
       index,
@@ -119,7 +156,7 @@ function measureMetadata(metadata: Readonly<Record<string, string>>, index: numb
   for (const key in metadata) {
     const value = metadata[key];
     if (typeof value !== 'string') {
-      throw invalidArgument(`entry ${index}: metadata value of ${JSON.stringify(key)} must be a string`, {
+      throw invalidArgument(`entry ${index}: metadata value of ${quoteInput(key)} must be a string`, {
         index,
       });
     }

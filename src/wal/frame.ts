@@ -1,7 +1,7 @@
 import { crc32c } from '@node-rs/crc32';
 import { invalidArgument } from '../errors';
 import type { LogEntry } from './entry';
-import { measureEntry, writeEntry } from './entry-codec';
+import { type EntryChecks, measureEntry, writeEntry } from './entry-codec';
 import {
   ENTRIES_PAYLOAD_HEADER,
   FLAG_ZSTD,
@@ -22,7 +22,7 @@ export interface MeasuredEntries {
 }
 
 /** Validates entries and sizes their frame (header included). Throws INVALID_ARGUMENT. */
-export function measureEntriesFrame(entries: readonly LogEntry[], maxEntryBytes: number): MeasuredEntries {
+export function measureEntriesFrame(entries: readonly LogEntry[], checks: EntryChecks): MeasuredEntries {
   const count = entries.length;
   if (count === 0) throw invalidArgument('a batch needs at least one entry');
   let bodySize = 0;
@@ -30,7 +30,7 @@ export function measureEntriesFrame(entries: readonly LogEntry[], maxEntryBytes:
   let maxTimestamp = 0;
   for (let i = 0; i < count; i++) {
     const entry = entries[i] as LogEntry;
-    bodySize += measureEntry(entry, i, maxEntryBytes);
+    bodySize += measureEntry(entry, i, checks);
     if (entry.timestamp < minTimestamp) minTimestamp = entry.timestamp;
     if (entry.timestamp > maxTimestamp) maxTimestamp = entry.timestamp;
   }

@@ -129,7 +129,7 @@ export class SegmentedWal {
     let measured: MeasuredEntries;
     let undo: SequenceUndo;
     try {
-      measured = measureEntriesFrame(entries, this.options.maxEntryBytes);
+      measured = measureEntriesFrame(entries, this.options);
       undo = this.guard.accept(entries);
     } catch (error) {
       return Promise.reject(error);

@@ -36,6 +36,11 @@ export interface WalOptions {
   maxEntryBytes: number;
   /** Refuse an entry whose sequence does not rise for its component. */
   enforceSequence: boolean;
+  /**
+   * Refuse a timestamp that cannot be µs since the epoch (before 2000 or from 2200 on, read as µs): a time
+   * in milliseconds would otherwise be stored as January 1970. Off: any non-negative safe integer.
+   */
+  validateTimestamps: boolean;
   /** Zero-fill the next segment ahead of time so fdatasync need not update the file size. */
   preallocate: boolean;
   /** Asked before an old sealed segment is deleted; later issues: "uploaded and covered by a checkpoint". */
@@ -53,6 +58,7 @@ export const DEFAULT_WAL_OPTIONS: Readonly<Omit<WalOptions, 'logger'>> = {
   compressionThreshold: 4096,
   maxEntryBytes: 16 * 1024 * 1024,
   enforceSequence: true,
+  validateTimestamps: true,
   preallocate: true,
   canDelete: () => false, // the bare library keeps every sealed segment until told what may go
 };

@@ -58,7 +58,9 @@ function toEntry(op: Op, sequence: number): LogEntry {
       : op.kind === 'delete'
         ? del(key)
         : put(key, Buffer.alloc(1 + (op.value % 40), op.value));
-  return { componentId: `c${op.component}`, sequence, timestamp: 1_000_000 + sequence, changes: [change] };
+  // µs from 2023-11-14T22:13:20Z: the WAL refuses a timestamp that cannot be µs since the epoch.
+  const timestamp = 1_700_000_000_000_000 + sequence;
+  return { componentId: `c${op.component}`, sequence, timestamp, changes: [change] };
 }
 
 interface Node {

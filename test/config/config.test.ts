@@ -130,6 +130,7 @@ describe('sources and precedence', () => {
         TIDEMARK_WAL_MAX_ENTRY_BYTES: '2048',
         TIDEMARK_WAL_ENFORCE_SEQUENCE: 'false',
         TIDEMARK_WAL_PREALLOCATE: '0',
+        TIDEMARK_WAL_VALIDATE_TIMESTAMPS: 'false',
       },
     });
     expect(config.wal).toMatchObject({
@@ -143,6 +144,7 @@ describe('sources and precedence', () => {
       maxEntryBytes: 2048,
       enforceSequence: false,
       preallocate: false,
+      validateTimestamps: false,
     });
   });
 

@@ -96,10 +96,15 @@ describe('POST /v1/wal/entries', () => {
       {
         componentId: 'agg_3',
         sequence: 1,
-        timestamp: 1,
+        timestamp: 1_700_000_000_000_001,
         changes: [{ op: 'put', key: 'a', value: Buffer.alloc(300, 7) }],
       },
-      { componentId: 'agg_3', sequence: 2, timestamp: 2, changes: [{ op: 'delete', key: 'a' }] },
+      {
+        componentId: 'agg_3',
+        sequence: 2,
+        timestamp: 1_700_000_000_000_002,
+        changes: [{ op: 'delete', key: 'a' }],
+      },
     ];
     const before = await lastLsn();
     const res = await request(server())
@@ -236,6 +241,38 @@ describe('large values (issue 10, item 8)', () => {
       'entries[0].changes[0].value: expected base64',
     );
     expect(notBase64.text.length).toBeLessThan(2000);
+    expect(await lastLsn()).toBe(before);
+  });
+});
+
+describe('timestamps (issue 10, item 12)', () => {
+  const inMs = {
+    componentId: 'clock_1',
+    sequence: 1,
+    timestamp: 1_796_422_532_118,
+    changes: [{ op: 'clear' }],
+  };
+
+  it('refuses a timestamp in milliseconds sent as JSON, saying microseconds were expected', async () => {
+    const before = await lastLsn();
+    const res = await request(server())
+      .post('/v1/wal/entries')
+      .send({ entries: [inMs] });
+    expectProblem(res, 400, 'INVALID_ARGUMENT');
+    expect((res.body as { detail: string }).detail).toMatch(
+      /timestamp 1796422532118 looks like milliseconds; expected microseconds since the epoch/,
+    );
+    expect(await lastLsn()).toBe(before);
+  });
+
+  it('refuses it in a binary batch too', async () => {
+    const before = await lastLsn();
+    const res = await request(server())
+      .post('/v1/wal/entries')
+      .set('content-type', 'application/octet-stream')
+      .send(encodeBatch([{ ...inMs, changes: [{ op: 'clear' }] }]));
+    expectProblem(res, 400, 'INVALID_ARGUMENT');
+    expect((res.body as { detail: string }).detail).toMatch(/looks like milliseconds/);
     expect(await lastLsn()).toBe(before);
   });
 });

@@ -92,7 +92,9 @@ export function simpleEntries(from: number, count: number): LogEntry[] {
   const entries: LogEntry[] = [];
   for (let s = from; s < from + count; s++) {
     const kind = s % 41 === 0 ? 'clear' : s % 7 === 0 ? 'delete' : 'put';
-    entries.push(opEntry({ component: s % 3, kind, key: s % 23, value: s & 0xff }, s, 1_000_000 + s * 10));
+    // µs from 2023-11-14T22:13:20Z: the WAL refuses a timestamp that cannot be µs since the epoch.
+    const timestamp = 1_700_000_000_000_000 + s * 10;
+    entries.push(opEntry({ component: s % 3, kind, key: s % 23, value: s & 0xff }, s, timestamp));
   }
   return entries;
 }

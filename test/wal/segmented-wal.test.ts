@@ -180,7 +180,7 @@ describe('SegmentedWal', () => {
     const entries = Array.from({ length: 20 }, (_, i) => ({
       componentId: 'agg',
       sequence: i,
-      timestamp: i,
+      timestamp: 1_700_000_000_000_000 + i,
       changes: [put(`key-${i}`, 'window state '.repeat(1000))],
     }));
     const wal = await SegmentedWal.open(dir, {

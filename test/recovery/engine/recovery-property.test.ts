@@ -125,7 +125,8 @@ describe('RecoveryEngine (property): recovered state equals replaying the log to
               } else {
                 const batch = step.ops.map((o, i) => {
                   const sequence = entries.length + i + 1;
-                  return opEntry(o, sequence, 1_000_000 + sequence * 100 + step.skews[i]!);
+                  // µs from 2023-11-14T22:13:20Z: the WAL refuses a timestamp that cannot be µs since the epoch.
+                  return opEntry(o, sequence, 1_700_000_000_000_000 + sequence * 100 + step.skews[i]!);
                 });
                 // A few entries a frame, so frames and segments end at many points.
                 for (let i = 0; i < batch.length; i += 7) await node.wal.appendBatch(batch.slice(i, i + 7));
