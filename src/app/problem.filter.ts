@@ -1,9 +1,17 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import { STATUS_CODES } from 'node:http';
-import { type ErrorCode, type ErrorKind, TidemarkError } from '../errors';
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  Inject,
+  NotFoundException,
+} from '@nestjs/common';
+import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import { echoInput, type ErrorCode, type ErrorKind, quoteInput, TidemarkError } from '../errors';
 import type { ModuleLoggers } from '../observability/create-logger';
 import type { Logger } from '../observability/logger';
+import { RouteTable } from './route-table';
 import { MODULE_LOGGERS } from './tokens';
 
 /** RFC 9457 problem details, plus Tidemark's stable error code. */
@@ -32,26 +40,43 @@ export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
  * Every error leaving the HTTP API becomes an `application/problem+json` body: TidemarkErrors by their kind,
  * Nest HttpExceptions and body-parser errors (malformed JSON, body too large) as INVALID_ARGUMENT (404 as
  * NOT_FOUND), anything else as a 500 INTERNAL that is logged but whose message and stack are not sent.
+ * A request no route matched is 404 NOT_FOUND, or 405 INVALID_ARGUMENT with `Allow` when its path is known
+ * but not with its method. Messages from Nest and body-parser repeat at most ECHO_LIMIT characters.
  */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   private readonly log: Logger;
+  private routeTable?: RouteTable;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     @Inject(MODULE_LOGGERS) loggers: ModuleLoggers,
+    @Inject(ModulesContainer) private readonly modules: ModulesContainer,
   ) {
     this.log = loggers.child('http');
   }
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const problem = this.toProblem(exception);
+    const http = host.switchToHttp();
+    const request = http.getRequest<IncomingMessage>();
+    // Nest answers a request no route matched with a NotFoundException; a route that does take the method
+    // and throws one itself keeps its own 404.
+    const allow = exception instanceof NotFoundException ? this.routes().allowedMethods(pathOf(request)) : [];
+    const miss = exception instanceof NotFoundException && !allow.includes(request.method ?? '');
+    const problem = miss ? routeMiss(request, allow) : this.toProblem(exception);
     if (problem.status >= 500) this.log.error({ err: exception, code: problem.code }, 'request failed');
     const { httpAdapter } = this.adapterHost;
-    const response: unknown = host.switchToHttp().getResponse();
+    const response: unknown = http.getResponse();
     httpAdapter.status(response, problem.status);
+    if (miss && allow.length > 0) httpAdapter.setHeader(response, 'Allow', allow.join(', '));
     httpAdapter.setHeader(response, 'Content-Type', 'application/problem+json; charset=utf-8');
     httpAdapter.end(response, JSON.stringify(problem));
+  }
+
+  /** Built on first use: the controllers are all registered by the time a request comes. */
+  private routes(): RouteTable {
+    this.routeTable ??= RouteTable.fromModules(this.modules);
+    return this.routeTable;
   }
 
   toProblem(exception: unknown): ProblemBody {
@@ -60,16 +85,39 @@ export class ProblemFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      return problem(codeForStatus(status), status, httpExceptionDetail(exception), {});
+      return problem(codeForStatus(status), status, echoInput(httpExceptionDetail(exception)), {});
     }
     const clientError = asClientError(exception);
     if (clientError !== undefined) {
-      return problem('INVALID_ARGUMENT', clientError.status, clientError.message, {
+      return problem('INVALID_ARGUMENT', clientError.status, echoInput(clientError.message), {
         ...(clientError.type === undefined ? {} : { reason: clientError.type }),
       });
     }
     return problem('INTERNAL', 500, 'internal error', {});
   }
+}
+
+/** 405 with the methods the path takes, or 404 when no route has the path. */
+function routeMiss(request: IncomingMessage, allow: readonly string[]): ProblemBody {
+  const method = request.method ?? 'GET';
+  const path = quoteInput(pathOf(request));
+  if (allow.length === 0) return problem('NOT_FOUND', 404, `no route for ${method} ${path}`, {});
+  return problem(
+    'INVALID_ARGUMENT',
+    405,
+    `${method} is not allowed on ${path}; allowed: ${allow.join(', ')}`,
+    {
+      method,
+      allow,
+    },
+  );
+}
+
+/** The path of the request URL, without the query string. */
+function pathOf(request: IncomingMessage): string {
+  const url = request.url ?? '/';
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
 }
 
 function problem(

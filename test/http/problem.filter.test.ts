@@ -1,13 +1,14 @@
 import { BadRequestException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
-import type { HttpAdapterHost } from '@nestjs/core';
+import { type HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { ProblemFilter, STATUS_BY_KIND } from '../../src/app/problem.filter';
 import { loadConfig } from '../../src/config';
-import { ErrorCodes, type ErrorCode, TidemarkError } from '../../src/errors';
+import { ECHO_LIMIT, ErrorCodes, type ErrorCode, TidemarkError } from '../../src/errors';
 import { createLogger } from '../../src/observability/create-logger';
 
 const filter = new ProblemFilter(
   {} as HttpAdapterHost,
   createLogger(loadConfig({ env: { LOG_LEVEL: 'silent' } })),
+  new ModulesContainer(),
 );
 
 describe('ProblemFilter', () => {
@@ -51,6 +52,17 @@ describe('ProblemFilter', () => {
       status: 404,
       code: 'NOT_FOUND',
     });
+  });
+
+  it('repeats at most ECHO_LIMIT characters of a Nest or body-parser message', () => {
+    const long = 'y'.repeat(5000);
+    for (const error of [
+      new BadRequestException(long),
+      Object.assign(new Error(long), { status: 400, expose: true, type: 'entity.parse.failed' }),
+    ]) {
+      const { detail } = filter.toProblem(error);
+      expect(detail).toBe(`${'y'.repeat(ECHO_LIMIT)}… (5000 characters)`);
+    }
   });
 
   it('turns body-parser errors into INVALID_ARGUMENT with their status', () => {
