@@ -27,7 +27,8 @@ const changed = Math.max(...inputs.map((input) => newestMtime(path.join(root, in
 if (built > 0 && changed < built) {
   process.stderr.write('tidemark: dist/ is current, starting without a build\n');
 } else {
-  process.stderr.write('tidemark: sources changed since the last build, building dist/\n');
+  const why = built === 0 ? 'no build by this script yet' : 'sources changed since the last build';
+  process.stderr.write(`tidemark: ${why}, building dist/\n`);
   // The stamp takes the time the build started: a file saved during the build still counts as newer.
   const started = new Date();
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
