@@ -12,7 +12,8 @@ import { registerWalInspect } from './cli/wal-inspect.command';
 function buildProgram(): Command {
   const program = new Command('tidemark')
     .description('Tidemark: incremental checkpointing for stateful stream processors')
-    .version(readVersion());
+    .version(readVersion())
+    .option('--debug', 'print the stack trace of a failure');
   registerServe(program);
   registerWalInspect(program.command('wal').description('write-ahead log tools'));
   registerBench(program);
@@ -29,4 +30,5 @@ function readVersion(): string {
   return pkg.version;
 }
 
-buildProgram().parseAsync(process.argv).catch(reportFatal);
+const program = buildProgram();
+program.parseAsync(process.argv).catch((error: unknown) => reportFatal(error, program.opts().debug === true));

@@ -5,6 +5,7 @@ import { AppModule } from '../app.module';
 import type { TidemarkConfig } from '../config/config.schema';
 import { createLogger, type ModuleLoggers } from '../observability/create-logger';
 import { BINARY_MEDIA_TYPE, JSON_MEDIA_TYPE, mediaTypeOf } from './media-type';
+import { nestLogBridge } from './nest-log-bridge';
 
 /**
  * Builds the Nest application from a loaded configuration (not yet listening): the server and the HTTP
@@ -17,7 +18,7 @@ export async function createApp(
 ): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, loggers), {
     bodyParser: false,
-    bufferLogs: true,
+    logger: nestLogBridge(loggers.child('http')),
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));

@@ -15,6 +15,7 @@ import { UPLOADED_SEGMENTS_FILE, UploadedSegments } from '../tiering/segments/up
 import { SegmentedWal } from '../wal';
 import { formatPlan, formatResult } from './recover-format';
 import { RecoverProgressBars } from './recover-progress';
+import { describeFailure } from './describe-failure';
 
 /** The options `tidemark recover` takes (as commander hands them over). */
 export interface RecoverCliOptions {
@@ -28,6 +29,8 @@ export interface RecoverCliOptions {
   level?: string;
   threads?: string;
   progress?: boolean;
+  /** Print the stack trace of a failure (the global `--debug`). */
+  debug?: boolean;
 }
 
 /** Where the command talks to (process streams unless a test passes its own). */
@@ -181,12 +184,9 @@ export async function runRecover(options: RecoverCliOptions, io: RecoverIo): Pro
     return result.components.some((c) => c.error) ? EXIT_FAILED : EXIT_OK;
   } catch (error) {
     bars?.stop();
-    if (error instanceof TidemarkError) {
-      io.stderr(`tidemark: ${error.code}: ${error.message}\n`);
-      return error.code === 'INVALID_ARGUMENT' || error.code === 'CONFIG_INVALID' ? EXIT_USAGE : EXIT_FAILED;
-    }
-    io.stderr(`tidemark: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return EXIT_FAILED;
+    const failure = describeFailure(error, options.debug);
+    io.stderr(failure.text);
+    return failure.exitCode === 2 ? EXIT_USAGE : EXIT_FAILED;
   } finally {
     await engine?.close();
     await merger?.close();

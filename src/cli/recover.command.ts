@@ -47,9 +47,10 @@ export function registerRecover(program: Command, io: Partial<RecoverIo> = {}): 
       streams.exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
       throw error; // reached only when `exit` returns (tests): commander must not go on
     })
-    .action(async (options: RecoverCliOptions) => {
+    .action(async (options: RecoverCliOptions, command: Command) => {
       // Loaded lazily, as the other commands do, so `tidemark --help` stays quick.
       const { runRecover } = await import('./recover-run');
-      streams.exit(await runRecover(options, streams));
+      const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;
+      streams.exit(await runRecover({ ...options, debug }, streams));
     });
 }

@@ -1,15 +1,11 @@
-import { TidemarkError } from '../errors';
+import { describeFailure } from './describe-failure';
 
 /**
- * Prints an error that ends a command and makes the process exit non-zero. A TidemarkError shows its code
- * and message (`CONFIG_INVALID: invalid configuration: wal.segmentSize (…): …`); anything else its stack.
- * Exits at once: a half-started service may hold handles that would keep the process alive.
+ * Prints the error that ends a command (one line, see describe-failure.ts) and exits with its code. Exits at
+ * once: a half-started service may hold handles that would keep the process alive.
  */
-export function reportFatal(error: unknown): never {
-  const text =
-    error instanceof TidemarkError
-      ? `tidemark: ${error.code}: ${error.message}`
-      : `tidemark: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
-  process.stderr.write(`${text}\n`);
-  process.exit(1);
+export function reportFatal(error: unknown, debug = false): never {
+  const { text, exitCode } = describeFailure(error, debug);
+  process.stderr.write(text);
+  process.exit(exitCode);
 }

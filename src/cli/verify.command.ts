@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { TidemarkError } from '../errors';
+import { describeFailure } from './describe-failure';
 
 interface VerifyCommandOptions {
   path?: string;
@@ -42,7 +42,7 @@ export function registerVerify(program: Command): void {
     .option('--concurrency <n>', 'store requests in flight', integer)
     // Commander's own usage errors (an unknown option, a missing value) exit 2 as ours do.
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : VERIFY_EXIT.usage))
-    .action(async (options: VerifyCommandOptions) => {
+    .action(async (options: VerifyCommandOptions, command: Command) => {
       // Loaded lazily, as the other commands do, so `tidemark --help` stays quick.
       const { runVerify } = await import('../recovery/verification/verify-run');
       try {
@@ -58,13 +58,9 @@ export function registerVerify(program: Command): void {
         });
         process.exitCode = report.ok ? VERIFY_EXIT.ok : VERIFY_EXIT.fault;
       } catch (error) {
-        const usage = TidemarkError.is(error) && error.kind === 'invalid';
-        const text =
-          error instanceof TidemarkError
-            ? `tidemark: ${error.code}: ${error.message}`
-            : `tidemark: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
-        process.stderr.write(`${text}\n`);
-        process.exitCode = usage ? VERIFY_EXIT.usage : VERIFY_EXIT.fault;
+        const failure = describeFailure(error, command.optsWithGlobals<{ debug?: boolean }>().debug);
+        process.stderr.write(failure.text);
+        process.exitCode = failure.exitCode === 2 ? VERIFY_EXIT.usage : VERIFY_EXIT.fault;
       }
     });
 }

@@ -17,6 +17,8 @@ export const ErrorCodes = {
   PRECONDITION_FAILED: 'conflict',
   UNSUPPORTED_VERSION: 'data',
   LOCKED: 'conflict',
+  /** The address the service is to listen on is taken by another process. */
+  ADDRESS_IN_USE: 'conflict',
   CLOSED: 'closed',
   IO_ERROR: 'unavailable',
   DISK_FULL: 'unavailable',

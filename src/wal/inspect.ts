@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { basename } from 'node:path';
+import { TidemarkError, invalidArgument } from '../errors';
 import { listSegmentFiles } from './segment-files';
 import { scanSegment } from './segment-scan';
 
@@ -32,8 +33,18 @@ const iso = (micros: number) => new Date(Math.floor(micros / 1000)).toISOString(
  * segment may then show a tail still being written).
  */
 export async function inspectWal(path: string): Promise<WalInspection> {
-  const stat = await fs.stat(path);
+  const stat = await fs.stat(path).catch((error: NodeJS.ErrnoException) => {
+    throw new TidemarkError(
+      error.code === 'ENOENT' ? 'INVALID_ARGUMENT' : 'IO_ERROR',
+      `${path}: ${error.code === 'ENOENT' ? 'no such file or directory' : `cannot read it (${error.code ?? error.message})`}`,
+      { cause: error, details: { path } },
+    );
+  });
   const files = stat.isDirectory() ? (await listSegmentFiles(path)).map((file) => file.path) : [path];
+  if (files.length === 0) {
+    // A WAL directory always holds its active segment: an empty result would read as "all checks".
+    throw invalidArgument(`${path} is not a WAL directory: it holds no segment files (*.wal)`, { path });
+  }
   const segments: SegmentInspection[] = [];
   for (const file of files) segments.push(await inspectSegment(file));
   for (let i = 1; i < segments.length; i++) {

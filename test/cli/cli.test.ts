@@ -121,12 +121,33 @@ describe('tidemark wal inspect', () => {
     expect(result.stdout).toContain('CORRUPT');
   });
 
-  it('exits 1 with a message for a path that does not exist', async () => {
-    const result = await run(['wal', 'inspect', path.join(dir, 'nope')]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^tidemark: /);
+  it('exits 2 with one line for a path that does not exist; the stack only with --debug', async () => {
+    const missing = path.join(dir, 'nope');
+    const result = await run(['wal', 'inspect', missing]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`tidemark: INVALID_ARGUMENT: ${missing}: no such file or directory\n`);
+    const debug = await run(['--debug', 'wal', 'inspect', missing]);
+    expect(debug.code).toBe(2);
+    expect(debug.stderr).toMatch(/^tidemark: INVALID_ARGUMENT: .*\n.*\n\s+at /);
+  });
+
+  it('refuses a directory that holds no WAL, instead of reporting that all of nothing checks', async () => {
+    writeFileSync(path.join(dir, 'notes.txt'), 'not a WAL');
+    const result = await run(['wal', 'inspect', dir]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      `tidemark: INVALID_ARGUMENT: ${dir} is not a WAL directory: it holds no segment files (*.wal)\n`,
+    );
   });
 });
+
+/** Every line a server wrote to stdout is a JSON log line (no Nest banner, no colours). */
+function expectJsonLines(stdout: string): void {
+  for (const line of stdout.split('\n').filter((l) => l !== '')) {
+    expect(() => JSON.parse(line) as unknown).not.toThrow();
+  }
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -193,8 +214,19 @@ describe('tidemark serve', () => {
       lastLsn = (appended.body as { lastLsn: number }).lastLsn;
 
       const second = await run(['serve'], { DATA_DIR: dir, PORT: String(await freePort()) });
-      expect(second.code).not.toBe(0);
-      expect(second.stderr).toContain('LOCKED');
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(
+        /^tidemark: LOCKED: WAL directory .* is already open by process \d+; only one writer may open it\n$/,
+      );
+      expectJsonLines(second.stdout);
+
+      const samePort = await run(['serve'], { DATA_DIR: path.join(dir, 'other'), PORT: String(port) });
+      expect(samePort.code).toBe(1);
+      expect(samePort.stderr).toBe(
+        `tidemark: ADDRESS_IN_USE: cannot listen on 127.0.0.1:${port}: another process listens there (set PORT or server.port)\n`,
+      );
+      expectJsonLines(samePort.stdout);
+      expect(existsSync(path.join(dir, 'other', 'wal', 'LOCK'))).toBe(false);
     } finally {
       server.child.kill('SIGTERM');
     }
