@@ -1,4 +1,10 @@
-import { Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { MODULE_LOGGERS, TIDEMARK_CONFIG } from '../app/tokens';
 import type { TidemarkConfig } from '../config/config.schema';
 import type { ModuleLoggers } from '../observability/create-logger';
@@ -69,7 +75,7 @@ import { CheckpointMerger } from './merge/checkpoint-merger';
   ],
   exports: [IncrementalCheckpointSystem, CheckpointCatalog, WalModule, StorageModule],
 })
-export class CheckpointModule implements OnApplicationBootstrap, OnApplicationShutdown {
+export class CheckpointModule implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   constructor(
     @Inject(IncrementalCheckpointSystem) private readonly system: IncrementalCheckpointSystem,
     @Inject(CheckpointMerger) private readonly merger: CheckpointMerger,
@@ -77,6 +83,11 @@ export class CheckpointModule implements OnApplicationBootstrap, OnApplicationSh
 
   onApplicationBootstrap(): void {
     this.system.start();
+  }
+
+  /** The first thing a shutdown does: no new periodic checkpoint. */
+  onModuleDestroy(): void {
+    this.system.stopTimers();
   }
 
   async onApplicationShutdown(): Promise<void> {

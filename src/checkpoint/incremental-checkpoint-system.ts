@@ -321,9 +321,14 @@ export class IncrementalCheckpointSystem {
     every(this.config.cleanupInterval, 'chain optimisation', () => this.optimizeChains());
   }
 
+  /** No periodic checkpoint or chain optimisation starts from now on (the first step of a shutdown). */
+  stopTimers(): void {
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+  }
+
   /** Stops the timers and waits for the operation in progress. */
   async stop(): Promise<void> {
-    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    this.stopTimers();
     await this.queue;
   }
 }

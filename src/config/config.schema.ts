@@ -36,6 +36,11 @@ const serverSchema = z
       .default(7070),
     /** Largest request body accepted (JSON or octet-stream), in bytes. */
     bodyLimit: positiveInt(256 * 1024 * 1024),
+    /**
+     * How long a shutdown (SIGTERM, SIGINT) may take, ms: then what has not closed is cut off — the WAL is
+     * closed (its lock released) and the process exits. Below Kubernetes' default grace of 30 s.
+     */
+    shutdownTimeoutMs: positiveInt(20_000),
   })
   .strict();
 

@@ -27,6 +27,12 @@ export const ENV_VARS: readonly EnvVar[] = [
     kind: 'integer',
     description: 'largest request body, bytes',
   },
+  {
+    name: 'TIDEMARK_SHUTDOWN_TIMEOUT_MS',
+    key: 'server.shutdownTimeoutMs',
+    kind: 'integer',
+    description: 'longest shutdown before what is left is cut off, ms',
+  },
   { name: 'DATA_DIR', key: 'dataDir', kind: 'string', description: 'where Tidemark keeps its data' },
   {
     name: 'TIDEMARK_DATA_DIR',

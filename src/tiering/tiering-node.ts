@@ -163,7 +163,9 @@ export class TieringNode {
   }
 
   private async onAcquired(grant: LeaseGrant): Promise<void> {
+    if (this.stopped) return; // shutting down: a lease won back (Redis returned) starts nothing
     await this.deps.system.adoptLease(grant.token, () => this.keeper.assertHeld(grant.token));
+    if (this.stopped) return;
     this.scheduler.start();
     this.logger.info({ token: grant.token }, 'maintenance lease acquired; scheduling maintenance');
   }

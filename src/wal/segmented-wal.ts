@@ -38,6 +38,7 @@ export class SegmentedWal {
   private queueHead = 0;
   private flushing = false;
   private closed = false;
+  private closing: Promise<void> | undefined;
   private sealedSegments: SegmentInfo[];
   private active?: ActiveSegment;
   private nextLsn: number;
@@ -395,8 +396,13 @@ export class SegmentedWal {
   }
 
   /** Flushes what is queued, then closes the files and releases the directory. Appends after this fail. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Flushes what is pending and releases the directory's lock; every call waits for the one close. */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     this.closed = true;
     await this.exclusive(async () => undefined);
     await this.retention.stop();

@@ -36,7 +36,12 @@ function configError(load: () => unknown): TidemarkError {
 describe('defaults', () => {
   it('give the embedded single-node mode with no file and no environment', () => {
     const config = loadConfig({ env: {} });
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 7070, bodyLimit: 256 * 1024 * 1024 });
+    expect(config.server).toEqual({
+      host: '127.0.0.1',
+      port: 7070,
+      bodyLimit: 256 * 1024 * 1024,
+      shutdownTimeoutMs: 20_000,
+    });
     expect(config.dataDir).toBe('./data');
     expect(config.wal.dir).toBe(path.join('./data', 'wal'));
     expect(config.log).toEqual({ level: 'info', modules: {} });

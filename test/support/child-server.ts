@@ -69,11 +69,24 @@ export class ChildServer {
     });
   }
 
+  /**
+   * Freezes the server (SIGSTOP): the kernel still accepts connections, nothing answers — a server that
+   * hangs rather than one that is down. `resume` (SIGCONT) thaws it; `stop` thaws it first.
+   */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** Stops the server (SIGTERM, SIGKILL after 5 s) and waits for it to exit. Idempotent. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.child;
     this.child = undefined;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGCONT'); // a paused server would not act on the signal
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       child.once('exit', () => {

@@ -57,6 +57,15 @@ export class S3rverServer {
     this.child = undefined;
   }
 
+  /** Freezes s3rver (see ChildServer.pause): requests hang instead of failing. */
+  pause(): void {
+    this.child?.pause();
+  }
+
+  resume(): void {
+    this.child?.resume();
+  }
+
   /** Stops s3rver and removes its data: for afterAll. */
   async dispose(): Promise<void> {
     this.admin?.destroy();

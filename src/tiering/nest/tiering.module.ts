@@ -4,16 +4,19 @@ import {
   Module,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  type OnModuleDestroy,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { BullModule } from '@nestjs/bullmq';
 import { MODULE_LOGGERS, TIDEMARK_CONFIG } from '../../app/tokens';
+import { settleWithin } from '../../lib/settle-within';
 import { CheckpointCatalog } from '../../checkpoint/catalog/catalog';
 import { releaseCoveredSegments } from '../../checkpoint/checkpoint.controller';
 import { CheckpointModule } from '../../checkpoint/checkpoint.module';
 import { IncrementalCheckpointSystem } from '../../checkpoint/incremental-checkpoint-system';
 import type { TidemarkConfig } from '../../config/config.schema';
 import type { ModuleLoggers } from '../../observability/create-logger';
+import type { Logger } from '../../observability/logger';
 import type { ObjectStore } from '../../storage/object-store';
 import { OBJECT_STORE } from '../../storage/storage.module';
 import { SegmentedWal } from '../../wal/segmented-wal';
@@ -31,6 +34,9 @@ import { JobsController } from './jobs.controller';
 import { MaintenanceProcessor, UploadsProcessor } from './tiering.processor';
 import { JOB_QUEUE, LEASE_PROVIDER } from './tiering.tokens';
 
+/** The longest a shutdown step that talks to Redis may take (well inside server.shutdownTimeoutMs). */
+const SHUTDOWN_STEP_MS = 3_000;
+
 /** Redis keys of one node's queues: its jobs act on its own disk and catalog. */
 function queuePrefix(config: TidemarkConfig): string {
   return `${config.tiering.redisKeyPrefix}:${config.checkpoint.nodeId}`;
@@ -47,7 +53,7 @@ function queuePrefix(config: TidemarkConfig): string {
  * the queue, then releases the lease — before the checkpoint system stops and the WAL closes.
  */
 @Module({})
-export class TieringModule implements OnApplicationBootstrap, OnApplicationShutdown {
+export class TieringModule implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   static forRoot(config: TidemarkConfig): DynamicModule {
     const redisUrl = config.tiering.redisUrl;
     const bull =
@@ -138,6 +144,8 @@ export class TieringModule implements OnApplicationBootstrap, OnApplicationShutd
     };
   }
 
+  private readonly logger: Logger;
+
   constructor(
     @Inject(TieringNode) private readonly node: TieringNode,
     @Inject(JOB_QUEUE) private readonly queue: JobQueue,
@@ -146,23 +154,42 @@ export class TieringModule implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(TIDEMARK_CONFIG) private readonly config: TidemarkConfig,
     @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
     @Inject(UploadedSegments) private readonly uploads: UploadedSegments,
-  ) {}
+    @Inject(MODULE_LOGGERS) loggers: ModuleLoggers,
+  ) {
+    this.logger = loggers.child('tiering');
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.node.start();
   }
 
+  /** The first thing a shutdown does (before the HTTP server closes): no new work from now on. */
+  onModuleDestroy(): void {
+    this.node.stopScheduling();
+  }
+
+  /**
+   * Each step that talks to Redis is bounded (SHUTDOWN_STEP_MS), so an unreachable Redis cannot keep the
+   * checkpoint system and the WAL behind this module from closing.
+   */
   async onApplicationShutdown(): Promise<void> {
+    const step = async (what: string, work: Promise<unknown>) => {
+      if ((await settleWithin(work, SHUTDOWN_STEP_MS)) === 'timed-out') {
+        this.logger.warn({ step: what, ms: SHUTDOWN_STEP_MS }, 'shutdown step cut off (Redis unreachable?)');
+      }
+    };
     try {
       this.node.stopScheduling();
       if (this.config.tiering.redisUrl !== undefined) {
-        for (const processor of [UploadsProcessor, MaintenanceProcessor]) {
-          await this.moduleRef.get(processor, { strict: false }).worker.close();
-        }
+        await Promise.all(
+          [UploadsProcessor, MaintenanceProcessor].map((processor) =>
+            this.moduleRef.get(processor, { strict: false }).shutDown(SHUTDOWN_STEP_MS),
+          ),
+        );
       }
-      await this.queue.close();
-      await this.node.stop();
-      await this.leases.close();
+      await step('job queue', this.queue.close());
+      await step('lease release', this.node.stop());
+      await step('lease provider', this.leases.close());
       await this.uploads.close();
     } finally {
       this.guard.set(undefined);

@@ -2,6 +2,7 @@ import { Inject } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import { MODULE_LOGGERS } from '../../app/tokens';
+import { settleWithin } from '../../lib/settle-within';
 import type { ModuleLoggers } from '../../observability/create-logger';
 import type { Logger } from '../../observability/logger';
 import { processBullJob } from '../jobs/bullmq/bull-job-processor';
@@ -22,8 +23,26 @@ abstract class LaneProcessor extends WorkerHost {
     this.logger = loggers.child('tiering');
   }
 
+  private readonly inFlight = new Set<Promise<unknown>>();
+
   process(job: Job<JobData>): Promise<unknown> {
-    return processBullJob(this.runner, job, this.abort.signal);
+    const run = processBullJob(this.runner, job, this.abort.signal);
+    this.inFlight.add(run);
+    void run.catch(() => undefined).finally(() => this.inFlight.delete(run));
+    return run;
+  }
+
+  /**
+   * Lets the jobs in flight finish for up to `graceMs`, aborts those still running, then closes the worker
+   * without waiting on Redis (a graceful close sends QUIT and waits forever while Redis is down). A job
+   * cut off is run again elsewhere once its lock lapses: jobs are idempotent.
+   */
+  async shutDown(graceMs: number): Promise<void> {
+    if ((await settleWithin(Promise.allSettled([...this.inFlight]), graceMs)) === 'timed-out') {
+      this.logger.warn({ jobs: this.inFlight.size }, 'jobs still running at shutdown were aborted');
+      this.abort.abort();
+    }
+    await settleWithin(this.worker.close(true), graceMs);
   }
 
   /** A lost Redis connection is reported here; the worker reconnects by itself. */
