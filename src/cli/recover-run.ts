@@ -15,6 +15,7 @@ import { UPLOADED_SEGMENTS_FILE, UploadedSegments } from '../tiering/segments/up
 import { SegmentedWal } from '../wal';
 import { formatPlan, formatResult } from './recover-format';
 import { RecoverProgressBars } from './recover-progress';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io';
 import { describeFailure } from './describe-failure';
 
 /** The options `tidemark recover` takes (as commander hands them over). */
@@ -34,20 +35,10 @@ export interface RecoverCliOptions {
 }
 
 /** Where the command talks to (process streams unless a test passes its own). */
-export interface RecoverIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
+export interface RecoverIo extends CliIo {
   /** Progress bars go here when it is a TTY. */
   progressStream: NodeJS.WritableStream & { isTTY?: boolean };
-  /** Ends the command with this exit code. */
-  exit: (code: number) => void;
-  env: Readonly<Record<string, string | undefined>>;
 }
-
-/** Exit codes: 0 recovered (or planned), 1 the recovery failed (or a component did), 2 bad usage or configuration. */
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
 
 const LEVELS: readonly VerificationLevel[] = ['basic', 'standard', 'full'];
 
@@ -144,7 +135,8 @@ async function openSources(
 
 /**
  * `tidemark recover`: plans (`--dry-run`) or runs a recovery and writes the state to `--out`. Returns the
- * exit code; prints `tidemark: CODE: message` on stderr for an error.
+ * exit code — 0 recovered (or planned), 1 the recovery failed (or a component did), 2 bad usage or
+ * configuration; prints `tidemark: CODE: message` on stderr for an error.
  */
 export async function runRecover(options: RecoverCliOptions, io: RecoverIo): Promise<number> {
   let sources: Sources | undefined;

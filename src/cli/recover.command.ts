@@ -1,18 +1,7 @@
 import type { Command } from 'commander';
+import { processIo } from './cli-io';
 import type { RecoverCliOptions, RecoverIo } from './recover-run';
-
-const EXIT_USAGE = 2;
-
-function defaultIo(): RecoverIo {
-  return {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-    progressStream: process.stderr,
-    // stdout and stderr are written synchronously on Linux (files, pipes, terminals): nothing is lost.
-    exit: (code) => process.exit(code),
-    env: process.env,
-  };
-}
+import { reportUsageErrors } from './usage-errors';
 
 /**
  * `tidemark recover --to <ISO time | lsn:N | checkpoint:N> [--components a,b] --out <dir>`: recovers state
@@ -23,9 +12,9 @@ function defaultIo(): RecoverIo {
  * component, in optimistic mode) failed, 2 bad usage or configuration. `io` is for tests.
  */
 export function registerRecover(program: Command, io: Partial<RecoverIo> = {}): Command {
-  const streams: RecoverIo = { ...defaultIo(), ...io };
-  return program
-    .command('recover')
+  const streams: RecoverIo = { ...processIo(), progressStream: process.stderr, ...io };
+  const recover = reportUsageErrors(program.command('recover'), streams);
+  return recover
     .description('recover components to a checkpoint, a log position or a point in time, into a directory')
     .option(
       '--to <target>',
@@ -43,10 +32,6 @@ export function registerRecover(program: Command, io: Partial<RecoverIo> = {}): 
     .option('--level <level>', 'verification: basic, standard or full (default: recovery.verificationLevel)')
     .option('--threads <n>', 'worker threads checking blocks (default: recovery.maxParallelThreads)')
     .option('--no-progress', 'draw no progress bars')
-    .exitOverride((error) => {
-      streams.exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
-      throw error; // reached only when `exit` returns (tests): commander must not go on
-    })
     .action(async (options: RecoverCliOptions, command: Command) => {
       // Loaded lazily, as the other commands do, so `tidemark --help` stays quick.
       const { runRecover } = await import('./recover-run');

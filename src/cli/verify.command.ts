@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { describeFailure } from './describe-failure';
+import { EXIT_FAILED, EXIT_OK, processIo, type CliIo } from './cli-io';
+import { endCommand } from './end-command';
+import { reportUsageErrors } from './usage-errors';
 
 interface VerifyCommandOptions {
   path?: string;
@@ -13,22 +15,19 @@ interface VerifyCommandOptions {
   concurrency?: number;
 }
 
-/** Exit codes: everything checks; a fault (or the store could not be read); bad usage or configuration. */
-export const VERIFY_EXIT = { ok: 0, fault: 1, usage: 2 } as const;
-
 const integer = (value: string): number => (/^\d+$/.test(value) ? Number(value) : Number.NaN);
 
 /**
  * `tidemark verify` — the reference's checkpoint_verify: verifies a local store directory (`--path`) or
  * the configured store (config file and environment, as `serve` reads them) at a level — basic,
  * standard (default) or full, see recovery/verification/verify-store.ts — and prints a per-checkpoint
- * report, then the WAL packs and totals (or `--json`). Sets the exit code rather than exiting:
- * 0 when everything checks, 1 on any fault (or when the store cannot be reached), 2 for bad usage or
- * configuration. Errors are printed as the other commands print them (`tidemark: CODE: message`).
+ * report, then the WAL packs and totals (or `--json`). Exit codes: 0 when everything checks, 1 on any
+ * fault (or when the store cannot be reached), 2 for bad usage or configuration. Errors are printed as
+ * the other commands print them (`tidemark: CODE: message`). `io` is for tests.
  */
-export function registerVerify(program: Command): void {
-  program
-    .command('verify')
+export function registerVerify(program: Command, io: Partial<CliIo> = {}): Command {
+  const streams: CliIo = { ...processIo(), ...io };
+  return reportUsageErrors(program.command('verify'), streams)
     .description(
       'verify checkpoints and WAL packs in a store: manifests and chains (basic), every block (standard), state digests and every WAL frame (full)',
     )
@@ -40,12 +39,11 @@ export function registerVerify(program: Command): void {
     .option('--json', 'print the report as JSON')
     .option('--threads <n>', 'worker threads checking blocks', integer)
     .option('--concurrency <n>', 'store requests in flight', integer)
-    // Commander's own usage errors (an unknown option, a missing value) exit 2 as ours do.
-    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : VERIFY_EXIT.usage))
     .action(async (options: VerifyCommandOptions, command: Command) => {
-      // Loaded lazily, as the other commands do, so `tidemark --help` stays quick.
-      const { runVerify } = await import('../recovery/verification/verify-run');
-      try {
+      const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;
+      await endCommand(streams, debug, async () => {
+        // Loaded lazily, as the other commands do, so `tidemark --help` stays quick.
+        const { runVerify } = await import('../recovery/verification/verify-run');
         const report = await runVerify({
           path: options.path,
           configFile: options.config,
@@ -55,12 +53,10 @@ export function registerVerify(program: Command): void {
           json: options.json === true,
           threads: options.threads ?? Math.min(4, availableParallelism()),
           concurrency: options.concurrency,
+          write: (text) => streams.stdout(`${text}\n`),
+          env: streams.env,
         });
-        process.exitCode = report.ok ? VERIFY_EXIT.ok : VERIFY_EXIT.fault;
-      } catch (error) {
-        const failure = describeFailure(error, command.optsWithGlobals<{ debug?: boolean }>().debug);
-        process.stderr.write(failure.text);
-        process.exitCode = failure.exitCode === 2 ? VERIFY_EXIT.usage : VERIFY_EXIT.fault;
-      }
+        return report.ok ? EXIT_OK : EXIT_FAILED;
+      });
     });
 }

@@ -11,6 +11,8 @@ export interface CatalogRebuildRunOptions {
   dryRun?: boolean;
   /** Where the report goes (stdout unless given). */
   write?: (line: string) => void;
+  /** The environment the configuration is read from (process.env unless given). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface CatalogRebuildRunOptions {
  */
 export async function runCatalogRebuild(options: CatalogRebuildRunOptions = {}): Promise<boolean> {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const config = loadConfig({ configFile: options.configFile });
+  const config = loadConfig({ configFile: options.configFile, env: options.env });
   const dryRun = options.dryRun === true;
   // The node holds its WAL directory's lock while it runs, and owns catalog.json all that time.
   const lock = dryRun ? undefined : await lockNode(config.wal.dir);
