@@ -4,6 +4,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from '../app.module';
 import type { TidemarkConfig } from '../config/config.schema';
 import { createLogger, type ModuleLoggers } from '../observability/create-logger';
+import { answerClientErrors } from './client-errors';
 import { BINARY_MEDIA_TYPE, JSON_MEDIA_TYPE, mediaTypeOf } from './media-type';
 import { nestLogBridge } from './nest-log-bridge';
 
@@ -26,5 +27,6 @@ export async function createApp(
   const limit = config.server.bodyLimit;
   app.useBodyParser('json', { limit, type: (req) => mediaTypeOf(req) === JSON_MEDIA_TYPE });
   app.useBodyParser('raw', { limit, type: (req) => mediaTypeOf(req) === BINARY_MEDIA_TYPE });
+  answerClientErrors(app.getHttpServer());
   return app;
 }

@@ -120,7 +120,7 @@ function pathOf(request: IncomingMessage): string {
   return query < 0 ? url : url.slice(0, query);
 }
 
-function problem(
+export function problem(
   code: ErrorCode,
   status: number,
   detail: string,

@@ -1,8 +1,9 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type request from 'supertest';
+import { stringify } from 'yaml';
 import { createApp } from '../../src/app/create-app';
 import { loadConfig, type TidemarkConfig } from '../../src/config';
 
@@ -17,9 +18,13 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startQuietApp(env: Record<string, string> = {}): Promise<TestApp> {
+/** `file`: settings with no environment variable (written as the YAML configuration file). */
+export async function startQuietApp(env: Record<string, string> = {}, file: object = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tidemark-http-'));
+  const configFile = path.join(dataDir, 'tidemark.yaml');
+  writeFileSync(configFile, stringify(file));
   const config = loadConfig({
+    configFile,
     env: {
       DATA_DIR: dataDir,
       LOG_LEVEL: 'silent',

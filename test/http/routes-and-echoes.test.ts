@@ -113,3 +113,13 @@ describe('errors repeat at most ECHO_LIMIT characters of the input', () => {
     );
   });
 });
+
+describe('requests Node refuses before any route (found by the property test)', () => {
+  it('headers over 16 KiB are 431 as a problem, not a bare status line', async () => {
+    const res = await request(server()).get('/v1/wal').set('x-filler', 'f'.repeat(17_000));
+    expectProblem(res, 431, 'INVALID_ARGUMENT');
+    expect(res.text).not.toContain('f'.repeat(ECHO_LIMIT + 1));
+    const longUrl = await request(server()).get(`/v1/jobs/${'j'.repeat(17_000)}`);
+    expectProblem(longUrl, 431, 'INVALID_ARGUMENT');
+  });
+});
