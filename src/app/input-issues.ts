@@ -38,8 +38,8 @@ export function parseInput<T>(
   throw invalidInput(result.error.issues, kind, help);
 }
 
-export function invalidInput(zodIssues: readonly ZodIssue[], kind: InputKind, help?: string): TidemarkError {
-  const issues = zodIssues.slice(0, MAX_ISSUES).map((issue) => ({
+function invalidInput(zodIssues: readonly ZodIssue[], kind: InputKind, help?: string): TidemarkError {
+  const issues = zodIssues.slice(0, MAX_ISSUES).map((issue): InputIssue => ({
     path: formatPath(issue.path),
     message: describe(issue, kind),
   }));

@@ -63,14 +63,14 @@ export class ProblemFilter implements ExceptionFilter {
     // and throws one itself keeps its own 404.
     const allow = exception instanceof NotFoundException ? this.routes().allowedMethods(pathOf(request)) : [];
     const miss = exception instanceof NotFoundException && !allow.includes(request.method ?? '');
-    const problem = miss ? routeMiss(request, allow) : this.toProblem(exception);
-    if (problem.status >= 500) this.log.error({ err: exception, code: problem.code }, 'request failed');
+    const body = miss ? routeMiss(request, allow) : this.toProblem(exception);
+    if (body.status >= 500) this.log.error({ err: exception, code: body.code }, 'request failed');
     const { httpAdapter } = this.adapterHost;
     const response: unknown = http.getResponse();
-    httpAdapter.status(response, problem.status);
+    httpAdapter.status(response, body.status);
     if (miss && allow.length > 0) httpAdapter.setHeader(response, 'Allow', allow.join(', '));
     httpAdapter.setHeader(response, 'Content-Type', 'application/problem+json; charset=utf-8');
-    httpAdapter.end(response, JSON.stringify(problem));
+    httpAdapter.end(response, JSON.stringify(body));
   }
 
   /** Built on first use: the controllers are all registered by the time a request comes. */
@@ -102,15 +102,8 @@ function routeMiss(request: IncomingMessage, allow: readonly string[]): ProblemB
   const method = request.method ?? 'GET';
   const path = quoteInput(pathOf(request));
   if (allow.length === 0) return problem('NOT_FOUND', 404, `no route for ${method} ${path}`, {});
-  return problem(
-    'INVALID_ARGUMENT',
-    405,
-    `${method} is not allowed on ${path}; allowed: ${allow.join(', ')}`,
-    {
-      method,
-      allow,
-    },
-  );
+  const detail = `${method} is not allowed on ${path}; allowed: ${allow.join(', ')}`;
+  return problem('INVALID_ARGUMENT', 405, detail, { method, allow });
 }
 
 /** The path of the request URL, without the query string. */
@@ -120,6 +113,7 @@ function pathOf(request: IncomingMessage): string {
   return query < 0 ? url : url.slice(0, query);
 }
 
+/** A problem body of the code, with its title; also for answers written outside Nest (client-errors.ts). */
 export function problem(
   code: ErrorCode,
   status: number,
