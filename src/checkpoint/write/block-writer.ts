@@ -83,10 +83,10 @@ export async function writeRecordBlocks(
         result.reusedBlocks++;
       } else {
         const created = createBlock(store, blockKey(prefix, block.hash), block.bytes);
-        creating.set(
-          block.hash,
-          created.then((c) => c.storedBytes),
-        );
+        const size = created.then((c) => c.storedBytes);
+        // Awaited only by a duplicate of this block, if any; a failure is thrown by the await below.
+        size.catch(() => undefined);
+        creating.set(block.hash, size);
         const outcome = await created;
         storedBytes = outcome.storedBytes;
         if (outcome.created) {
