@@ -5,7 +5,7 @@ import type { PackedSegment } from './uploaded-segments';
  * Packing: consecutive sealed segments go to the store as one object (the files concatenated; a segment
  * file is self-delimiting — header, frames, footer, trailer — so a reader can split a pack without an
  * index), so that small segments cost one PUT per `targetBytes`, not one each. Large segments (the default
- * 64 MiB) are packs of one, uploaded as one PUT up to the store's multipart threshold and in parts (16 MiB by default) above it.
+ * 64 MiB) are packs of one: one PUT up to the store's multipart threshold, parts (16 MiB) above it.
  *
  * Boundaries are a function of the segments alone — a pack starts at the oldest segment not uploaded and
  * closes as soon as it holds `targetBytes` — so planning again after a crash gives the same packs and the
