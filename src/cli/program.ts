@@ -1,9 +1,10 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { registerBench } from './bench.command';
 import { registerCatalogRebuild } from './catalog-rebuild.command';
 import type { RecoverIo } from './recover-run';
 import { registerRecover } from './recover.command';
 import { registerServe } from './serve.command';
+import { TidemarkCommand } from './tidemark-command';
 import { reportUsageErrors } from './usage-errors';
 import { registerVerify } from './verify.command';
 import { registerWalInspect } from './wal-inspect.command';
@@ -13,7 +14,7 @@ import { registerWalInspect } from './wal-inspect.command';
  * streams and exit in the binary, a test's own in process). Each command lives in its own file here.
  */
 export function buildProgram(io: RecoverIo): Command {
-  const program = reportUsageErrors(new Command('tidemark'), io)
+  const program = reportUsageErrors(new TidemarkCommand('tidemark'), io)
     .description('Tidemark: incremental checkpointing for stateful stream processors')
     .version(readVersion())
     .option('--debug', 'print the stack trace of a failure');

@@ -1,14 +1,44 @@
 import type { Command } from 'commander';
+import { ECHO_LIMIT, invalidArgument } from '../errors';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io';
+import { describeFailure } from './describe-failure';
 
 /**
  * Commander's own output goes to `io`, and its usage errors (an unknown option or command, a missing value)
- * exit 2 as ours do. Set on a command before its subcommands are added: they inherit it.
+ * are told as ours are — one line `tidemark: INVALID_ARGUMENT: …`, exit 2. Set on a command before its
+ * subcommands are added: they inherit it.
  */
 export function reportUsageErrors<C extends Command>(command: C, io: CliIo): C {
-  command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride((error) => {
-    io.exit(error.exitCode === 0 ? EXIT_OK : EXIT_USAGE);
-    throw error; // reached only when `exit` returns (tests): commander must not go on
-  });
+  command
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      outputError: (text, write) => write(describeFailure(invalidArgument(usageMessage(text))).text),
+    })
+    .exitOverride((error) => {
+      io.exit(error.exitCode === 0 ? EXIT_OK : EXIT_USAGE);
+      throw error; // reached only when `exit` returns (tests): commander must not go on
+    });
   return command;
+}
+
+/** `error: unknown option '--pth'\n(Did you mean --path?)` */
+const UNKNOWN = /^error: (unknown (?:option|command)) '([\s\S]*)'(?:\n\((Did you mean [^\n]*\?)\))?\n?$/;
+
+/**
+ * Commander's message on one line, without its `error: `. The word it did not know is the caller's: shown
+ * with control characters escaped and cut at ECHO_LIMIT characters (a 10 KB option is not repeated whole).
+ */
+export function usageMessage(text: string): string {
+  const unknown = UNKNOWN.exec(text);
+  if (unknown) {
+    const [, what, word = '', suggestion] = unknown;
+    const shown = JSON.stringify(word.slice(0, ECHO_LIMIT)).slice(1, -1);
+    const cut = word.length > ECHO_LIMIT ? `…' (${word.length} characters)` : "'";
+    return `${what} '${shown}${cut}${suggestion === undefined ? '' : ` (${suggestion.toLowerCase()})`}`;
+  }
+  return text
+    .replace(/^error: /, '')
+    .trim()
+    .replace(/\s*\n\s*/g, ' ');
 }
