@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { EXIT_FAILED, EXIT_OK, processIo, type CliIo } from './cli-io';
+import { processIo, type CliIo } from './cli-io';
 import { endCommand } from './end-command';
 import { reportUsageErrors } from './usage-errors';
 
@@ -25,14 +25,14 @@ export function registerCatalogRebuild(catalog: Command, io: Partial<CliIo> = {}
       const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;
       await endCommand(streams, debug, async () => {
         // Loaded lazily, as the other commands do, so `tidemark --help` stays quick.
-        const { runCatalogRebuild } = await import('../checkpoint/catalog/catalog-rebuild-run');
-        const ok = await runCatalogRebuild({
+        const { rebuildCatalogFile } = await import('../checkpoint/catalog/catalog-rebuild-run');
+        const { fault } = await rebuildCatalogFile({
           configFile: options.config,
           dryRun: options.dryRun === true,
           write: (line) => streams.stdout(`${line}\n`),
           env: streams.env,
         });
-        return ok ? EXIT_OK : EXIT_FAILED;
+        return fault;
       });
     });
 }

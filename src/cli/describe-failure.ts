@@ -14,10 +14,15 @@ export interface FailureReport {
  */
 export function describeFailure(error: unknown, debug = false): FailureReport {
   const failure = asTidemarkError(error);
-  let text = `tidemark: ${failure.code}: ${failure.message}\n`;
+  let text = failureLine(failure.code, failure.message);
   if (debug) text += `${error instanceof Error ? (error.stack ?? '') : String(error)}\n`;
   else if (failure.code === 'INTERNAL') text += 'tidemark: (run again with --debug for the stack trace)\n';
   return { text, exitCode: failure.kind === 'invalid' ? 2 : 1 };
+}
+
+/** `tidemark: CODE: message` and a newline: how every failure of a command is told on stderr. */
+export function failureLine(code: string, message: string): string {
+  return `tidemark: ${code}: ${message}\n`;
 }
 
 function asTidemarkError(error: unknown): TidemarkError {

@@ -16,7 +16,7 @@ import { SegmentedWal } from '../wal';
 import { formatPlan, formatResult } from './recover-format';
 import { RecoverProgressBars } from './recover-progress';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io';
-import { describeFailure } from './describe-failure';
+import { describeFailure, failureLine } from './describe-failure';
 
 /** The options `tidemark recover` takes (as commander hands them over). */
 export interface RecoverCliOptions {
@@ -173,7 +173,13 @@ export async function runRecover(options: RecoverCliOptions, io: RecoverIo): Pro
         ? `${JSON.stringify({ ...summary, out }, null, 2)}\n`
         : `${formatResult(summary, out)}\n`,
     );
-    return result.components.some((c) => c.error) ? EXIT_FAILED : EXIT_OK;
+    const failed = summary.components.filter((c) => c.error);
+    const first = failed[0];
+    if (first?.error === undefined) return EXIT_OK;
+    // The result is printed above; the reason for exit 1 goes where a caller reading only stderr looks.
+    const of = `${failed.length} of ${summary.components.length} component(s) failed`;
+    io.stderr(failureLine(first.error.code, `${of}; first: ${first.componentId}: ${first.error.message}`));
+    return EXIT_FAILED;
   } catch (error) {
     bars?.stop();
     const failure = describeFailure(error, options.debug);

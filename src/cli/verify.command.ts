@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { EXIT_FAILED, EXIT_OK, processIo, type CliIo } from './cli-io';
+import { processIo, type CliIo } from './cli-io';
 import { endCommand } from './end-command';
 import { reportUsageErrors } from './usage-errors';
 
@@ -43,7 +43,7 @@ export function registerVerify(program: Command, io: Partial<CliIo> = {}): Comma
       const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;
       await endCommand(streams, debug, async () => {
         // Loaded lazily, as the other commands do, so `tidemark --help` stays quick.
-        const { runVerify } = await import('../recovery/verification/verify-run');
+        const { runVerify, verificationFault } = await import('../recovery/verification/verify-run');
         const report = await runVerify({
           path: options.path,
           configFile: options.config,
@@ -56,7 +56,7 @@ export function registerVerify(program: Command, io: Partial<CliIo> = {}): Comma
           write: (text) => streams.stdout(`${text}\n`),
           env: streams.env,
         });
-        return report.ok ? EXIT_OK : EXIT_FAILED;
+        return verificationFault(report);
       });
     });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { EXIT_FAILED, EXIT_OK, processIo, type CliIo } from './cli-io';
+import { processIo, type CliIo } from './cli-io';
 import { endCommand } from './end-command';
 import { reportUsageErrors } from './usage-errors';
 
@@ -18,10 +18,10 @@ export function registerWalInspect(wal: Command, io: Partial<CliIo> = {}): Comma
     .action(async (path: string, _options: unknown, command: Command) => {
       const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;
       await endCommand(streams, debug, async () => {
-        const { formatInspection, inspectWal } = await import('../wal/inspect');
+        const { formatInspection, inspectionFault, inspectWal } = await import('../wal/inspect');
         const inspection = await inspectWal(path);
         streams.stdout(`${formatInspection(inspection)}\n`);
-        return inspection.ok ? EXIT_OK : EXIT_FAILED;
+        return inspectionFault(inspection);
       });
     });
 }

@@ -17,6 +17,8 @@ export interface SegmentInspection {
   lsnRange?: [number, number];
   timeRange?: [string, string];
   tornTail?: { offset: number; bytes: number };
+  /** What makes it fail the checks (the first thing, when there are several): a stable code and a message. */
+  fault?: { code: string; message: string };
 }
 
 export interface WalInspection {
@@ -56,13 +58,9 @@ export async function inspectWal(path: string): Promise<WalInspection> {
       previous.lsnRange &&
       previous.lsnRange[1] + 1 !== current.header.firstLsn
     ) {
-      current.ok = false;
-      current.problems.push(`LSN gap: previous segment ends at ${previous.lsnRange[1]}`);
+      fail(current, 'INVALID_STATE_DATA', `LSN gap: previous segment ends at ${previous.lsnRange[1]}`);
     }
-    if (!previous.footer) {
-      previous.ok = false;
-      previous.problems.push('not the newest segment, but not sealed');
-    }
+    if (!previous.footer) fail(previous, 'INVALID_STATE_DATA', 'not the newest segment, but not sealed');
   }
   return { path, ok: segments.every((segment) => segment.ok), segments };
 }
@@ -102,16 +100,31 @@ async function inspectSegment(path: string): Promise<SegmentInspection> {
       );
     }
     if (scan.corruption) {
-      result.ok = false;
-      result.problems.push(
+      fail(
+        result,
+        'CHECKSUM_MISMATCH',
         `CHECKSUM_MISMATCH at offset ${scan.corruption.offset}: ${scan.corruption.reason}`,
       );
     }
   } catch (error) {
-    result.ok = false;
-    result.problems.push((error as Error).message);
+    fail(result, TidemarkError.is(error) ? error.code : 'IO_ERROR', (error as Error).message);
   }
   return result;
+}
+
+function fail(segment: SegmentInspection, code: string, problem: string): void {
+  segment.ok = false;
+  segment.problems.push(problem);
+  segment.fault ??= { code, message: problem };
+}
+
+/** Why an inspection fails, in one line (the code of the first faulty segment's fault); undefined when it passes. */
+export function inspectionFault(inspection: WalInspection): { code: string; message: string } | undefined {
+  const faulty = inspection.segments.filter((segment) => !segment.ok);
+  const first = faulty[0];
+  if (first?.fault === undefined) return undefined;
+  const of = `${faulty.length} of ${inspection.segments.length} segment(s)`;
+  return { code: first.fault.code, message: `${of} fail the checks; ${first.file}: ${first.fault.message}` };
 }
 
 export function formatInspection(inspection: WalInspection): string {

@@ -15,12 +15,20 @@ export interface CatalogRebuildRunOptions {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
+/** Returns false when a manifest had a problem (see rebuildCatalogFile). */
+export async function runCatalogRebuild(options: CatalogRebuildRunOptions = {}): Promise<boolean> {
+  return (await rebuildCatalogFile(options)).fault === undefined;
+}
+
 /**
  * What `tidemark catalog rebuild` does: store from configuration, rebuild, keep the old file's id counter
  * and token when the old file is still readable (so no id is reused and no token lowered), save
- * atomically, report. Returns false when a manifest had a problem.
+ * atomically, report. `fault` says in one line why it fails when a manifest had a problem (the catalog is
+ * written all the same, without what was left out, unless a dry run).
  */
-export async function runCatalogRebuild(options: CatalogRebuildRunOptions = {}): Promise<boolean> {
+export async function rebuildCatalogFile(
+  options: CatalogRebuildRunOptions = {},
+): Promise<{ fault?: { code: string; message: string } }> {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadConfig({ configFile: options.configFile, env: options.env });
   const dryRun = options.dryRun === true;
@@ -47,7 +55,14 @@ export async function runCatalogRebuild(options: CatalogRebuildRunOptions = {}):
 
     if (!dryRun) await new CheckpointCatalog(result.catalog.toData(), file).save();
     for (const line of report(result, file.path, old, dryRun)) write(line);
-    return result.problems.every((p) => p.code === 'DELETED');
+    const problems = result.problems.filter((p) => p.code !== 'DELETED');
+    const first = problems[0];
+    if (first === undefined) return {};
+    const written = dryRun
+      ? 'nothing written (dry run)'
+      : 'the catalog was written without what was left out';
+    const message = `${problems.length} manifest(s) with a problem, ${written}; first: ${first.key}: ${first.message}`;
+    return { fault: { code: first.code, message } };
   } finally {
     await lock?.release();
   }

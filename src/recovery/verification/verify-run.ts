@@ -53,6 +53,21 @@ export async function runVerify(options: VerifyRunOptions): Promise<Verification
   return report;
 }
 
+/** Why a verification fails, in one line: the count of faults and the first (its code); undefined when it passes. */
+export function verificationFault(report: VerificationReport): { code: string; message: string } | undefined {
+  if (report.ok) return undefined;
+  const where = [
+    ...report.checkpoints.flatMap((c) => c.faults.map((fault) => ({ what: `checkpoint ${c.id}`, fault }))),
+    ...report.walPacks.flatMap((p) => p.faults.map((fault) => ({ what: `WAL pack ${p.key}`, fault }))),
+    ...report.other.map((fault) => ({ what: fault.key ?? 'the store', fault })),
+  ];
+  const first = where[0];
+  const { faults, faultyCheckpoints, faultyWalPacks } = report.totals;
+  const count = `${faults} fault(s): ${faultyCheckpoints} checkpoint(s), ${faultyWalPacks} WAL pack(s)`;
+  if (first === undefined) return { code: 'INVALID_STATE_DATA', message: count };
+  return { code: first.fault.code, message: `${count}; first: ${first.what}: ${first.fault.message}` };
+}
+
 function checkLevel(level: string): VerificationLevel {
   if (!(VERIFICATION_LEVELS as readonly string[]).includes(level)) {
     throw invalidArgument(
