@@ -10,7 +10,8 @@ import { summarizeRecovery } from '../recovery/output/recovery-summary';
 import { parseComponentList, parseTargetSpec } from '../recovery/nest/recovery-request';
 import { RecoveryEngine, type RecoveryBackend } from '../recovery/recovery-engine';
 import type { RecoveryConfig, RecoveryTarget, VerificationLevel } from '../recovery/recovery-types';
-import { createBackend } from '../storage';
+import { ReadOnlyLocalFileStore } from '../recovery/verification/read-only-local-store';
+import { createBackend, type ObjectStore } from '../storage';
 import { UPLOADED_SEGMENTS_FILE, UploadedSegments } from '../tiering/segments/uploaded-segments';
 import { SegmentedWal } from '../wal';
 import { formatPlan, formatResult } from './recover-format';
@@ -94,11 +95,12 @@ async function openSources(
     if (!existsSync(storePath) || !statSync(storePath).isDirectory()) {
       throw invalidArgument(`--path ${storePath} is not a directory`);
     }
-    const { store } = createBackend({ backend: 'LocalFile', basePath: storePath, syncWrites: false });
-    return { backend: { store, ...base }, close: async () => undefined };
+    return {
+      backend: { store: new ReadOnlyLocalFileStore(storePath), ...base },
+      close: async () => undefined,
+    };
   }
-  const { store } = createBackend(config.storage);
-  const backend: RecoveryBackend = { store, ...base };
+  const backend: RecoveryBackend = { store: readOnlyStore(config), ...base };
   if (!existsSync(config.dataDir)) return { backend, close: async () => undefined };
   const warn = (text: string) => io.stderr(`tidemark: warning: ${text}\n`);
 
@@ -131,6 +133,17 @@ async function openSources(
   }
   const wal = backend.wal;
   return { backend, close: async () => wal?.close() };
+}
+
+/**
+ * The configured store, to read only. A local directory is not prepared as a node's store is (created, and
+ * emptied of the temporary files of puts in flight, a running node's among them): a recovery writes nothing
+ * there.
+ */
+function readOnlyStore(config: TidemarkConfig): ObjectStore {
+  const storage = config.storage;
+  if (storage.backend !== 'LocalFile') return createBackend(storage).store;
+  return new ReadOnlyLocalFileStore(storage.basePath ?? path.join(config.dataDir, 'store'));
 }
 
 /**

@@ -1,6 +1,9 @@
-import { loadConfig } from '../../config';
-import { TidemarkError } from '../../errors';
-import { createBackend } from '../../storage';
+import { existsSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { loadConfig, type TidemarkConfig } from '../../config';
+import { TidemarkError, echoInput, invalidArgument } from '../../errors';
+import { ReadOnlyLocalFileStore } from '../../recovery/verification/read-only-local-store';
+import { createBackend, type ObjectStore } from '../../storage';
 import { CheckpointCatalog } from './catalog';
 import { DirLock } from '../../wal/dir-lock';
 import { CatalogFile, type CatalogData } from './catalog-file';
@@ -31,11 +34,18 @@ export async function rebuildCatalogFile(
 ): Promise<{ fault?: { code: string; message: string } }> {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const config = loadConfig({ configFile: options.configFile, env: options.env });
+  if (!existsSync(config.dataDir) || !statSync(config.dataDir).isDirectory()) {
+    // A mistyped DATA_DIR would otherwise become a new data directory holding an empty catalog.
+    throw invalidArgument(
+      `the data directory ${echoInput(config.dataDir)} is not there (DATA_DIR or dataDir): nothing to rebuild the catalog of; create it first to rebuild one there`,
+      { dataDir: config.dataDir },
+    );
+  }
   const dryRun = options.dryRun === true;
   // The node holds its WAL directory's lock while it runs, and owns catalog.json all that time.
   const lock = dryRun ? undefined : await lockNode(config.wal.dir);
   try {
-    const { store } = createBackend(config.storage);
+    const store = readOnlyStore(config);
     const file = CatalogFile.inDataDir(config.dataDir);
     let previous: CatalogData | undefined;
     let old: string;
@@ -66,6 +76,16 @@ export async function rebuildCatalogFile(
   } finally {
     await lock?.release();
   }
+}
+
+/**
+ * The configured store, to read only: a local directory is not prepared as a node's store is (created, and
+ * emptied of the temporary files of puts in flight — a running node's, with --dry-run).
+ */
+function readOnlyStore(config: TidemarkConfig): ObjectStore {
+  const storage = config.storage;
+  if (storage.backend !== 'LocalFile') return createBackend(storage).store;
+  return new ReadOnlyLocalFileStore(storage.basePath ?? path.join(config.dataDir, 'store'));
 }
 
 /** The WAL directory's lock, when the directory exists: LOCKED (naming the pid) while a node runs. */
