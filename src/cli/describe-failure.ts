@@ -1,4 +1,6 @@
-import { TidemarkError } from '../errors';
+import { types } from 'node:util';
+import type { ConfigIssue } from '../config/config.loader';
+import { ECHO_LIMIT, TidemarkError, echoInput } from '../errors';
 
 /** How a failure that ends a command is told, and the exit code it ends with. */
 export interface FailureReport {
@@ -9,27 +11,69 @@ export interface FailureReport {
 }
 
 /**
+ * The longest message a failure line carries. Ours name the caller's input cut at ECHO_LIMIT; this bounds
+ * text we do not compose (a library's message, a long list of configuration issues). --debug prints it all.
+ */
+export const MESSAGE_LIMIT = 8 * ECHO_LIMIT;
+/** Configuration issues named in the line; the count of the rest follows. */
+const CONFIG_ISSUES_SHOWN = 5;
+
+/**
  * Every CLI and start-up failure is one clear line with a stable code; a stack trace only when asked
  * for (`--debug`). Errors of Node itself (a port in use, a missing file) are named, not dumped.
  */
 export function describeFailure(error: unknown, debug = false): FailureReport {
   const failure = asTidemarkError(error);
-  let text = failureLine(failure.code, failure.message);
-  if (debug) text += `${error instanceof Error ? (error.stack ?? '') : String(error)}\n`;
+  let text = failureLine(failure.code, messageOf(failure));
+  if (debug) text += `${isError(error) ? (error.stack ?? '') : String(error)}\n`;
   else if (failure.code === 'INTERNAL') text += 'tidemark: (run again with --debug for the stack trace)\n';
   return { text, exitCode: failure.kind === 'invalid' ? 2 : 1 };
 }
 
-/** `tidemark: CODE: message` and a newline: how every failure of a command is told on stderr. */
+/**
+ * `tidemark: CODE: message` and a newline: how every failure of a command is told on stderr. Always one line
+ * — a message's line breaks (a YAML error's excerpt, a path with a newline) become spaces, other control
+ * characters are escaped — and at most MESSAGE_LIMIT characters of message.
+ */
 export function failureLine(code: string, message: string): string {
-  return `tidemark: ${code}: ${message}\n`;
+  let line = escapeControlCharacters(message.replace(/\s*[\r\n]+\s*/g, ' '));
+  if (line.length > MESSAGE_LIMIT) line = `${line.slice(0, MESSAGE_LIMIT)}… (${line.length} characters)`;
+  return `tidemark: ${code}: ${line}\n`;
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
+
+/** Control characters as JSON writes them (`\n`, `\u001b`): a caller's input shown in a line stays one line. */
+export function escapeControlCharacters(text: string): string {
+  return text.replace(CONTROL_CHARACTERS, (c) => JSON.stringify(c).slice(1, -1));
+}
+
+/** CONFIG_INVALID names keys, files and values the caller wrote: each cut at ECHO_LIMIT, and the first few. */
+function messageOf(failure: TidemarkError): string {
+  const issues = failure.details.issues as ConfigIssue[] | undefined;
+  if (failure.code !== 'CONFIG_INVALID' || !Array.isArray(issues) || issues.length === 0)
+    return failure.message;
+  // As config.loader.ts's formatConfigIssue writes them (not imported: `tidemark --help` loads no YAML, no zod).
+  const shown = issues.slice(0, CONFIG_ISSUES_SHOWN).map((issue) => {
+    const source = issue.source === undefined ? '' : ` (${echoInput(issue.source)})`;
+    return `${echoInput(issue.key)}${source}: ${echoInput(issue.message)}`;
+  });
+  const more = issues.length > shown.length ? `; and ${issues.length - shown.length} more` : '';
+  return `invalid configuration: ${shown.join('; ')}${more}`;
+}
+
+/** An Error of this realm or another (a vm context, as under jest): Node's own errors are not `instanceof` ours. */
+function isError(error: unknown): error is Error {
+  return error instanceof Error || types.isNativeError(error);
 }
 
 function asTidemarkError(error: unknown): TidemarkError {
   if (error instanceof TidemarkError) return error;
   const errno = error as Partial<NodeJS.ErrnoException> & { address?: string; port?: number };
-  if (error instanceof Error && typeof errno.code === 'string' && typeof errno.syscall === 'string') {
-    const where = errno.path ?? (errno.address === undefined ? '' : `${errno.address}:${errno.port}`);
+  if (isError(error) && typeof errno.code === 'string' && typeof errno.syscall === 'string') {
+    const at = errno.path ?? (errno.address === undefined ? '' : `${errno.address}:${errno.port}`);
+    const where = echoInput(at);
     const fail = (code: ConstructorParameters<typeof TidemarkError>[0], message: string) =>
       new TidemarkError(code, message, { cause: error, details: { errno: errno.code, path: errno.path } });
     switch (errno.code) {
@@ -54,8 +98,5 @@ function asTidemarkError(error: unknown): TidemarkError {
         return fail('IO_ERROR', `${errno.syscall} ${where}: ${errno.code}`);
     }
   }
-  return new TidemarkError(
-    'INTERNAL',
-    `internal error: ${error instanceof Error ? error.message : String(error)}`,
-  );
+  return new TidemarkError('INTERNAL', `internal error: ${isError(error) ? error.message : String(error)}`);
 }

@@ -1,21 +1,23 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { CheckpointCatalog } from '../checkpoint/catalog/catalog';
 import { CatalogFile } from '../checkpoint/catalog/catalog-file';
 import { CheckpointMerger } from '../checkpoint/merge/checkpoint-merger';
 import { loadConfig, type TidemarkConfig } from '../config';
-import { TidemarkError, invalidArgument } from '../errors';
+import { TidemarkError, invalidArgument, quoteInput } from '../errors';
 import { writeStateToDirectory } from '../recovery/output/directory-writer';
 import { summarizeRecovery } from '../recovery/output/recovery-summary';
 import { parseComponentList, parseTargetSpec } from '../recovery/nest/recovery-request';
 import { RecoveryEngine, type RecoveryBackend } from '../recovery/recovery-engine';
 import type { RecoveryConfig, RecoveryTarget, VerificationLevel } from '../recovery/recovery-types';
 import { ReadOnlyLocalFileStore } from '../recovery/verification/read-only-local-store';
+import { openLocalStore } from '../recovery/verification/verify-run';
 import { createBackend, type ObjectStore } from '../storage';
 import { UPLOADED_SEGMENTS_FILE, UploadedSegments } from '../tiering/segments/uploaded-segments';
 import { SegmentedWal } from '../wal';
 import { formatPlan, formatResult } from './recover-format';
 import { RecoverProgressBars } from './recover-progress';
+import { checkOutDir } from './check-out-dir';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io';
 import { describeFailure, failureLine } from './describe-failure';
 
@@ -57,18 +59,14 @@ function parseInputs(options: RecoverCliOptions): Inputs {
   const overrides: Partial<RecoveryConfig> = {};
   if (options.level !== undefined) {
     if (!LEVELS.includes(options.level as VerificationLevel)) {
-      throw invalidArgument(
-        `--level must be one of ${LEVELS.join(', ')}, got ${JSON.stringify(options.level)}`,
-      );
+      throw invalidArgument(`--level must be one of ${LEVELS.join(', ')}, got ${quoteInput(options.level)}`);
     }
     overrides.verificationLevel = options.level as VerificationLevel;
   }
   if (options.threads !== undefined) {
     const threads = /^[0-9]+$/.test(options.threads) ? Number(options.threads) : NaN;
     if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
-      throw invalidArgument(
-        `--threads must be an integer from 1 to 256, got ${JSON.stringify(options.threads)}`,
-      );
+      throw invalidArgument(`--threads must be an integer from 1 to 256, got ${quoteInput(options.threads)}`);
     }
     overrides.maxParallelThreads = threads;
   }
@@ -92,11 +90,8 @@ async function openSources(
 ): Promise<Sources> {
   const base = { prefix: config.storage.prefix, nodeId: config.checkpoint.nodeId };
   if (storePath !== undefined) {
-    if (!existsSync(storePath) || !statSync(storePath).isDirectory()) {
-      throw invalidArgument(`--path ${storePath} is not a directory`);
-    }
     return {
-      backend: { store: new ReadOnlyLocalFileStore(storePath), ...base },
+      backend: { store: openLocalStore(storePath, base.prefix), ...base },
       close: async () => undefined,
     };
   }
@@ -158,6 +153,7 @@ export async function runRecover(options: RecoverCliOptions, io: RecoverIo): Pro
   let bars: RecoverProgressBars | undefined;
   try {
     const inputs = parseInputs(options);
+    if (options.out !== undefined) await checkOutDir(options.out);
     const config = loadConfig({ configFile: options.config, env: io.env });
     sources = await openSources(config, options.path, io);
     merger = new CheckpointMerger(config.merger);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ECHO_LIMIT, invalidArgument } from '../errors';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io';
-import { describeFailure } from './describe-failure';
+import { describeFailure, escapeControlCharacters } from './describe-failure';
 
 /**
  * Commander's own output goes to `io`, and its usage errors (an unknown option or command, a missing value)
@@ -33,7 +33,7 @@ export function usageMessage(text: string): string {
   const unknown = UNKNOWN.exec(text);
   if (unknown) {
     const [, what, word = '', suggestion] = unknown;
-    const shown = JSON.stringify(word.slice(0, ECHO_LIMIT)).slice(1, -1);
+    const shown = escapeControlCharacters(word.slice(0, ECHO_LIMIT));
     const cut = word.length > ECHO_LIMIT ? `…' (${word.length} characters)` : "'";
     return `${what} '${shown}${cut}${suggestion === undefined ? '' : ` (${suggestion.toLowerCase()})`}`;
   }

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { basename } from 'node:path';
-import { TidemarkError, invalidArgument } from '../errors';
+import { TidemarkError, echoInput, invalidArgument } from '../errors';
 import { listSegmentFiles } from './segment-files';
 import { scanSegment } from './segment-scan';
 
@@ -27,6 +27,14 @@ export interface WalInspection {
   segments: SegmentInspection[];
 }
 
+/** stat(2) errors that mean the path names no file, and how to say so. */
+const NAMES_NOTHING: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'no such file or directory (a part of the path is a file)',
+  ENAMETOOLONG: 'no such file or directory (the name is too long)',
+  ELOOP: 'no such file or directory (too many symbolic links)',
+};
+
 const iso = (micros: number) => new Date(Math.floor(micros / 1000)).toISOString();
 
 /**
@@ -36,16 +44,20 @@ const iso = (micros: number) => new Date(Math.floor(micros / 1000)).toISOString(
  */
 export async function inspectWal(path: string): Promise<WalInspection> {
   const stat = await fs.stat(path).catch((error: NodeJS.ErrnoException) => {
+    // A path that names nothing is the caller's mistake; one that cannot be read is a failure.
+    const named = NAMES_NOTHING[error.code ?? ''];
     throw new TidemarkError(
-      error.code === 'ENOENT' ? 'INVALID_ARGUMENT' : 'IO_ERROR',
-      `${path}: ${error.code === 'ENOENT' ? 'no such file or directory' : `cannot read it (${error.code ?? error.message})`}`,
-      { cause: error, details: { path } },
+      named === undefined ? 'IO_ERROR' : 'INVALID_ARGUMENT',
+      `${echoInput(path)}: ${named ?? `cannot read it (${error.code ?? error.message})`}`,
+      { cause: error, details: { path: echoInput(path) } },
     );
   });
   const files = stat.isDirectory() ? (await listSegmentFiles(path)).map((file) => file.path) : [path];
   if (files.length === 0) {
     // A WAL directory always holds its active segment: an empty result would read as "all checks".
-    throw invalidArgument(`${path} is not a WAL directory: it holds no segment files (*.wal)`, { path });
+    throw invalidArgument(`${echoInput(path)} is not a WAL directory: it holds no segment files (*.wal)`, {
+      path: echoInput(path),
+    });
   }
   const segments: SegmentInspection[] = [];
   for (const file of files) segments.push(await inspectSegment(file));

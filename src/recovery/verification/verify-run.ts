@@ -1,8 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../config';
-import { invalidArgument } from '../../errors';
-import { assertValidKey, createBackend, type ObjectStore } from '../../storage';
+import { echoInput, invalidArgument, quoteInput } from '../../errors';
+import { createBackend, keyProblem, type ObjectStore } from '../../storage';
+import { segmentProblem } from '../../storage/key-rules';
 import { formatReport } from './format-report';
 import { ReadOnlyLocalFileStore } from './read-only-local-store';
 import type { VerificationLevel, VerificationReport } from './verify-report';
@@ -38,6 +39,7 @@ export const DEFAULT_PREFIX = 'tidemark';
  */
 export async function runVerify(options: VerifyRunOptions): Promise<VerificationReport> {
   const level = checkLevel(options.level ?? 'standard');
+  if (options.nodeId !== undefined) checkNodeId(options.nodeId);
   const write = options.write ?? ((text: string) => process.stdout.write(`${text}\n`));
   const opened = openStore(options);
   const report = await verifyStore(
@@ -71,7 +73,7 @@ export function verificationFault(report: VerificationReport): { code: string; m
 function checkLevel(level: string): VerificationLevel {
   if (!(VERIFICATION_LEVELS as readonly string[]).includes(level)) {
     throw invalidArgument(
-      `--level must be one of ${VERIFICATION_LEVELS.join(', ')}; got ${JSON.stringify(level)}`,
+      `--level must be one of ${VERIFICATION_LEVELS.join(', ')}; got ${quoteInput(level)}`,
     );
   }
   return level as VerificationLevel;
@@ -83,14 +85,14 @@ function openStore(options: VerifyRunOptions): { store: ObjectStore; prefix: str
       throw invalidArgument('--path and --config exclude each other: --path names the store');
     }
     const prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX);
-    return { store: openLocal(options.path, prefix), prefix, where: options.path };
+    return { store: openLocalStore(options.path, prefix), prefix, where: options.path };
   }
   const config = loadConfig({ configFile: options.configFile, env: options.env });
   const prefix = checkPrefix(options.prefix ?? config.storage.prefix);
   const storage = config.storage;
   if (storage.backend === 'LocalFile') {
     const basePath = storage.basePath ?? path.join(config.dataDir, 'store');
-    return { store: openLocal(basePath, prefix), prefix, where: basePath };
+    return { store: openLocalStore(basePath, prefix), prefix, where: basePath };
   }
   if (storage.backend === 'Memory') {
     throw invalidArgument('the configured store is in memory (storage.backend Memory): nothing to verify');
@@ -98,22 +100,34 @@ function openStore(options: VerifyRunOptions): { store: ObjectStore; prefix: str
   return { store: createBackend(storage).store, prefix, where: `the configured ${storage.backend} store` };
 }
 
+// The store's own checks would say the same, but repeat the whole value: a 10 KB --prefix is cut here.
 function checkPrefix(prefix: string): string {
-  assertValidKey(prefix);
+  const problem = keyProblem(prefix);
+  if (problem !== undefined)
+    throw invalidArgument(`--prefix ${quoteInput(prefix)} is no key prefix: ${problem}`);
   return prefix;
 }
 
-/** The directory, read-only; a clear refusal when it is missing or holds nothing under the prefix. */
-function openLocal(dir: string, prefix: string): ObjectStore {
-  if (!isDirectory(dir)) throw invalidArgument(`${dir} is not a directory`, { path: dir });
+function checkNodeId(nodeId: string): void {
+  const problem = nodeId.includes('/') ? 'contains "/"' : segmentProblem(nodeId);
+  if (problem !== undefined) throw invalidArgument(`--node ${quoteInput(nodeId)} is no node id: ${problem}`);
+}
+
+/**
+ * A local store directory, read-only; a clear refusal when it is missing or holds nothing under the prefix
+ * (a data directory given for its store, say). `recover --path` opens its directory so too.
+ */
+export function openLocalStore(dir: string, prefix: string): ObjectStore {
+  if (!isDirectory(dir))
+    throw invalidArgument(`${echoInput(dir)} is not a directory`, { path: echoInput(dir) });
   if (!isDirectory(path.join(dir, prefix))) {
     const nested = path.join(dir, 'store');
     const hint = isDirectory(path.join(nested, prefix))
-      ? ` (it looks like a data directory: try --path ${nested})`
+      ? ` (it looks like a data directory: try --path ${echoInput(nested)})`
       : ` (is it a Tidemark store? another prefix: --prefix)`;
-    throw invalidArgument(`${dir} holds nothing under the prefix ${JSON.stringify(prefix)}${hint}`, {
-      path: dir,
-      prefix,
+    throw invalidArgument(`${echoInput(dir)} holds nothing under the prefix ${quoteInput(prefix)}${hint}`, {
+      path: echoInput(dir),
+      prefix: echoInput(prefix),
     });
   }
   return new ReadOnlyLocalFileStore(dir);
