@@ -136,7 +136,11 @@ export function inspectionFault(inspection: WalInspection): { code: string; mess
   const first = faulty[0];
   if (first?.fault === undefined) return undefined;
   const of = `${faulty.length} of ${inspection.segments.length} segment(s)`;
-  return { code: first.fault.code, message: `${of} fail the checks; ${first.file}: ${first.fault.message}` };
+  // A read error names the file itself.
+  const problem = first.fault.message.startsWith(`${first.file}:`)
+    ? first.fault.message
+    : `${first.file}: ${first.fault.message}`;
+  return { code: first.fault.code, message: `${of} fail the checks; ${problem}` };
 }
 
 export function formatInspection(inspection: WalInspection): string {

@@ -39,6 +39,7 @@ describe('exit 1 with its reason on stderr', () => {
     expect(file.stderr).toMatch(
       /^tidemark: [A-Z_]+: 1 of 1 segment\(s\) fail the checks; file\.txt: [^\n]+\n$/,
     );
+    expect(file.stderr).not.toContain('file.txt: file.txt:'); // the read error names the file already
   });
 
   it('verify: a block one byte short', async () => {

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig, type TidemarkConfig } from '../../config';
-import { TidemarkError, echoInput, invalidArgument } from '../../errors';
+import { TidemarkError, echoInput, invalidArgument, quoteInput } from '../../errors';
 import { ReadOnlyLocalFileStore } from '../../recovery/verification/read-only-local-store';
 import { createBackend, type ObjectStore } from '../../storage';
 import { CheckpointCatalog } from './catalog';
@@ -41,6 +41,11 @@ export async function rebuildCatalogFile(
       { dataDir: config.dataDir },
     );
   }
+  if (config.storage.backend === 'Memory') {
+    throw invalidArgument(
+      'the configured store is in memory (storage.backend Memory): nothing to rebuild the catalog from',
+    );
+  }
   const dryRun = options.dryRun === true;
   // The node holds its WAL directory's lock while it runs, and owns catalog.json all that time.
   const lock = dryRun ? undefined : await lockNode(config.wal.dir);
@@ -62,6 +67,7 @@ export async function rebuildCatalogFile(
     const deleted = previous?.checkpoints.filter((c) => c.status === 'deleted');
     const result = await rebuildCatalog(store, config.storage.prefix, { deleted });
     if (previous) result.catalog.raiseCounters(previous.highestAllocatedId, previous.highestToken);
+    refuseToEmpty(result, previous, config.storage.prefix, file.path);
 
     if (!dryRun) await new CheckpointCatalog(result.catalog.toData(), file).save();
     for (const line of report(result, file.path, old, dryRun)) write(line);
@@ -76,6 +82,25 @@ export async function rebuildCatalogFile(
   } finally {
     await lock?.release();
   }
+}
+
+/**
+ * A store with no manifest at all under the prefix, for a catalog that lists checkpoints, is a store
+ * configuration pointing elsewhere (another prefix, bucket or directory) far more often than a node whose
+ * every manifest is gone: the catalog is not emptied on its word.
+ */
+function refuseToEmpty(
+  result: RebuildResult,
+  previous: CatalogData | undefined,
+  prefix: string,
+  catalogPath: string,
+): void {
+  const listed = previous?.checkpoints.filter((c) => c.status !== 'deleted').length ?? 0;
+  if (result.manifests > 0 || listed === 0) return;
+  throw invalidArgument(
+    `the store holds no manifest under the prefix ${quoteInput(prefix)}, but ${catalogPath} lists ${listed} checkpoint(s): is the storage configuration right? Nothing written (remove catalog.json to rebuild an empty one)`,
+    { prefix, listed },
+  );
 }
 
 /**
