@@ -10,6 +10,8 @@ export interface CliIo {
   exit: (code: number) => void;
   /** The environment the configuration is read from. */
   env: Readonly<Record<string, string | undefined>>;
+  /** The width help is wrapped to: a terminal's; 80 when not given (as commander does). */
+  columns?: number;
 }
 
 /** Exit codes of every command: done, the work failed, bad usage or configuration. */
@@ -24,5 +26,6 @@ export function processIo(): CliIo {
     // stdout and stderr are written synchronously on Linux (files, pipes, terminals): nothing is lost.
     exit: (code) => process.exit(code),
     env: process.env,
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
   };
 }

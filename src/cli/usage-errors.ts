@@ -13,6 +13,9 @@ export function reportUsageErrors<C extends Command>(command: C, io: CliIo): C {
     .configureOutput({
       writeOut: io.stdout,
       writeErr: io.stderr,
+      // Commander would ask the process's stdout, which need not be where `io` writes.
+      getOutHelpWidth: () => io.columns ?? 80,
+      getErrHelpWidth: () => io.columns ?? 80,
       outputError: (text, write) => write(describeFailure(invalidArgument(usageMessage(text))).text),
     })
     .exitOverride((error) => {

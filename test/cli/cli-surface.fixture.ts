@@ -1,4 +1,12 @@
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import request from 'supertest';
@@ -22,20 +30,28 @@ export interface CliFixture {
   sealedSegment: string;
   /** A copy of the sealed segment with a byte flipped in its body. */
   corruptSegment: string;
+  /** Copies of the sealed segment cut in its last frame, and cut to nothing; a directory of the empty one. */
+  tornSegment: string;
+  emptySegment: string;
+  emptySegmentDir: string;
   /** A copy of the data directory's store with a block one byte short. */
   corruptStore: string;
+  /** Copies of the WAL and the store under names with spaces and non-ASCII characters. */
+  unicodeWalDir: string;
+  unicodeStore: string;
+  /** Symbolic links to the WAL and the store, and one to itself. */
+  walLink: string;
+  storeLink: string;
+  loop: string;
   emptyDir: string;
   notesDir: string;
   file: string;
   configs: { badYaml: string; unknownKey: string; notAMapping: string; memoryStore: string };
   components: string[];
   checkpoints: number[];
-  /** LSN of each checkpoint, by id. */
-  checkpointLsn: Record<number, number>;
-  /** LSN of the first entry of each component. */
-  firstLsnOf: Record<string, number>;
-  /** The LSN of the last entry at or before a time (µs), 0 before the first. */
-  lsnAt: (micros: number) => number;
+  /** The components the checkpoints hold (the others are only in the WAL, which was never shipped). */
+  checkpointComponents: string[];
+
   lastLsn: number;
   /** µs since the epoch of the first and the last entry of the data directory's WAL. */
   firstTime: number;
@@ -120,10 +136,20 @@ export async function buildCliFixture(): Promise<CliFixture> {
   const segment = readFileSync(sealedSegment);
   segment[Math.floor(segment.length / 2)]! ^= 0x40;
   writeFileSync(corruptSegment, segment);
+  writeFileSync(at('torn.wal'), readFileSync(sealedSegment).subarray(0, segment.length - 40));
+  writeFileSync(at('empty.wal'), '');
+  mkdirSync(at('wal-of-nothing'));
+  writeFileSync(path.join(at('wal-of-nothing'), path.basename(sealedSegment)), '');
 
   const corruptStore = at('corrupt-store');
   cpSync(path.join(dataDir, 'store'), corruptStore, { recursive: true });
   cutLastByte(someBlock(corruptStore));
+
+  cpSync(walDir, at('wål dir 💥'), { recursive: true });
+  cpSync(path.join(dataDir, 'store'), at('störe dir 💥'), { recursive: true });
+  symlinkSync(walDir, at('wal-link'));
+  symlinkSync(path.join(dataDir, 'store'), at('store-link'));
+  symlinkSync(at('loop'), at('loop'));
 
   mkdirSync(at('empty'));
   mkdirSync(at('notes'));
@@ -140,7 +166,15 @@ export async function buildCliFixture(): Promise<CliFixture> {
     walDir,
     sealedSegment,
     corruptSegment,
+    tornSegment: at('torn.wal'),
+    emptySegment: at('empty.wal'),
+    emptySegmentDir: at('wal-of-nothing'),
     corruptStore,
+    unicodeWalDir: at('wål dir 💥'),
+    unicodeStore: at('störe dir 💥'),
+    walLink: at('wal-link'),
+    storeLink: at('store-link'),
+    loop: at('loop'),
     emptyDir: at('empty'),
     notesDir: at('notes'),
     file: at('file.txt'),
@@ -152,11 +186,7 @@ export async function buildCliFixture(): Promise<CliFixture> {
     },
     components: ['window_1', 'join_2', 'agg_3'],
     checkpoints: checkpoints.map((c) => c.id),
-    checkpointLsn: Object.fromEntries(checkpoints.map((c) => [c.id, c.lsn])),
-    firstLsnOf: Object.fromEntries(
-      ['window_1', 'join_2', 'agg_3'].map((id) => [id, model.log.find((e) => e.componentId === id)!.lsn]),
-    ),
-    lsnAt: (micros) => model.log.filter((e) => e.timestamp <= micros).at(-1)?.lsn ?? 0,
+    checkpointComponents: ['window_1', 'join_2'],
     lastLsn: model.lastLsn,
     firstTime: model.log[0]!.timestamp,
     lastTime: model.log[model.log.length - 1]!.timestamp,

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 
 /**
- * Every file and directory under `dir` (relative path → `dir` or the sha1 of the content), so that two
+ * Every file, link and directory under `dir` (relative path → `dir`, the link's target or the sha1 of the
+ * content), so that two
  * snapshots taken around a command show exactly what it created, changed or removed. `skip` names
  * subtrees (relative paths) left out.
  */
@@ -18,6 +19,8 @@ export function treeDigest(dir: string, skip: readonly string[] = []): Map<strin
       if (stat.isDirectory()) {
         digest.set(child, 'dir');
         walk(child);
+      } else if (stat.isSymbolicLink()) {
+        digest.set(child, `-> ${readlinkSync(full)}`);
       } else {
         digest.set(child, createHash('sha1').update(readFileSync(full)).digest('hex'));
       }
