@@ -4,7 +4,7 @@ import { CheckpointCatalog } from '../checkpoint/catalog/catalog';
 import { CatalogFile } from '../checkpoint/catalog/catalog-file';
 import { CheckpointMerger } from '../checkpoint/merge/checkpoint-merger';
 import { loadConfig, type TidemarkConfig } from '../config';
-import { TidemarkError, invalidArgument, quoteInput } from '../errors';
+import { invalidArgument, quoteInput } from '../errors';
 import { writeStateToDirectory } from '../recovery/output/directory-writer';
 import { summarizeRecovery } from '../recovery/output/recovery-summary';
 import { parseComponentList, parseTargetSpec } from '../recovery/nest/recovery-request';
@@ -14,12 +14,12 @@ import { ReadOnlyLocalFileStore } from '../recovery/verification/read-only-local
 import { openLocalStore } from '../recovery/verification/verify-run';
 import { createBackend, type ObjectStore } from '../storage';
 import { UPLOADED_SEGMENTS_FILE, UploadedSegments } from '../tiering/segments/uploaded-segments';
-import { SegmentedWal } from '../wal';
 import { formatPlan, formatResult } from './recover-format';
 import { RecoverProgressBars } from './recover-progress';
 import { checkOutDir } from './check-out-dir';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io';
 import { describeFailure, failureLine } from './describe-failure';
+import { openWalToRead } from './open-wal-to-read';
 
 /** The options `tidemark recover` takes (as commander hands them over). */
 export interface RecoverCliOptions {
@@ -112,20 +112,7 @@ async function openSources(
   if (existsSync(path.join(config.dataDir, UPLOADED_SEGMENTS_FILE))) {
     backend.uploads = await UploadedSegments.open(config.dataDir);
   }
-  if (existsSync(config.wal.dir)) {
-    const { dir, ...walOptions } = config.wal;
-    try {
-      // Opened to read: nothing is deleted (canDelete), nothing preallocated.
-      backend.wal = await SegmentedWal.open(dir, {
-        ...walOptions,
-        preallocate: false,
-        canDelete: () => false,
-      });
-    } catch (error) {
-      if (!TidemarkError.is(error, 'LOCKED')) throw error;
-      warn(`${error.message}; the local WAL is not read (only what was uploaded to the store)`);
-    }
-  }
+  if (existsSync(config.wal.dir)) backend.wal = await openWalToRead(config.wal, warn);
   const wal = backend.wal;
   return { backend, close: async () => wal?.close() };
 }

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { basename } from 'node:path';
 import { TidemarkError, echoInput, invalidArgument } from '../errors';
-import { listSegmentFiles } from './segment-files';
+import { listSegmentFiles, readSealedEnds } from './segment-files';
 import { scanSegment } from './segment-scan';
 
 /** What `tidemark wal inspect` reports for one segment file. */
@@ -141,6 +141,26 @@ export function inspectionFault(inspection: WalInspection): { code: string; mess
     ? first.fault.message
     : `${first.file}: ${first.fault.message}`;
   return { code: first.fault.code, message: `${of} fail the checks; ${problem}` };
+}
+
+/**
+ * Why opening the WAL directory (SegmentedWal.open) would change it — open repairs and prepares what it
+ * opens: it removes temporary files a crash left, finishes a seal a crash interrupted, cuts a torn tail,
+ * starts a segment when none is active — or undefined when it would write nothing but its lock. For readers
+ * that must not write (tidemark recover). A corrupt segment is left for open to refuse.
+ */
+export async function whyOpenWouldWrite(dir: string): Promise<string | undefined> {
+  if ((await fs.readdir(dir)).some((name) => name.endsWith('.tmp'))) {
+    return 'it holds temporary files a crash left (open removes them)';
+  }
+  const newest = (await listSegmentFiles(dir)).at(-1);
+  if (newest === undefined) return 'it holds no segment (open starts one)';
+  if (await readSealedEnds(newest.path))
+    return `its newest segment ${newest.name} is sealed (open starts the next)`;
+  const scan = await scanSegment(newest.path);
+  if (scan.footer) return `${newest.name}: a seal a crash interrupted (open finishes it)`;
+  if (scan.torn) return `${newest.name}: a torn tail at offset ${scan.torn.offset} (open cuts it)`;
+  return undefined;
 }
 
 export function formatInspection(inspection: WalInspection): string {

@@ -111,18 +111,21 @@ function configFile(f: CliFixture): fc.Arbitrary<Piece> {
   );
 }
 
-/** DATA_DIR: the node's data directory (or the run's copy), or one that is not there or not a directory. */
+/**
+ * DATA_DIR: the node's data directory (or the run's copy), or one that is not there or not a directory, or
+ * (for the commands that only read it) one whose WAL a crash left torn.
+ */
 function dataDirEnv(
   good: string,
   f: CliFixture,
 ): fc.Arbitrary<{ env: Record<string, string>; expect: Expect }> {
+  const odd = ['{S}/nope', '{S}/empty', f.file, path.join(f.file, 'x'), f.loop];
+  if (good === f.dataDir) odd.push(f.tornDataDir);
   return fc.oneof(
     { weight: 6, arbitrary: fc.constant({ env: { DATA_DIR: good }, expect: 'ok' as Expect }) },
     {
       weight: 1,
-      arbitrary: fc
-        .constantFrom('{S}/nope', '{S}/empty', f.file, path.join(f.file, 'x'), f.loop)
-        .map((dir) => ({ env: { DATA_DIR: dir }, expect: 'any' as Expect })),
+      arbitrary: fc.constantFrom(...odd).map((dir) => ({ env: { DATA_DIR: dir }, expect: 'any' as Expect })),
     },
   );
 }

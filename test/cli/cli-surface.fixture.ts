@@ -1,4 +1,5 @@
 import {
+  appendFileSync,
   cpSync,
   mkdirSync,
   mkdtempSync,
@@ -34,6 +35,8 @@ export interface CliFixture {
   tornSegment: string;
   emptySegment: string;
   emptySegmentDir: string;
+  /** A copy of the data directory whose active WAL segment ends in a torn write (a crash's). */
+  tornDataDir: string;
   /** A copy of the data directory's store with a block one byte short. */
   corruptStore: string;
   /** Copies of the WAL and the store under names with spaces and non-ASCII characters. */
@@ -141,6 +144,14 @@ export async function buildCliFixture(): Promise<CliFixture> {
   mkdirSync(at('wal-of-nothing'));
   writeFileSync(path.join(at('wal-of-nothing'), path.basename(sealedSegment)), '');
 
+  const tornDataDir = at('torn-data');
+  cpSync(dataDir, tornDataDir, { recursive: true });
+  const active = readdirSync(path.join(tornDataDir, 'wal'))
+    .filter((n) => n.endsWith('.wal'))
+    .sort()
+    .at(-1)!;
+  appendFileSync(path.join(tornDataDir, 'wal', active), Buffer.alloc(20, 7));
+
   const corruptStore = at('corrupt-store');
   cpSync(path.join(dataDir, 'store'), corruptStore, { recursive: true });
   cutLastByte(someBlock(corruptStore));
@@ -169,6 +180,7 @@ export async function buildCliFixture(): Promise<CliFixture> {
     tornSegment: at('torn.wal'),
     emptySegment: at('empty.wal'),
     emptySegmentDir: at('wal-of-nothing'),
+    tornDataDir,
     corruptStore,
     unicodeWalDir: at('wål dir 💥'),
     unicodeStore: at('störe dir 💥'),

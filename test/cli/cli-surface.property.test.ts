@@ -15,8 +15,9 @@ import { treeChanges, treeDigest } from './tree-digest';
  * configuration files. Every run, whatever it is given:
  * - ends, exactly once (a deadline catches a hang), with 0, 1 or 2 — 2 exactly when the caller asked
  *   wrongly (and before any work is done), 1 when the work failed, 0 when it was done;
- * - on a non-zero exit prints exactly one line `tidemark: CODE: message` on stderr, never INTERNAL, with
- *   no stack trace unless `--debug`, repeating at most ECHO_LIMIT characters of any argument;
+ * - on a non-zero exit prints exactly one line `tidemark: CODE: message` on stderr (after warnings, one
+ *   line each), never INTERNAL, with no stack trace unless `--debug`, repeating at most ECHO_LIMIT
+ *   characters of any argument; nothing but warnings on success;
  * - writes nothing when it fails (the fixture and the run's scratch directory read the same before and
  *   after), and when it succeeds only what it was asked to write (--out, catalog.json).
  * Most runs go through commander in process (cli/run-cli.ts, as the binary builds it); a handful spawn the
@@ -29,6 +30,7 @@ const RUNS = Number(process.env.TIDEMARK_CLI_PROPERTY_RUNS ?? '300');
 /** Not a timing expectation: a run that has not ended by then is taken to hang. */
 const HANG_AFTER_MS = 30_000;
 const ONE_LINE = /^tidemark: ([A-Z_]+): [^\n]+\n$/;
+const WARNINGS = /^(tidemark: warning: [^\n]+\n)+/;
 const EXIT_OF = { ok: 0, fail: 1, usage: 2, 'late-usage': 2 } as const;
 /** Cut at ECHO_LIMIT, an argument may still meet its own characters around it (`'` + `''''…`): some slack. */
 const ECHOED_AT_MOST = ECHO_LIMIT + 16;
@@ -102,20 +104,25 @@ function check(
   if (c.expect !== 'any' && code !== EXIT_OF[c.expect]) {
     problems.push(`expected exit ${EXIT_OF[c.expect]} (${c.expect}), got ${code}`);
   }
+  // Warnings (a recovery that cannot read the local WAL) may come first, each one line.
+  const stderr = run.stderr.replace(WARNINGS, '');
   if (code !== 0) {
-    const first = run.stderr.split('\n')[0] ?? '';
-    const line = c.debug ? `${first}\n` : run.stderr;
-    const match = ONE_LINE.exec(line);
+    const first = stderr.split('\n')[0] ?? '';
+    const match = ONE_LINE.exec(c.debug ? `${first}\n` : stderr);
     if (!match) problems.push('stderr is not one line "tidemark: CODE: message"');
     else if (match[1] === 'INTERNAL') problems.push('an INTERNAL error');
-  } else if (run.stderr !== '') {
+  } else if (stderr !== '') {
     problems.push('stderr on success');
   }
   if (!c.debug && /\n\s+at /.test(run.stderr)) problems.push('a stack trace without --debug');
-  // Quoted as JSON, a `\` or `"` shows as two characters: count it as the one it was.
-  const firstLine = (run.stderr.split('\n')[0] ?? '').replace(/\\(["\\])/g, '$1');
+  // With --debug, the stack that follows the failure line may repeat anything. Quoted as JSON, a `\` or
+  // `"` shows as two characters: count it as the one it was.
+  const warnings = run.stderr.length - stderr.length;
+  const told = run.stderr
+    .slice(0, c.debug ? warnings + stderr.indexOf('\n') + 1 : undefined)
+    .replace(/\\(["\\])/g, '$1');
   for (const arg of args) {
-    if (arg.length > ECHOED_AT_MOST && firstLine.includes(arg.slice(0, ECHOED_AT_MOST))) {
+    if (arg.length > ECHOED_AT_MOST && told.includes(arg.slice(0, ECHOED_AT_MOST))) {
       problems.push(`repeats more than ${ECHO_LIMIT} characters of an argument of ${arg.length}`);
     }
   }
