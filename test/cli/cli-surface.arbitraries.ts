@@ -113,14 +113,14 @@ function configFile(f: CliFixture): fc.Arbitrary<Piece> {
 
 /**
  * DATA_DIR: the node's data directory (or the run's copy), or one that is not there or not a directory, or
- * (for the commands that only read it) one whose WAL a crash left torn.
+ * (for the commands that only read it) one whose WAL a crash left torn or whose catalog.json is garbled.
  */
 function dataDirEnv(
   good: string,
   f: CliFixture,
 ): fc.Arbitrary<{ env: Record<string, string>; expect: Expect }> {
   const odd = ['{S}/nope', '{S}/empty', f.file, path.join(f.file, 'x'), f.loop];
-  if (good === f.dataDir) odd.push(f.tornDataDir);
+  if (good === f.dataDir) odd.push(f.tornDataDir, f.garbledCatalogDataDir);
   return fc.oneof(
     { weight: 6, arbitrary: fc.constant({ env: { DATA_DIR: good }, expect: 'ok' as Expect }) },
     {

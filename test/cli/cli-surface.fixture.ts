@@ -37,6 +37,8 @@ export interface CliFixture {
   emptySegmentDir: string;
   /** A copy of the data directory whose active WAL segment ends in a torn write (a crash's). */
   tornDataDir: string;
+  /** A copy of the data directory whose catalog.json is not JSON. */
+  garbledCatalogDataDir: string;
   /** A copy of the data directory's store with a block one byte short. */
   corruptStore: string;
   /** Copies of the WAL and the store under names with spaces and non-ASCII characters. */
@@ -152,6 +154,10 @@ export async function buildCliFixture(): Promise<CliFixture> {
     .at(-1)!;
   appendFileSync(path.join(tornDataDir, 'wal', active), Buffer.alloc(20, 7));
 
+  const garbledCatalogDataDir = at('garbled-catalog-data');
+  cpSync(dataDir, garbledCatalogDataDir, { recursive: true });
+  writeFileSync(path.join(garbledCatalogDataDir, 'catalog.json'), '{"checkpoints": [');
+
   const corruptStore = at('corrupt-store');
   cpSync(path.join(dataDir, 'store'), corruptStore, { recursive: true });
   cutLastByte(someBlock(corruptStore));
@@ -181,6 +187,7 @@ export async function buildCliFixture(): Promise<CliFixture> {
     emptySegment: at('empty.wal'),
     emptySegmentDir: at('wal-of-nothing'),
     tornDataDir,
+    garbledCatalogDataDir,
     corruptStore,
     unicodeWalDir: at('wål dir 💥'),
     unicodeStore: at('störe dir 💥'),
