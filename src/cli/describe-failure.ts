@@ -1,5 +1,4 @@
 import { types } from 'node:util';
-import type { ConfigIssue } from '../config/config.loader';
 import { ECHO_LIMIT, TidemarkError, echoInput } from '../errors';
 
 /** How a failure that ends a command is told, and the exit code it ends with. */
@@ -12,11 +11,9 @@ export interface FailureReport {
 
 /**
  * The longest message a failure line carries. Ours name the caller's input cut at ECHO_LIMIT; this bounds
- * text we do not compose (a library's message, a long list of configuration issues). --debug prints it all.
+ * text we do not compose (a library's message). --debug prints it all.
  */
 export const MESSAGE_LIMIT = 8 * ECHO_LIMIT;
-/** Configuration issues named in the line; the count of the rest follows. */
-const CONFIG_ISSUES_SHOWN = 5;
 
 /**
  * Every CLI and start-up failure is one clear line with a stable code; a stack trace only when asked
@@ -24,7 +21,7 @@ const CONFIG_ISSUES_SHOWN = 5;
  */
 export function describeFailure(error: unknown, debug = false): FailureReport {
   const failure = asTidemarkError(error);
-  let text = failureLine(failure.code, messageOf(failure));
+  let text = failureLine(failure.code, failure.message);
   if (debug) text += `${isError(error) ? (error.stack ?? '') : String(error)}\n`;
   else if (failure.code === 'INTERNAL') text += 'tidemark: (run again with --debug for the stack trace)\n';
   return { text, exitCode: failure.kind === 'invalid' ? 2 : 1 };
@@ -47,20 +44,6 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
 /** Control characters as JSON writes them (`\n`, `\u001b`): a caller's input shown in a line stays one line. */
 export function escapeControlCharacters(text: string): string {
   return text.replace(CONTROL_CHARACTERS, (c) => JSON.stringify(c).slice(1, -1));
-}
-
-/** CONFIG_INVALID names keys, files and values the caller wrote: each cut at ECHO_LIMIT, and the first few. */
-function messageOf(failure: TidemarkError): string {
-  const issues = failure.details.issues as ConfigIssue[] | undefined;
-  if (failure.code !== 'CONFIG_INVALID' || !Array.isArray(issues) || issues.length === 0)
-    return failure.message;
-  // As config.loader.ts's formatConfigIssue writes them (not imported: `tidemark --help` loads no YAML, no zod).
-  const shown = issues.slice(0, CONFIG_ISSUES_SHOWN).map((issue) => {
-    const source = issue.source === undefined ? '' : ` (${echoInput(issue.source)})`;
-    return `${echoInput(issue.key)}${source}: ${echoInput(issue.message)}`;
-  });
-  const more = issues.length > shown.length ? `; and ${issues.length - shown.length} more` : '';
-  return `invalid configuration: ${shown.join('; ')}${more}`;
 }
 
 /** An Error of this realm or another (a vm context, as under jest): Node's own errors are not `instanceof` ours. */

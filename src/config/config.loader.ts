@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import YAML from 'yaml';
 import type { ZodIssue } from 'zod';
-import { TidemarkError } from '../errors';
+import { echoInput, TidemarkError } from '../errors';
 import { configSchema, type TidemarkConfig } from './config.schema';
 import { parseEnvValue } from './env-values';
 import { CONFIG_FILE_ENV, ENV_VARS } from './env-vars';
@@ -122,11 +122,23 @@ function sourceOf(key: string, sources: Map<string, string>): string | undefined
   return undefined;
 }
 
+/** One issue as the message says it; keys, files and messages come from the user, so each is cut. */
 export function formatConfigIssue(issue: ConfigIssue): string {
-  return `${issue.key}${issue.source === undefined ? '' : ` (${issue.source})`}: ${issue.message}`;
+  const source = issue.source === undefined ? '' : ` (${echoInput(issue.source)})`;
+  return `${echoInput(issue.key)}${source}: ${echoInput(issue.message.replace(/\s*\n\s*/g, ' '))}`;
 }
 
+/** At most this many issues are told; the count says how many there were. */
+const TOLD_ISSUES = 10;
+
 function configInvalid(issues: ConfigIssue[]): TidemarkError {
-  const message = `invalid configuration: ${issues.map(formatConfigIssue).join('; ')}`;
-  return new TidemarkError('CONFIG_INVALID', message, { details: { issues } });
+  const told = issues.slice(0, TOLD_ISSUES).map(formatConfigIssue);
+  const more = issues.length > TOLD_ISSUES ? `; and ${issues.length - TOLD_ISSUES} more` : '';
+  const message = `invalid configuration: ${told.join('; ')}${more}`;
+  return new TidemarkError('CONFIG_INVALID', message, {
+    details: {
+      issues: issues.slice(0, TOLD_ISSUES),
+      ...(issues.length > TOLD_ISSUES ? { count: issues.length } : {}),
+    },
+  });
 }

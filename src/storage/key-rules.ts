@@ -1,4 +1,7 @@
-import { invalidArgument } from '../errors';
+import { echoInput, invalidArgument, quoteInput } from '../errors';
+
+/** What a refusal repeats of the caller's key: cut, as every error's echo is. */
+const shown = (value: unknown) => (typeof value === 'string' ? echoInput(value) : value);
 
 /**
  * The rules every object key obeys, checked by every adapter on every call, so no caller's string can steer
@@ -44,7 +47,7 @@ export function keyProblem(key: string): string | undefined {
 export function assertValidKey(key: string): void {
   const problem = keyProblem(key);
   if (problem !== undefined)
-    throw invalidArgument(`invalid object key ${JSON.stringify(key)}: ${problem}`, { key });
+    throw invalidArgument(`invalid object key ${quoteInput(key)}: ${problem}`, { key: shown(key) });
 }
 
 /** Throws INVALID_ARGUMENT unless `part` may be one segment of a key (a node id, say). */
@@ -52,7 +55,7 @@ export function assertValidSegment(what: string, part: string): void {
   const problem =
     typeof part === 'string' ? (part.includes('/') ? 'contains "/"' : segmentProblem(part)) : 'not a string';
   if (problem !== undefined)
-    throw invalidArgument(`invalid ${what} ${JSON.stringify(part)}: ${problem}`, { [what]: part });
+    throw invalidArgument(`invalid ${what} ${quoteInput(part)}: ${problem}`, { [what]: shown(part) });
 }
 
 /**
@@ -67,7 +70,9 @@ export function assertValidPrefix(prefix: string): void {
       ? keyProblem(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix)
       : 'not a string';
   if (problem !== undefined) {
-    throw invalidArgument(`invalid listing prefix ${JSON.stringify(prefix)}: ${problem}`, { prefix });
+    throw invalidArgument(`invalid listing prefix ${quoteInput(prefix)}: ${problem}`, {
+      prefix: shown(prefix),
+    });
   }
 }
 

@@ -155,13 +155,13 @@ describe('configuration errors', () => {
     );
   });
 
-  it('names at most ECHO_LIMIT characters of a key, a file, a value; the first five issues and a count', async () => {
+  it('names at most ECHO_LIMIT characters of a key, a file, a value; the first ten issues and a count', async () => {
     const key = 'k'.repeat(1_000); // YAML takes plain keys of up to 1024 characters
     expectUsage(await run('verify', '--config', config('long-key.yaml', `${key}: 1\n`)), key, /unknown key/);
     const path10k = long();
     expectUsage(await run('verify', '--config', path10k), path10k, /^tidemark: CONFIG_INVALID: /);
     const many = Array.from({ length: 20 }, (_, i) => `unknown${i}: 1`).join('\n');
     const result = await run('verify', '--config', config('many.yaml', `${many}\n`));
-    expectUsage(result, '', /unknown4 \([^)]*\): unknown key; and 15 more\n$/);
+    expectUsage(result, '', /unknown9 \([^)]*\): unknown key; and 10 more\n$/);
   });
 });

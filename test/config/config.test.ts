@@ -159,6 +159,18 @@ describe('sources and precedence', () => {
 });
 
 describe('validation', () => {
+  it('repeats at most 128 characters of each key, file and message, and names ten issues and a count', () => {
+    const keys = Array.from({ length: 12 }, (_, i) => `k${i}${'x'.repeat(1000)}`);
+    const error = configError(() =>
+      loadConfig({ configFile: yamlFile(keys.map((k) => `${k}: 1`).join('\n')), env: {} }),
+    );
+    expect(error.message).toContain('… (1002 characters) (');
+    expect(error.message).toMatch(/; and 2 more$/);
+    expect(error.message.length).toBeLessThan(10 * 2 * 200 + 100);
+    expect(error.details).toMatchObject({ count: 12 });
+    expect((error.details.issues as unknown[]).length).toBe(10);
+  });
+
   it('names the key and the variable of a number that is not a number', () => {
     const error = configError(() => loadConfig({ env: { TIDEMARK_WAL_SEGMENT_SIZE: 'abc' } }));
     expect(error.message).toContain(

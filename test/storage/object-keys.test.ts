@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { TidemarkError } from '../../src/errors';
+import { echoInput, TidemarkError } from '../../src/errors';
 import {
   assertValidKey,
   assertValidPrefix,
@@ -196,7 +196,7 @@ describe('key rules', () => {
   it.each(bad.map(([key, why]) => [show(key), why, key]))('refuse %s (%s)', (_, why, key) => {
     expect(keyProblem(key)).toContain(why as string);
     const error = invalid(() => assertValidKey(key as string));
-    expect(error.details).toEqual({ key });
+    expect(error.details).toEqual({ key: echoInput(key as string) });
   });
 
   it('accept ordinary keys, dots and Unicode inside segments', () => {
