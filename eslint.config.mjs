@@ -12,18 +12,9 @@ export default tseslint.config(
     },
   },
   {
-    // Cores stay framework-free: only *.module.ts, *.controller.ts, *.processor.ts and the app layer import Nest.
+    // Nest lives in src/server only: every other folder is framework-free.
     files: ['src/**/*.ts'],
-    ignores: [
-      'src/**/*.module.ts',
-      'src/**/*.controller.ts',
-      'src/**/*.processor.ts',
-      'src/**/*.indicator.ts',
-      'src/**/*.filter.ts',
-      'src/**/*.provider.ts',
-      'src/main.ts',
-      'src/app/**',
-    ],
+    ignores: ['src/server/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['@nestjs/*', 'nestjs-pino'] }],
     },

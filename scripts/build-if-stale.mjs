@@ -2,7 +2,7 @@
 // reads changed since the last build this script ran, so a start without changes takes about a second
 // instead of a full tsc run. Plain JavaScript: it has to run before anything is compiled.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,8 @@ if (built > 0 && changed < built) {
   process.stderr.write(`tidemark: ${why}, building dist/\n`);
   // The stamp takes the time the build started: a file saved during the build still counts as newer.
   const started = new Date();
+  // From scratch: a file moved or deleted in src/ must not live on in dist/.
+  rmSync(path.join(root, 'dist'), { recursive: true, force: true });
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
     cwd: root,

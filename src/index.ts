@@ -32,10 +32,10 @@ export {
   type ErrorCode,
   type ErrorKind,
   type ErrorOptions,
-} from './errors/tidemark-error';
+} from './lib/errors/tidemark-error';
 export { loadConfig, type LoadConfigOptions } from './config/config.loader';
 export { configSchema, type TidemarkConfig, type TidemarkConfigInput } from './config/config.schema';
-export { silentLogger, type Logger } from './observability/logger';
+export { silentLogger, type Logger } from './lib/logger';
 export {
   createBackend,
   LocalFileStore,

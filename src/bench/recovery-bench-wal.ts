@@ -7,8 +7,8 @@ import * as path from 'node:path';
 import { WalOverlay } from '../recovery/wal-overlay';
 import { coverWal, listRemotePacks, replayWal, type WalSources } from '../recovery/wal-source';
 import type { ObjectStore } from '../storage';
-import { SegmentShipper } from '../tiering/segments/segment-shipper';
-import { UploadedSegments } from '../tiering/segments/uploaded-segments';
+import { SegmentShipper } from '../tiering/segment-shipper';
+import { UploadedSegments } from '../wal/archive/uploaded-segments';
 import { SegmentedWal, type LogEntry } from '../wal';
 import { collectGarbage, median } from './recovery-bench-engine';
 import {

@@ -5,11 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { BullMqJobQueue } from '../tiering/jobs/bullmq/bullmq-job-queue';
-import { InProcessJobQueue } from '../tiering/jobs/in-process-job-queue';
-import type { LaneConcurrency } from '../tiering/jobs/job-lanes';
-import type { JobName, JobQueue } from '../tiering/jobs/job-queue';
-import { JobRunner } from '../tiering/jobs/job-runner';
+import { BullMqJobQueue } from '../jobs/bullmq/bullmq-job-queue';
+import { InProcessJobQueue } from '../jobs/in-process-job-queue';
+import type { LaneConcurrency } from '../jobs/job-lanes';
+import type { JobName, JobQueue } from '../jobs/job-queue';
+import { JobRunner } from '../jobs/job-runner';
 
 export interface QueueResult {
   queue: 'in-process' | 'bullmq';

@@ -18,9 +18,9 @@ import {
   type StoreOperation,
 } from '../storage';
 import { createS3Client, type S3StoreOptions } from '../storage/s3';
-import { checkSealedSegment } from '../tiering/segments/pack-checksum';
-import { SegmentShipper } from '../tiering/segments/segment-shipper';
-import { UploadedSegments, type UploadedPack } from '../tiering/segments/uploaded-segments';
+import { checkSealedSegment } from '../wal/archive/pack-checksum';
+import { SegmentShipper } from '../tiering/segment-shipper';
+import { UploadedSegments, type UploadedPack } from '../wal/archive/uploaded-segments';
 import { DEFAULT_TIERING_CONFIG } from '../tiering/tiering-config';
 import { SegmentedWal, type LogEntry } from '../wal';
 import { CountingStore, countS3Commands, S3_WRITE_COMMANDS } from './tiering-bench-store';

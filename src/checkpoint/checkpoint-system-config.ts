@@ -1,4 +1,4 @@
-import { invalidArgument } from '../errors';
+import { invalidArgument } from '../lib/errors';
 import type { BlockCodec } from './block/codecs';
 
 /** The reference's system configuration, in TypeScript idiom (durations in milliseconds). */

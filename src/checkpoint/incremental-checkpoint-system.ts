@@ -1,5 +1,5 @@
-import { TidemarkError, invalidArgument } from '../errors';
-import { silentLogger, type Logger } from '../observability/logger';
+import { TidemarkError, invalidArgument } from '../lib/errors';
+import { silentLogger, type Logger } from '../lib/logger';
 import { manifestKey, type ObjectStore } from '../storage';
 import type { SegmentedWal, SegmentInfo } from '../wal';
 import type { CheckpointCatalog } from './catalog/catalog';

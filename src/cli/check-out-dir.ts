@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { echoInput, invalidArgument } from '../errors';
+import { echoInput, invalidArgument } from '../lib/errors';
 
 /** readdir(2) errors that mean the caller named a place no directory can be made. */
 const NO_PLACE: Record<string, string> = {

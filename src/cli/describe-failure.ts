@@ -1,5 +1,5 @@
 import { types } from 'node:util';
-import { ECHO_LIMIT, TidemarkError, echoInput } from '../errors';
+import { ECHO_LIMIT, TidemarkError, echoInput } from '../lib/errors';
 
 /** How a failure that ends a command is told, and the exit code it ends with. */
 export interface FailureReport {

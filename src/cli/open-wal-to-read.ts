@@ -1,5 +1,5 @@
 import type { TidemarkConfig } from '../config';
-import { TidemarkError } from '../errors';
+import { TidemarkError } from '../lib/errors';
 import { SegmentedWal } from '../wal';
 import { DirLock } from '../wal/dir-lock';
 import { whyOpenWouldWrite } from '../wal/inspect';

@@ -7,7 +7,7 @@ export function registerServe(program: Command): void {
     .option('-c, --config <file>', 'YAML configuration file (default: $TIDEMARK_CONFIG)')
     .action(async (options: { config?: string }) => {
       // Loaded lazily so that `wal inspect` and `bench` do not pay for Nest.
-      const { startServer } = await import('../main');
+      const { startServer } = await import('../server/main');
       await startServer({ configFile: options.config });
     });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ECHO_LIMIT, invalidArgument } from '../errors';
+import { ECHO_LIMIT, invalidArgument } from '../lib/errors';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io';
 import { describeFailure, escapeControlCharacters } from './describe-failure';
 

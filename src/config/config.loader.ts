@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import YAML from 'yaml';
 import type { ZodIssue } from 'zod';
-import { echoInput, TidemarkError } from '../errors';
+import { echoInput, TidemarkError } from '../lib/errors';
 import { configSchema, type TidemarkConfig } from './config.schema';
 import { parseEnvValue } from './env-values';
 import { CONFIG_FILE_ENV, ENV_VARS } from './env-vars';

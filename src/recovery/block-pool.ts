@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Piscina } from 'piscina';
 import { openBlock, type OpenedBlock } from '../checkpoint/block/block-codec';
-import { TidemarkError, type ErrorCode } from '../errors';
+import { TidemarkError, type ErrorCode } from '../lib/errors';
 import type { BlockTask, BlockTaskResult } from './block-worker';
 
 export const DEFAULT_BLOCK_WORKER = path.join(__dirname, 'block-worker.js');

@@ -7,7 +7,7 @@
  */
 import { move } from 'piscina';
 import { openBlock } from '../checkpoint/block/block-codec';
-import { TidemarkError } from '../errors';
+import { TidemarkError } from '../lib/errors';
 
 export interface BlockTask {
   bytes: ArrayBuffer;

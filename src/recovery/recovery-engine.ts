@@ -5,7 +5,7 @@ import { StateDigest } from '../checkpoint/manifest/state-digest';
 import type { CheckpointMerger } from '../checkpoint/merge/checkpoint-merger';
 import { checkKeyOrder } from '../checkpoint/state/key-order';
 import type { ComponentSnapshot, Delta, Snapshot } from '../checkpoint/state/state-types';
-import { TidemarkError, invalidArgument } from '../errors';
+import { TidemarkError, invalidArgument } from '../lib/errors';
 import { BlockPool } from './block-pool';
 import { untilAborted } from './block-fetcher';
 import { fetchChain } from './chain-fetch';

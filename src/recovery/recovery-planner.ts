@@ -2,7 +2,7 @@ import type { CheckpointCatalog } from '../checkpoint/catalog/catalog';
 import type { CheckpointSummary } from '../checkpoint/catalog/checkpoint-summary';
 import type { Manifest } from '../checkpoint/manifest/manifest';
 import { readManifest } from '../checkpoint/write/checkpoint-reader';
-import { TidemarkError, invalidArgument } from '../errors';
+import { TidemarkError, invalidArgument } from '../lib/errors';
 import { blockKey, manifestKey } from '../storage';
 import type { PlannedObject, RecoveryPlan, RecoveryTarget } from './recovery-types';
 import {

@@ -1,7 +1,7 @@
-import { TidemarkError } from '../errors';
+import { TidemarkError } from '../lib/errors';
 import { getBuffer, parseWalSegmentKey, walNodePrefix, type ObjectStore } from '../storage';
-import { splitPack } from '../tiering/segments/pack-splitter';
-import type { UploadedSegments } from '../tiering/segments/uploaded-segments';
+import { splitPack } from '../wal/archive/pack-splitter';
+import type { UploadedSegments } from '../wal/archive/uploaded-segments';
 import type { LogRecord, SegmentedWal } from '../wal';
 import { readSegmentBuffer } from '../wal/segment-buffer-reader';
 import { untilAborted } from './block-fetcher';

@@ -1,4 +1,4 @@
-import { invalidArgument } from '../errors';
+import { invalidArgument } from '../lib/errors';
 import type { ByteRange } from './object-store';
 
 /** Throws INVALID_ARGUMENT unless `range` is absent or has a non-negative integer offset and length. */

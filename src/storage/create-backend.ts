@@ -1,5 +1,5 @@
-import { invalidArgument } from '../errors';
-import type { Logger } from '../observability/logger';
+import { invalidArgument } from '../lib/errors';
+import type { Logger } from '../lib/logger';
 import { AzureBlobStore, type AzureBlobStoreOptions } from './azure';
 import { LocalFileStore } from './fs/local-file-store';
 import { GcsStore, type GcsStoreOptions } from './gcs';

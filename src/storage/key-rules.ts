@@ -1,4 +1,4 @@
-import { echoInput, invalidArgument, quoteInput } from '../errors';
+import { echoInput, invalidArgument, quoteInput } from '../lib/errors';
 
 /** What a refusal repeats of the caller's key: cut, as every error's echo is. */
 const shown = (value: unknown) => (typeof value === 'string' ? echoInput(value) : value);

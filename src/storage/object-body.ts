@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { invalidArgument } from '../errors';
+import { invalidArgument } from '../lib/errors';
 import type { BodyFactory, ByteRange, ObjectBody, ObjectStore, PutOptions } from './object-store';
 import { lengthMismatch } from './storage-errors';
 

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { TidemarkError } from '../errors';
-import { silentLogger, type Logger } from '../observability/logger';
+import { TidemarkError } from '../lib/errors';
+import { silentLogger, type Logger } from '../lib/logger';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff';
 import { compareKeys } from './key-rules';
 import { getBuffer } from './object-body';

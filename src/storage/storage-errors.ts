@@ -1,4 +1,4 @@
-import { TidemarkError } from '../errors';
+import { TidemarkError } from '../lib/errors';
 
 /** The errors every ObjectStore adapter raises, built in one place so their codes and messages agree. */
 

@@ -10,15 +10,15 @@ export {
   type JobQueue,
   type JobRecord,
   type JobState,
-} from './jobs/job-queue';
-export { JobRunner, JobFailure } from './jobs/job-runner';
-export { InProcessJobQueue, type InProcessJobQueueOptions } from './jobs/in-process-job-queue';
-export { BullMqJobQueue, type BullMqJobQueueOptions } from './jobs/bullmq/bullmq-job-queue';
+} from '../jobs/job-queue';
+export { JobRunner, JobFailure } from '../jobs/job-runner';
+export { InProcessJobQueue, type InProcessJobQueueOptions } from '../jobs/in-process-job-queue';
+export { BullMqJobQueue, type BullMqJobQueueOptions } from '../jobs/bullmq/bullmq-job-queue';
 export * from './lease';
-export { SegmentShipper, type SegmentShipperOptions, type ShipResult } from './segments/segment-shipper';
-export { UploadedSegments, type UploadedPack, type PackedSegment } from './segments/uploaded-segments';
-export { splitPack, type SplitSegment } from './segments/pack-splitter';
-export { planPacks, type PackPlanOptions } from './segments/segment-pack';
+export { SegmentShipper, type SegmentShipperOptions, type ShipResult } from './segment-shipper';
+export { UploadedSegments, type UploadedPack, type PackedSegment } from '../wal/archive/uploaded-segments';
+export { splitPack, type SplitSegment } from '../wal/archive/pack-splitter';
+export { planPacks, type PackPlanOptions } from '../wal/archive/segment-pack';
 export { planRetention, type RetentionPlan, type RetentionPolicy } from './maintenance/retention-policy';
 export { runRetention, type RetentionResult } from './maintenance/retention-run';
 export { GarbageCollector, type GcResult } from './maintenance/garbage-collector';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { silentLogger, type Logger } from '../observability/logger';
-import type { JobName, JobQueue, JobRecord } from './jobs/job-queue';
+import { silentLogger, type Logger } from '../lib/logger';
+import type { JobName, JobQueue, JobRecord } from '../jobs/job-queue';
 
 export interface ScheduledJob {
   name: Exclude<JobName, 'segment-upload'>;

@@ -1,11 +1,11 @@
 import type { IncrementalCheckpointSystem } from '../checkpoint/incremental-checkpoint-system';
 import type { SegmentedWal } from '../wal';
-import type { JobData } from './jobs/job-queue';
-import type { JobRunner } from './jobs/job-runner';
+import type { JobData } from '../jobs/job-queue';
+import type { JobRunner } from '../jobs/job-runner';
 import type { GarbageCollector } from './maintenance/garbage-collector';
 import { runRetention, type RetentionDeps } from './maintenance/retention-run';
 import type { RetentionPolicy } from './maintenance/retention-policy';
-import type { SegmentShipper } from './segments/segment-shipper';
+import type { SegmentShipper } from './segment-shipper';
 
 /** The maintenance lease as jobs see it: the token it was granted with, and the check before a commit. */
 export interface Tenure {

@@ -1,6 +1,6 @@
-import { silentLogger, type Logger } from '../observability/logger';
-import type { JobQueue, JobRecord } from './jobs/job-queue';
-import type { SegmentShipper } from './segments/segment-shipper';
+import { silentLogger, type Logger } from '../lib/logger';
+import type { JobQueue, JobRecord } from '../jobs/job-queue';
+import type { SegmentShipper } from './segment-shipper';
 
 export interface UploadReconcilerOptions {
   intervalMs: number;

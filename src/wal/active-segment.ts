@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { HEADER_SIZE, segmentFileName } from './format';
 import { closeFd, fdatasync, fsyncFd, ftruncate, openFd, writeAllAt } from './file-io';
-import { syncDirectory } from '../fs/sync-directory';
+import { syncDirectory } from '../lib/fs/sync-directory';
 import { encodeFooter } from './segment-footer';
 import { encodeHeader } from './segment-header';
 import type { SegmentScan } from './segment-scan';

@@ -1,4 +1,4 @@
-import { TidemarkError } from '../errors';
+import { TidemarkError } from '../lib/errors';
 import type { DecodedEntry, LogEntry } from './entry';
 import { decodeEntries, measureEntry, writeEntry } from './entry-codec';
 

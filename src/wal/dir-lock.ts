@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { TidemarkError } from '../errors';
+import { TidemarkError } from '../lib/errors';
 
 const LOCK_FILE = 'LOCK';
 const heldInThisProcess = new Set<string>();

@@ -1,5 +1,5 @@
 import { crc32c } from '@node-rs/crc32';
-import { invalidArgument } from '../errors';
+import { invalidArgument } from '../lib/errors';
 import type { LogEntry } from './entry';
 import { type EntryChecks, measureEntry, writeEntry } from './entry-codec';
 import {

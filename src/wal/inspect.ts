@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { basename } from 'node:path';
-import { TidemarkError, echoInput, invalidArgument } from '../errors';
+import { TidemarkError, echoInput, invalidArgument } from '../lib/errors';
 import { listSegmentFiles, readSealedEnds } from './segment-files';
 import { scanSegment } from './segment-scan';
 

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
-import type { Logger } from '../observability/logger';
-import { syncDirectory } from '../fs/sync-directory';
+import type { Logger } from '../lib/logger';
+import { syncDirectory } from '../lib/fs/sync-directory';
 import type { SegmentInfo, WalOptions } from './wal-options';
 
 /**

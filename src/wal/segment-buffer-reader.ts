@@ -1,5 +1,5 @@
 import { decompress } from '@mongodb-js/zstd';
-import { checksumMismatch } from '../errors';
+import { checksumMismatch } from '../lib/errors';
 import type { LogRecord } from './entry';
 import { decodeEntries } from './entry-codec';
 import { HEADER_SIZE, KIND_FOOTER } from './format';

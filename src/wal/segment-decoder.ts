@@ -1,5 +1,5 @@
 import { crc32c } from '@node-rs/crc32';
-import { TidemarkError, checksumMismatch } from '../errors';
+import { TidemarkError, checksumMismatch } from '../lib/errors';
 import type { LogRecord } from './entry';
 import { HEADER_SIZE, KIND_FOOTER, TRAILER_SIZE } from './format';
 import { checkFrame } from './frame';

@@ -1,5 +1,5 @@
 import { crc32c } from '@node-rs/crc32';
-import { TidemarkError, checksumMismatch } from '../errors';
+import { TidemarkError, checksumMismatch } from '../lib/errors';
 import { FORMAT_VERSION, HEADER_CRC_OFFSET, HEADER_SIZE, SEGMENT_MAGIC } from './format';
 import { readU64, writeU64 } from './uint64';
 

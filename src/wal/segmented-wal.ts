@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
-import { TidemarkError, invalidArgument } from '../errors';
-import { silentLogger, type Logger } from '../observability/logger';
+import { TidemarkError, invalidArgument } from '../lib/errors';
+import { silentLogger, type Logger } from '../lib/logger';
 import { ActiveSegment } from './active-segment';
 import { DirLock } from './dir-lock';
 import type { LogEntry, LogRecord } from './entry';

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '../observability/logger';
+import type { Logger } from '../lib/logger';
 
 const SPARE_NAME = 'spare-segment.tmp';
 const ZERO_CHUNK = Buffer.alloc(1024 * 1024);

@@ -1,4 +1,4 @@
-import { TidemarkError, invalidArgument } from '../errors';
+import { TidemarkError, invalidArgument } from '../lib/errors';
 import type { WalOptions } from './wal-options';
 
 const DISK_FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);

@@ -1,4 +1,4 @@
-import type { Logger } from '../observability/logger';
+import type { Logger } from '../lib/logger';
 
 /** A sealed segment as the retention guard and the tiering layer see it. */
 export interface SegmentInfo {

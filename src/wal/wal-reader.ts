@@ -1,6 +1,6 @@
 import { decompress } from '@mongodb-js/zstd';
 import { promises as fs } from 'node:fs';
-import { TidemarkError, checksumMismatch } from '../errors';
+import { TidemarkError, checksumMismatch } from '../lib/errors';
 import type { LogRecord } from './entry';
 import { decodeEntries } from './entry-codec';
 import { FRAME_HEADER_SIZE, HEADER_SIZE, KIND_FOOTER } from './format';

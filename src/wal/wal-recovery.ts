@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
-import { TidemarkError, checksumMismatch } from '../errors';
-import type { Logger } from '../observability/logger';
+import { TidemarkError, checksumMismatch } from '../lib/errors';
+import type { Logger } from '../lib/logger';
 import { listSegmentFiles, readSealedEnds, type SegmentFile } from './segment-files';
 import { scanSegment, type SegmentScan } from './segment-scan';
 import type { SegmentInfo } from './wal-options';

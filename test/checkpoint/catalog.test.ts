@@ -7,7 +7,7 @@ import { rebuildCatalog } from '../../src/checkpoint/catalog/catalog-rebuild';
 import { runCatalogRebuild } from '../../src/checkpoint/catalog/catalog-rebuild-run';
 import type { Manifest } from '../../src/checkpoint/manifest/manifest';
 import { encodeManifest } from '../../src/checkpoint/manifest/manifest-codec';
-import { TidemarkError, type ErrorCode } from '../../src/errors';
+import { TidemarkError, type ErrorCode } from '../../src/lib/errors';
 import { LocalFileStore, manifestKey, MemoryStore, type ObjectStore } from '../../src/storage';
 import { SegmentedWal } from '../../src/wal';
 import { block, fullManifest, hashOf, incrementalManifest } from './manifest-fixtures';

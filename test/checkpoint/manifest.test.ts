@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { TidemarkError } from '../../src/errors';
+import { TidemarkError } from '../../src/lib/errors';
 import type { Manifest } from '../../src/checkpoint/manifest/manifest';
 import { decodeManifest, encodeManifest } from '../../src/checkpoint/manifest/manifest-codec';
 import { StateDigest } from '../../src/checkpoint/manifest/state-digest';

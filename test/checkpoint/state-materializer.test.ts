@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { TidemarkError } from '../../src/errors';
+import { TidemarkError } from '../../src/lib/errors';
 import { StateMaterializer } from '../../src/checkpoint/state/state-materializer';
 import type { Delta, Snapshot } from '../../src/checkpoint/state/state-types';
 import type { DecodedChange, LogRecord } from '../../src/wal/entry';

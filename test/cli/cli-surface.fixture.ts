@@ -11,7 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import request from 'supertest';
-import { createApp } from '../../src/app/create-app';
+import { createApp } from '../../src/server/create-app';
 import type { CheckpointSummary } from '../../src/checkpoint/catalog/checkpoint-summary';
 import { loadConfig } from '../../src/config';
 import { SegmentedWal, put } from '../../src/wal';

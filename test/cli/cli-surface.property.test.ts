@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ECHO_LIMIT } from '../../src/errors';
+import { ECHO_LIMIT } from '../../src/lib/errors';
 import { cliCase, type CliCase } from './cli-surface.arbitraries';
 import { buildCliFixture, type CliFixture } from './cli-surface.fixture';
 import { ensureBuilt } from '../support/ensure-built';

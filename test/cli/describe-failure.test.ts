@@ -1,6 +1,6 @@
 import { runInNewContext } from 'node:vm';
 import { describeFailure, MESSAGE_LIMIT } from '../../src/cli/describe-failure';
-import { TidemarkError } from '../../src/errors';
+import { TidemarkError } from '../../src/lib/errors';
 
 /** The one line a failure is told in, whatever the error. */
 

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ECHO_LIMIT } from '../../src/errors';
+import { ECHO_LIMIT } from '../../src/lib/errors';
 import { buildCliFixture, type CliFixture } from './cli-surface.fixture';
 import { runInProcess, type CliRun } from './cli-harness';
 

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import request from 'supertest';
-import { createApp } from '../../src/app/create-app';
+import { createApp } from '../../src/server/create-app';
 import type { CheckpointSummary } from '../../src/checkpoint/catalog/checkpoint-summary';
 import { registerRecover } from '../../src/cli/recover.command';
 import { loadConfig } from '../../src/config';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '../../src/config';
-import { TidemarkError } from '../../src/errors';
+import { TidemarkError } from '../../src/lib/errors';
 import { DEFAULT_CHECKPOINT_SYSTEM_CONFIG } from '../../src/checkpoint/checkpoint-system-config';
 import { DEFAULT_MERGER_CONFIG } from '../../src/checkpoint/merge/merger-config';
 import { DEFAULT_WAL_OPTIONS } from '../../src/wal/wal-options';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { isBase64 } from '../../src/app/base64';
+import { isBase64 } from '../../src/server/http/base64';
 
 /** The reference: the regular expression the linear scan replaced (fine on short strings). */
 const REFERENCE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

@@ -3,11 +3,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import request from 'supertest';
-import { createApp } from '../../src/app/create-app';
+import { createApp } from '../../src/server/create-app';
 import { CheckpointMerger } from '../../src/checkpoint/merge/checkpoint-merger';
 import { IncrementalCheckpointSystem } from '../../src/checkpoint/incremental-checkpoint-system';
 import { loadConfig, type TidemarkConfig } from '../../src/config';
-import { UploadedSegments } from '../../src/tiering/segments/uploaded-segments';
+import { UploadedSegments } from '../../src/wal/archive/uploaded-segments';
 import { SegmentedWal } from '../../src/wal';
 import type { CheckpointSummary } from '../../src/checkpoint/catalog/checkpoint-summary';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type request from 'supertest';
 import { stringify } from 'yaml';
-import { createApp } from '../../src/app/create-app';
+import { createApp } from '../../src/server/create-app';
 import { loadConfig, type TidemarkConfig } from '../../src/config';
 
 /**

@@ -1,8 +1,8 @@
 import { ModulesContainer } from '@nestjs/core';
 import fc from 'fast-check';
 import request from 'supertest';
-import { type Route, RouteTable } from '../../src/app/route-table';
-import { ECHO_LIMIT } from '../../src/errors';
+import { type Route, RouteTable } from '../../src/server/http/route-table';
+import { ECHO_LIMIT } from '../../src/lib/errors';
 import { encodeBatch, type LogEntry } from '../../src/wal';
 import { startQuietApp, T0_MICROS, type TestApp } from './http-app';
 

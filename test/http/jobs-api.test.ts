@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import request from 'supertest';
-import { createApp } from '../../src/app/create-app';
+import { createApp } from '../../src/server/create-app';
 import { loadConfig, type TidemarkConfig } from '../../src/config';
-import type { JobRecord } from '../../src/tiering/jobs/job-queue';
+import type { JobRecord } from '../../src/jobs/job-queue';
 import { startRedis, type TestRedis } from '../support/redis-server';
 
 function testConfig(dataDir: string, env: Record<string, string> = {}): TidemarkConfig {

@@ -1,9 +1,9 @@
 import { BadRequestException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
 import { type HttpAdapterHost, ModulesContainer } from '@nestjs/core';
-import { ProblemFilter, STATUS_BY_KIND } from '../../src/app/problem.filter';
+import { ProblemFilter, STATUS_BY_KIND } from '../../src/server/http/problem.filter';
 import { loadConfig } from '../../src/config';
-import { ECHO_LIMIT, ErrorCodes, type ErrorCode, TidemarkError } from '../../src/errors';
-import { createLogger } from '../../src/observability/create-logger';
+import { ECHO_LIMIT, ErrorCodes, type ErrorCode, TidemarkError } from '../../src/lib/errors';
+import { createLogger } from '../../src/node/create-logger';
 
 const filter = new ProblemFilter(
   {} as HttpAdapterHost,

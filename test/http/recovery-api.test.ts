@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import request from 'supertest';
-import { createApp } from '../../src/app/create-app';
+import { createApp } from '../../src/server/create-app';
 import type { CheckpointSummary } from '../../src/checkpoint/catalog/checkpoint-summary';
 import { loadConfig, type TidemarkConfig } from '../../src/config';
 import { readBinaryStream } from '../../src/recovery/output/binary-stream';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { ECHO_LIMIT } from '../../src/errors';
+import { ECHO_LIMIT } from '../../src/lib/errors';
 import { expectProblem, startQuietApp, T0_MICROS, type TestApp } from './http-app';
 
 /**

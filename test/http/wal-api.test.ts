@@ -3,7 +3,7 @@ import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import request from 'supertest';
-import { createApp } from '../../src/app/create-app';
+import { createApp } from '../../src/server/create-app';
 import { loadConfig, type TidemarkConfig } from '../../src/config';
 import { encodeBatch, SegmentedWal, type LogEntry, type LogRecord } from '../../src/wal';
 

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/observability/create-logger';
-import type { Logger } from '../../src/observability/logger';
+import { createLogger } from '../../src/node/create-logger';
+import type { Logger } from '../../src/lib/logger';
 
 function capture(): { stream: Writable; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];

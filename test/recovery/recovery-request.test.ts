@@ -1,6 +1,6 @@
 import { loadConfig } from '../../src/config';
-import { TidemarkError } from '../../src/errors';
-import { ActiveRecoveries } from '../../src/recovery/nest/active-recoveries';
+import { TidemarkError } from '../../src/lib/errors';
+import { ActiveRecoveries } from '../../src/server/recovery/active-recoveries';
 import { DEFAULT_RECOVERY_CONFIG } from '../../src/recovery/recovery-types';
 import {
   parseComponentList,
@@ -8,7 +8,7 @@ import {
   parseRecoverRequest,
   parseTargetSpec,
   parseTime,
-} from '../../src/recovery/nest/recovery-request';
+} from '../../src/recovery/recovery-request';
 
 const invalid = expect.objectContaining({ code: 'INVALID_ARGUMENT' });
 

@@ -1,5 +1,5 @@
 import { RestError } from '@azure/storage-blob';
-import { TidemarkError } from '../../src/errors';
+import { TidemarkError } from '../../src/lib/errors';
 import type { ListedObject } from '../../src/storage';
 import { azureError } from '../../src/storage/azure/azure-errors';
 import { Utf8ListOrder } from '../../src/storage/azure/list-order';

@@ -6,7 +6,7 @@ import {
   StorageSharedKeyCredential,
   type RequestPolicyFactory,
 } from '@azure/storage-blob';
-import { TidemarkError } from '../../src/errors';
+import { TidemarkError } from '../../src/lib/errors';
 import { getBuffer, isRetryable, readAll } from '../../src/storage';
 import { AzureBlobStore, type AzureBlobStoreOptions } from '../../src/storage/azure';
 import { startAzurite, type TestAzurite } from '../support/azurite-server';

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { TidemarkError } from '../../src/errors';
+import { TidemarkError } from '../../src/lib/errors';
 import {
   MemoryStore,
   type ByteRange,

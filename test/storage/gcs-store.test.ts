@@ -1,6 +1,6 @@
 import { Storage } from '@google-cloud/storage';
 import { Readable } from 'node:stream';
-import { TidemarkError } from '../../src/errors';
+import { TidemarkError } from '../../src/lib/errors';
 import { getBuffer, isRetryable, RetryingStore } from '../../src/storage';
 import { GcsStore, type GcsStoreOptions } from '../../src/storage/gcs';
 import { startGcsServer, type GcsTestServer, type RequestCounts } from '../support/gcs-server';

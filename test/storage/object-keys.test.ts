@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { echoInput, TidemarkError } from '../../src/errors';
+import { echoInput, TidemarkError } from '../../src/lib/errors';
 import {
   assertValidKey,
   assertValidPrefix,

@@ -5,7 +5,7 @@
  * `t/`.
  */
 import { Readable } from 'node:stream';
-import { TidemarkError, type ErrorCode } from '../../src/errors';
+import { TidemarkError, type ErrorCode } from '../../src/lib/errors';
 import { getBuffer, type ListedObject, type ObjectStore } from '../../src/storage';
 import { digestOf, failingStream, generatedBuffer, generatedDigest, generatedStream } from './body-streams';
 

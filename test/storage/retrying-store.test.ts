@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { TidemarkError } from '../../src/errors';
+import { TidemarkError } from '../../src/lib/errors';
 import { backoffDelay, getBuffer, RetryingStore, type RetryOptions } from '../../src/storage';
 import { expectStoreError, listKeys } from './object-store.contract';
 import { FlakyStore, unavailable } from './flaky-store';

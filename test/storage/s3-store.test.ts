@@ -1,7 +1,7 @@
 import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
-import { TidemarkError } from '../../src/errors';
-import type { Logger } from '../../src/observability/logger';
+import { TidemarkError } from '../../src/lib/errors';
+import type { Logger } from '../../src/lib/logger';
 import { getBuffer, isRetryable, RetryingStore } from '../../src/storage';
 import { createS3Client, S3Store, type S3StoreOptions } from '../../src/storage/s3';
 import { translateS3Error } from '../../src/storage/s3/s3-errors';

@@ -1,7 +1,7 @@
-import { InProcessJobQueue } from '../../src/tiering/jobs/in-process-job-queue';
-import { JOB_NAMES, type JobData, type JobName } from '../../src/tiering/jobs/job-queue';
-import { JobRunner } from '../../src/tiering/jobs/job-runner';
-import type { Logger } from '../../src/observability/logger';
+import { InProcessJobQueue } from '../../src/jobs/in-process-job-queue';
+import { JOB_NAMES, type JobData, type JobName } from '../../src/jobs/job-queue';
+import { JobRunner } from '../../src/jobs/job-runner';
+import type { Logger } from '../../src/lib/logger';
 import { MaintenanceScheduler, type ScheduledJob } from '../../src/tiering/maintenance-scheduler';
 import { eventually, manualClock } from './tiering-fixtures';
 

@@ -9,7 +9,7 @@ import { CheckpointCatalog } from '../../src/checkpoint/catalog/catalog';
 import type { CheckpointSummary } from '../../src/checkpoint/catalog/checkpoint-summary';
 import { IncrementalCheckpointSystem } from '../../src/checkpoint/incremental-checkpoint-system';
 import { CheckpointMerger } from '../../src/checkpoint/merge/checkpoint-merger';
-import { TidemarkError } from '../../src/errors';
+import { TidemarkError } from '../../src/lib/errors';
 import {
   InstrumentedStore,
   LocalFileStore,
@@ -22,8 +22,8 @@ import {
   type PutOptions,
   type PutResult,
 } from '../../src/storage';
-import { SegmentShipper, type SegmentShipperOptions } from '../../src/tiering/segments/segment-shipper';
-import { UploadedSegments } from '../../src/tiering/segments/uploaded-segments';
+import { SegmentShipper, type SegmentShipperOptions } from '../../src/tiering/segment-shipper';
+import { UploadedSegments } from '../../src/wal/archive/uploaded-segments';
 import { SegmentedWal, type LogEntry, type SegmentInfo, type WalOptions } from '../../src/wal';
 import { removeDir, tempDir } from '../wal/wal-fixtures';
 

@@ -13,7 +13,7 @@ import {
   walNodePrefix,
   type ObjectStore,
 } from '../../src/storage';
-import { splitPack } from '../../src/tiering/segments/pack-splitter';
+import { splitPack } from '../../src/wal/archive/pack-splitter';
 import { SegmentedWal, type SegmentInfo } from '../../src/wal';
 import { segmentFileName } from '../../src/wal/format';
 import { removeDir, tempDir } from '../wal/wal-fixtures';

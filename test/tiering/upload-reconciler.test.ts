@@ -1,7 +1,7 @@
-import { InProcessJobQueue } from '../../src/tiering/jobs/in-process-job-queue';
-import type { JobData, JobHandler } from '../../src/tiering/jobs/job-queue';
-import { JobRunner } from '../../src/tiering/jobs/job-runner';
-import type { SegmentShipper } from '../../src/tiering/segments/segment-shipper';
+import { InProcessJobQueue } from '../../src/jobs/in-process-job-queue';
+import type { JobData, JobHandler } from '../../src/jobs/job-queue';
+import { JobRunner } from '../../src/jobs/job-runner';
+import type { SegmentShipper } from '../../src/tiering/segment-shipper';
 import { UploadReconciler } from '../../src/tiering/upload-reconciler';
 import { FRAME_HEADER_SIZE, HEADER_SIZE } from '../../src/wal/format';
 import {

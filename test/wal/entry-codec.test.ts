@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { TidemarkError } from '../../src/errors';
+import { TidemarkError } from '../../src/lib/errors';
 import { decodeBatch, encodeBatch, type Change, type LogEntry } from '../../src/wal';
 import { decodeEntries } from '../../src/wal/entry-codec';
 import {

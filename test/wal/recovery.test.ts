@@ -8,7 +8,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { TidemarkError } from '../../src/errors';
+import { TidemarkError } from '../../src/lib/errors';
 import { SegmentedWal, type LogEntry } from '../../src/wal';
 import { HEADER_SIZE } from '../../src/wal/format';
 import { fingerprint, makeEntry, readAll, removeDir, tempDir } from './wal-fixtures';

@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { TidemarkError } from '../../src/errors';
+import { TidemarkError } from '../../src/lib/errors';
 import { SegmentedWal, put, type LogEntry } from '../../src/wal';
 import { inspectWal } from '../../src/wal/inspect';
 import { decoded, makeEntry, readAll, removeDir, tempDir } from './wal-fixtures';

@@ -1,6 +1,6 @@
 import { crc32c } from '@node-rs/crc32';
 import { createHash } from 'node:crypto';
-import { TidemarkError, invalidArgument } from '../../errors';
+import { TidemarkError, invalidArgument } from '../../lib/errors';
 import type { DeltaRecord } from '../state/state-types';
 import {
   CODEC_IDS,

@@ -1,7 +1,7 @@
 import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
 import { compress as lz4Compress, uncompress as lz4Uncompress } from 'lz4-napi';
 import { compress as snappyCompress, uncompress as snappyUncompress } from 'snappy';
-import { invalidArgument } from '../../errors';
+import { invalidArgument } from '../../lib/errors';
 
 type ZstdCompress = (data: Buffer, level: number) => Promise<Buffer>;
 

@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import { readU64, writeU64 } from '../../wal/uint64';
 import type { DeltaRecord, StateRecord } from '../state/state-types';
 import { bufferView } from './buffer-view';

@@ -1,4 +1,4 @@
-import { invalidArgument } from '../../errors';
+import { invalidArgument } from '../../lib/errors';
 import type { CatalogData } from './catalog-file';
 
 const HASH = /^[0-9a-f]{64}$/;

@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import type { Manifest } from '../manifest/manifest';
 import type { CheckpointSummary } from './checkpoint-summary';
 

@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { TidemarkError } from '../../errors';
-import { replaceFileAtomically } from '../../fs/replace-file-atomically';
+import { TidemarkError } from '../../lib/errors';
+import { replaceFileAtomically } from '../../lib/fs/replace-file-atomically';
 import { checkpointSummarySchema } from './checkpoint-summary';
 
 export const CATALOG_FILE_NAME = 'catalog.json';

@@ -1,8 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig, type TidemarkConfig } from '../../config';
-import { TidemarkError, echoInput, invalidArgument, quoteInput } from '../../errors';
-import { ReadOnlyLocalFileStore } from '../../recovery/verification/read-only-local-store';
+import { TidemarkError, echoInput, invalidArgument, quoteInput } from '../../lib/errors';
+import { ReadOnlyLocalFileStore } from '../../storage/fs/read-only-local-file-store';
 import { createBackend, type ObjectStore } from '../../storage';
 import { CheckpointCatalog } from './catalog';
 import { DirLock } from '../../wal/dir-lock';

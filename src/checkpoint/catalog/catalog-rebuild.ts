@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import { checkpointsPrefix, getBuffer, type ObjectStore, parseManifestKey } from '../../storage';
 import type { Manifest } from '../manifest/manifest';
 import { decodeManifest } from '../manifest/manifest-codec';

@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import { manifestBlockHashes, type Manifest } from '../manifest/manifest';
 import { validateManifest } from '../manifest/manifest-codec';
 import { BlockSet } from './block-set';

@@ -1,5 +1,5 @@
 import type { ZodIssue } from 'zod';
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import { nullPrototypeRecord } from '../../lib/null-prototype';
 import { type ComponentManifest, type Manifest, MANIFEST_FORMAT_VERSION, manifestSchema } from './manifest';
 

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { invalidArgument } from '../../errors';
+import { invalidArgument } from '../../lib/errors';
 
 const SCRATCH_BYTES = 64 * 1024;
 /** Keys and values at least this long go to the hash directly instead of through the scratch buffer. */

@@ -12,7 +12,7 @@
  *   - a component with no records and no clear is left out.
  * Input that already is normal (the state materialiser's output) is passed through without copying.
  */
-import { invalidArgument } from '../../errors';
+import { invalidArgument } from '../../lib/errors';
 import { compareKeys, type ComponentDelta, type Delta, type DeltaRecord } from '../state/state-types';
 import { validateComponentDelta, validateLsnRange } from './merge-validation';
 import type { MergerConfig } from './merger-config';

@@ -12,7 +12,7 @@
  * objects and Buffers: base records are reused as they are, a winning put becomes a new StateRecord over
  * the delta's key and value Buffers. Snapshots are immutable by convention; nothing here copies bytes.
  */
-import { invalidArgument } from '../../errors';
+import { invalidArgument } from '../../lib/errors';
 import {
   type ComponentDelta,
   type ComponentSnapshot,

@@ -15,7 +15,7 @@
  * The base is trusted to be a well-formed snapshot (sorted unique keys, record LSNs ≤ base.lsn): it comes
  * from a verified checkpoint, and checking it would cost a comparison per base record.
  */
-import { invalidArgument } from '../../errors';
+import { invalidArgument } from '../../lib/errors';
 import type { ComponentDelta, Delta, Snapshot } from '../state/state-types';
 
 function isLsn(value: unknown): value is number {

@@ -19,7 +19,7 @@
  * Ops (put/delete) do not cross: a delete wins or loses exactly like a put, and the calling thread reads
  * the winner's op from its own record.
  */
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import type { ComponentDelta } from '../state/state-types';
 import type { DeltaKeySource } from './delta-resolution';
 

@@ -2,7 +2,7 @@
  * The checkpoint merger's settings: the reference's `MergerConfig`, in TypeScript idiom. Plain data a
  * user tweaks; `resolveMergerConfig` fills the defaults and refuses nonsense with INVALID_ARGUMENT.
  */
-import { invalidArgument } from '../../errors';
+import { invalidArgument } from '../../lib/errors';
 
 /** `sequential`: components one after another on the calling thread. `optimal`: planned, parallel. */
 export type MergeStrategy = 'sequential' | 'optimal';

@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import type { StateRecord } from './state-types';
 
 /** INVALID_STATE_DATA unless `records` are in strictly rising key order (a component's state must be). */

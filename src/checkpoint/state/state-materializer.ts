@@ -1,4 +1,4 @@
-import { invalidArgument } from '../../errors';
+import { invalidArgument } from '../../lib/errors';
 import type { LogRecord } from '../../wal/entry';
 import { ComponentState } from './component-state';
 import { checkKeyOrder } from './key-order';

@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import { blockKey, type ObjectStore } from '../../storage';
 import { encodeBlock, type BlockOptions } from '../block/block-codec';
 import { chunkRecords, type ChunkOptions } from '../block/chunker';

@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import { getBuffer, manifestKey, type ObjectStore } from '../../storage';
 import { asStateRecords } from '../block/record-codec';
 import type { CheckpointCatalog } from '../catalog/catalog';

@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import type { RecoveryResult } from '../recovery-types';
 import { describeError } from './recovery-summary';
 import { announcedComponents, sortedComponents, type StreamedRecovery } from './streamed-recovery';

@@ -1,4 +1,4 @@
-import { invalidArgument } from '../../errors';
+import { invalidArgument } from '../../lib/errors';
 import type { RecoveryResult } from '../recovery-types';
 import { describeError } from './recovery-summary';
 import { announcedComponents, sortedComponents, type StreamedRecovery } from './streamed-recovery';

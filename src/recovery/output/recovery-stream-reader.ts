@@ -1,4 +1,4 @@
-import { invalidArgument } from '../../errors';
+import { invalidArgument } from '../../lib/errors';
 import { readBinaryStream } from './binary-stream';
 import type { StreamedRecovery } from './streamed-recovery';
 

@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import type { ComponentOutcome, RecoveryResult, RecoveryTarget } from '../recovery-types';
 
 /** A recovery without its state: what `recovery.json`, the NDJSON header/trailer and the CLI's --json show. */

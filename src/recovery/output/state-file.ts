@@ -2,7 +2,7 @@ import { crc32c } from '@node-rs/crc32';
 import type { FileHandle } from 'node:fs/promises';
 import { asStateRecords, decodeRecords, recordSize, writeRecords } from '../../checkpoint/block/record-codec';
 import type { ComponentSnapshot, StateRecord } from '../../checkpoint/state/state-types';
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import { readU64, writeU64 } from '../../wal/uint64';
 
 /**

@@ -1,6 +1,6 @@
 import { countRecords } from '../../checkpoint/block/record-codec';
 import type { ManifestBlockRef } from '../../checkpoint/manifest/manifest';
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import { blockKey, getBuffer, type ObjectStore } from '../../storage';
 import type { BlockPool } from '../block-pool';
 import type { CheckedCheckpoint, Checkpoints } from './verify-manifests';

@@ -1,7 +1,7 @@
 import type { CheckpointSummary } from '../../checkpoint/catalog/checkpoint-summary';
 import { manifestBlockHashes, type Manifest } from '../../checkpoint/manifest/manifest';
 import { decodeManifest } from '../../checkpoint/manifest/manifest-codec';
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import { checkpointsPrefix, getBuffer, manifestKey, parseManifestKey } from '../../storage';
 import type { CheckpointVerification, VerifyFault, VerifyProgress, VerifySource } from './verify-report';
 import { addFault, faultOf, forEachLimited } from './verify-util';

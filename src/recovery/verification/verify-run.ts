@@ -1,11 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../config';
-import { echoInput, invalidArgument, quoteInput } from '../../errors';
+import { echoInput, invalidArgument, quoteInput } from '../../lib/errors';
 import { createBackend, keyProblem, type ObjectStore } from '../../storage';
 import { segmentProblem } from '../../storage/key-rules';
 import { formatReport } from './format-report';
-import { ReadOnlyLocalFileStore } from './read-only-local-store';
+import { ReadOnlyLocalFileStore } from '../../storage/fs/read-only-local-file-store';
 import type { VerificationLevel, VerificationReport } from './verify-report';
 import { VERIFICATION_LEVELS, verifyStore } from './verify-store';
 

@@ -1,5 +1,5 @@
 import { CheckpointMerger } from '../../checkpoint/merge/checkpoint-merger';
-import { invalidArgument } from '../../errors';
+import { invalidArgument } from '../../lib/errors';
 import { assertValidKey } from '../../storage';
 import { BlockPool } from '../block-pool';
 import { checkBlocks, indexBlocks } from './verify-blocks';

@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import {
   getBuffer,
   parseWalSegmentKey,
@@ -7,7 +7,7 @@ import {
   type ObjectStore,
   type WalSegmentKeyParts,
 } from '../../storage';
-import { splitPack } from '../../tiering/segments/pack-splitter';
+import { splitPack } from '../../wal/archive/pack-splitter';
 import { readSegmentBuffer } from '../../wal/segment-buffer-reader';
 import type {
   VerificationLevel,

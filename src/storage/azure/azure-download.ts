@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 import type { BlockBlobClient } from '@azure/storage-blob';
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import type { ByteRange } from '../object-store';
 import { isRangeUnsatisfiable } from './azure-errors';
 

@@ -1,6 +1,6 @@
 import type { BlobServiceClient } from '@azure/storage-blob';
-import { invalidArgument } from '../../errors';
-import type { Logger } from '../../observability/logger';
+import { invalidArgument } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
 
 const MiB = 1024 * 1024;
 

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
-import type { TidemarkError } from '../../errors';
-import { silentLogger, type Logger } from '../../observability/logger';
+import type { TidemarkError } from '../../lib/errors';
+import { silentLogger, type Logger } from '../../lib/logger';
 import { checkRange } from '../byte-range';
 import { assertValidKey, assertValidPrefix, keyProblem } from '../key-rules';
 import { checkPutOptions, discardBody, openBody } from '../object-body';

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { BlobRequestConditions, BlockBlobClient } from '@azure/storage-blob';
-import type { Logger } from '../../observability/logger';
+import type { Logger } from '../../lib/logger';
 import type { PutResult } from '../object-store';
 import { objectExists } from '../storage-errors';
 import { isBlobMissing } from './azure-errors';

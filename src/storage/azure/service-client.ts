@@ -3,7 +3,7 @@ import {
   StorageSharedKeyCredential,
   type StoragePipelineOptions,
 } from '@azure/storage-blob';
-import { invalidArgument } from '../../errors';
+import { invalidArgument } from '../../lib/errors';
 import type { AzureBlobStoreOptions } from './azure-options';
 
 /**

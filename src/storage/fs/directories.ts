@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { dirname, sep } from 'node:path';
-import { syncDirectory } from '../../fs/sync-directory';
+import { syncDirectory } from '../../lib/fs/sync-directory';
 
 /**
  * Creates `dir` and its missing parents. With `sync`, each new directory's name is made durable (its parent

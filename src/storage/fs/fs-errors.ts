@@ -1,4 +1,4 @@
-import { TidemarkError, invalidArgument } from '../../errors';
+import { TidemarkError, invalidArgument } from '../../lib/errors';
 import { storageUnavailable } from '../storage-errors';
 
 /** How the local store turns file-system errors into the port's errors, in one place. */

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { TidemarkError } from '../../errors';
+import type { TidemarkError } from '../../lib/errors';
 
 /**
  * The byte stream `get` hands out for an SDK download stream, fixing three things about the latter:

@@ -1,6 +1,6 @@
 import type { File } from '@google-cloud/storage';
 import type { Readable } from 'node:stream';
-import type { TidemarkError } from '../../errors';
+import type { TidemarkError } from '../../lib/errors';
 import { DownloadBody } from './download-body';
 
 /** Inclusive byte positions, as an HTTP Range names them; no `end`: to the end of the object. */

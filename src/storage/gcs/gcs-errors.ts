@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import { objectExists, objectNotFound, storageUnavailable } from '../storage-errors';
 
 /**

@@ -1,6 +1,6 @@
 import { Storage, type StorageOptions } from '@google-cloud/storage';
-import { TidemarkError } from '../../errors';
-import type { Logger } from '../../observability/logger';
+import { TidemarkError } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
 
 /** A service account key's two fields that sign requests. */
 export interface GcsCredentials {

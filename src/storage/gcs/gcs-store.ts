@@ -1,7 +1,7 @@
 import type { Bucket, FileMetadata } from '@google-cloud/storage';
 import { Readable } from 'node:stream';
-import { TidemarkError } from '../../errors';
-import { silentLogger, type Logger } from '../../observability/logger';
+import { TidemarkError } from '../../lib/errors';
+import { silentLogger, type Logger } from '../../lib/logger';
 import { checkRange } from '../byte-range';
 import { assertValidKey, assertValidPrefix } from '../key-rules';
 import { checkPutOptions, discardBody, openBody } from '../object-body';

@@ -1,6 +1,6 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { inspect } from 'node:util';
-import { silentLogger, type Logger } from '../../observability/logger';
+import { silentLogger, type Logger } from '../../lib/logger';
 import type { S3StoreOptions } from './s3-options';
 
 /**

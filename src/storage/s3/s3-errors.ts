@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import { objectNotFound, storageUnavailable } from '../storage-errors';
 
 /** What was being done when S3 failed, for the translated error's message and details. */

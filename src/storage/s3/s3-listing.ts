@@ -1,5 +1,5 @@
 import { ListObjectsV2Command, type _Object, type S3Client } from '@aws-sdk/client-s3';
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import { compareKeys, keyProblem } from '../key-rules';
 import type { ListedObject } from '../object-store';
 import { normalEtag } from './s3-etag';

@@ -1,7 +1,7 @@
 import { AbortMultipartUploadCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
-import type { Logger } from '../../observability/logger';
+import type { Logger } from '../../lib/logger';
 import { MAX_PARTS } from './s3-options';
 
 export interface MultipartSettings {

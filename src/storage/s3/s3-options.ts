@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { TidemarkError } from '../../errors';
-import type { Logger } from '../../observability/logger';
+import { TidemarkError } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
 
 const MiB = 1024 * 1024;
 

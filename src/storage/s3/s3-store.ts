@@ -8,8 +8,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
-import { TidemarkError } from '../../errors';
-import { silentLogger, type Logger } from '../../observability/logger';
+import { TidemarkError } from '../../lib/errors';
+import { silentLogger, type Logger } from '../../lib/logger';
 import { checkRange, clipRange } from '../byte-range';
 import { assertValidKey, assertValidPrefix } from '../key-rules';
 import { checkPutOptions, discardBody, openBody } from '../object-body';

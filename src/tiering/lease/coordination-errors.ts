@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 
 /**
  * Redis failures as Tidemark errors. Anything that says "Redis cannot answer now" (no connection, a timeout,

@@ -1,4 +1,4 @@
-import { invalidArgument } from '../../errors';
+import { invalidArgument } from '../../lib/errors';
 import type { LeaseGrant } from './lease-provider';
 
 /**

@@ -1,5 +1,5 @@
-import { invalidArgument } from '../../errors';
-import { silentLogger, type Logger } from '../../observability/logger';
+import { invalidArgument } from '../../lib/errors';
+import { silentLogger, type Logger } from '../../lib/logger';
 import { checkHolderId, checkLeaseName, checkTtl } from './lease-arguments';
 import type { LeaseGrant } from './lease-provider';
 

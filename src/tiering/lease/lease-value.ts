@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import type { LeaseHolder } from './lease-provider';
 
 /**

@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../errors';
+import { TidemarkError } from '../../lib/errors';
 import { checkGrant, checkHolderId, checkLeaseName, checkMinToken, checkTtl } from './lease-arguments';
 import type { LeaseGrant, LeaseHolder, LeaseProvider } from './lease-provider';
 

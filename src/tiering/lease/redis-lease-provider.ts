@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import { TidemarkError, invalidArgument } from '../../errors';
-import { silentLogger, type Logger } from '../../observability/logger';
+import { TidemarkError, invalidArgument } from '../../lib/errors';
+import { silentLogger, type Logger } from '../../lib/logger';
 import { coordinationUnavailable, toLeaseError } from './coordination-errors';
 import { checkGrant, checkHolderId, checkLeaseName, checkMinToken, checkTtl } from './lease-arguments';
 import type { LeaseGrant, LeaseHolder, LeaseProvider } from './lease-provider';

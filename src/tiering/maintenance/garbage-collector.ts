@@ -1,6 +1,6 @@
 import type { CheckpointCatalog } from '../../checkpoint/catalog/catalog';
 import type { IncrementalCheckpointSystem } from '../../checkpoint/incremental-checkpoint-system';
-import { silentLogger, type Logger } from '../../observability/logger';
+import { silentLogger, type Logger } from '../../lib/logger';
 import { blockKey, blocksPrefix, parseBlockKey, type ObjectStore } from '../../storage';
 
 export interface GarbageCollectorOptions {

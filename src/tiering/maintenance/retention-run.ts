@@ -1,8 +1,8 @@
 import type { CheckpointCatalog } from '../../checkpoint/catalog/catalog';
 import type { IncrementalCheckpointSystem } from '../../checkpoint/incremental-checkpoint-system';
-import { silentLogger, type Logger } from '../../observability/logger';
+import { silentLogger, type Logger } from '../../lib/logger';
 import type { ObjectStore } from '../../storage';
-import type { UploadedSegments } from '../segments/uploaded-segments';
+import type { UploadedSegments } from '../../wal/archive/uploaded-segments';
 import { planRetention, type RetentionPolicy } from './retention-policy';
 
 export interface RetentionDeps {

@@ -1,7 +1,7 @@
 /** createIncremental: the plan of an incremental checkpoint, with its changes normalised. */
 import { CheckpointMerger } from '../../../src/checkpoint/merge';
 import type { ComponentDelta } from '../../../src/checkpoint/state/state-types';
-import { TidemarkError } from '../../../src/errors';
+import { TidemarkError } from '../../../src/lib/errors';
 import { del, delta, put } from './merge-fixtures';
 
 const merger = new CheckpointMerger({ enableDeltaCompression: false, compressionThreshold: 4096 });

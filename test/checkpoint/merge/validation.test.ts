@@ -1,7 +1,7 @@
 /** Configuration, accepted LSN ranges, and bad deltas: INVALID_ARGUMENT, nothing merged. */
 import { CheckpointMerger, DEFAULT_MERGER_CONFIG, resolveMergerConfig } from '../../../src/checkpoint/merge';
 import type { Delta, Snapshot } from '../../../src/checkpoint/state/state-types';
-import { TidemarkError } from '../../../src/errors';
+import { TidemarkError } from '../../../src/lib/errors';
 import { DIST_WORKER, ensureMergeBuilt, del, delta, plain, put, rec, snapshot } from './merge-fixtures';
 
 function invalid(fn: () => unknown): void {

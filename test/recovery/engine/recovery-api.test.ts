@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { readManifest } from '../../../src/checkpoint/write/checkpoint-reader';
-import { TidemarkError } from '../../../src/errors';
+import { TidemarkError } from '../../../src/lib/errors';
 import type { RecoveryProgress } from '../../../src/recovery/recovery-types';
 import { LocalFileStore, blockKey, blocksPrefix, manifestKey } from '../../../src/storage';
 import type { TestNode } from '../../tiering/tiering-node-fixture';

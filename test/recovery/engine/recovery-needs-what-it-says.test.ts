@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { TidemarkError } from '../../../src/errors';
+import { TidemarkError } from '../../../src/lib/errors';
 import { LocalFileStore } from '../../../src/storage';
 import { put, type LogEntry } from '../../../src/wal';
 import { removeDir, tempDir } from '../../wal/wal-fixtures';

@@ -16,7 +16,7 @@ import {
   writeStateToDirectory,
 } from '../../../src/recovery/output/directory-writer';
 import { readStateFile } from '../../../src/recovery/output/state-file';
-import { TidemarkError } from '../../../src/errors';
+import { TidemarkError } from '../../../src/lib/errors';
 import { plain, plainResult, sampleResult } from './fixtures';
 
 let root: string;

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
-import { TidemarkError } from '../../../src/errors';
-import { batched, streamTo } from '../../../src/recovery/nest/stream-output';
+import { TidemarkError } from '../../../src/lib/errors';
+import { batched, streamTo } from '../../../src/server/recovery/stream-output';
 import {
   binaryErrorFrame,
   readBinaryStream,

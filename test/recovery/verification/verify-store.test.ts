@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { rebuildCatalog } from '../../../src/checkpoint/catalog/catalog-rebuild';
-import { TidemarkError } from '../../../src/errors';
+import { TidemarkError } from '../../../src/lib/errors';
 import type {
   VerificationLevel,
   VerificationReport,

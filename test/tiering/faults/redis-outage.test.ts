@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { InstrumentedStore, LocalFileStore, walNodePrefix } from '../../../src/storage';
-import { BullMqJobQueue } from '../../../src/tiering/jobs/bullmq/bullmq-job-queue';
+import { BullMqJobQueue } from '../../../src/jobs/bullmq/bullmq-job-queue';
 import { RedisLeaseProvider } from '../../../src/tiering/lease';
 import { startRedis, type TestRedis } from '../../support/redis-server';
 import { removeDir, tempDir } from '../../wal/wal-fixtures';

@@ -1,4 +1,4 @@
-import { BullMqJobQueue } from '../../../src/tiering/jobs/bullmq/bullmq-job-queue';
+import { BullMqJobQueue } from '../../../src/jobs/bullmq/bullmq-job-queue';
 import { startRedis, type TestRedis } from '../../support/redis-server';
 import { runJobQueueContract } from './job-queue.contract';
 

@@ -1,5 +1,5 @@
-import { InProcessJobQueue } from '../../../src/tiering/jobs/in-process-job-queue';
-import { JobRunner } from '../../../src/tiering/jobs/job-runner';
+import { InProcessJobQueue } from '../../../src/jobs/in-process-job-queue';
+import { JobRunner } from '../../../src/jobs/job-runner';
 import { runJobQueueContract } from './job-queue.contract';
 
 runJobQueueContract('in process', (runner) => Promise.resolve(new InProcessJobQueue(runner)));

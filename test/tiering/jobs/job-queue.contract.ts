@@ -2,9 +2,9 @@
  * What every JobQueue adapter does (src/tiering/jobs/job-queue.ts). Each adapter's test file calls
  * `runJobQueueContract` with a factory that builds a queue (running its workers) around a runner.
  */
-import { TidemarkError, invalidArgument } from '../../../src/errors';
-import type { JobData, JobQueue, JobRecord } from '../../../src/tiering/jobs/job-queue';
-import { JobRunner } from '../../../src/tiering/jobs/job-runner';
+import { TidemarkError, invalidArgument } from '../../../src/lib/errors';
+import type { JobData, JobQueue, JobRecord } from '../../../src/jobs/job-queue';
+import { JobRunner } from '../../../src/jobs/job-runner';
 
 export type QueueFactory = (runner: JobRunner) => Promise<JobQueue>;
 

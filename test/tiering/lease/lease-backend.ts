@@ -1,4 +1,4 @@
-import { TidemarkError, type ErrorCode } from '../../../src/errors';
+import { TidemarkError, type ErrorCode } from '../../../src/lib/errors';
 import type { LeaseProvider } from '../../../src/tiering/lease';
 
 /**

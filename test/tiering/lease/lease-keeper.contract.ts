@@ -8,7 +8,7 @@ import {
   type LeaseKeeperOptions,
   type LeaseLossReason,
 } from '../../../src/tiering/lease';
-import { TidemarkError } from '../../../src/errors';
+import { TidemarkError } from '../../../src/lib/errors';
 import { defined, eventually, expectCode, type KeeperBackend } from './lease-backend';
 
 const TTL = 1_000;

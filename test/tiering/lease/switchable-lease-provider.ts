@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../../src/errors';
+import { TidemarkError } from '../../../src/lib/errors';
 import type { LeaseGrant, LeaseHolder, LeaseProvider } from '../../../src/tiering/lease';
 
 /** An outage of the local backend: while `state.down`, every call fails as an unreachable Redis's would. */

@@ -1,7 +1,7 @@
 import type { CheckpointSummary } from '../../../src/checkpoint/catalog/checkpoint-summary';
 import { manifestKey } from '../../../src/storage';
 import { runRetention, type RetentionDeps } from '../../../src/tiering/maintenance/retention-run';
-import type { SegmentShipper } from '../../../src/tiering/segments/segment-shipper';
+import type { SegmentShipper } from '../../../src/tiering/segment-shipper';
 import { KiB, PREFIX, appendBytes, fenced, openNode, shipperFor, type Node } from '../tiering-fixtures';
 
 const POLICY = { keepFullCheckpoints: 1, pitrWindowMs: 0 };

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { packLayout, planPacks } from '../../../src/tiering/segments/segment-pack';
+import { packLayout, planPacks } from '../../../src/wal/archive/segment-pack';
 import type { SegmentInfo } from '../../../src/wal';
 import { segmentInfo } from '../tiering-fixtures';
 

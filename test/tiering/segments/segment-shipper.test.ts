@@ -1,10 +1,10 @@
 import { crc32c } from '@node-rs/crc32';
 import { promises as fs } from 'node:fs';
-import { TidemarkError } from '../../../src/errors';
+import { TidemarkError } from '../../../src/lib/errors';
 import { getBuffer, isRetryable, walSegmentKey } from '../../../src/storage';
-import { isUnrecoverable } from '../../../src/tiering/jobs/job-errors';
-import { splitPack } from '../../../src/tiering/segments/pack-splitter';
-import { planPacks } from '../../../src/tiering/segments/segment-pack';
+import { isUnrecoverable } from '../../../src/jobs/job-errors';
+import { splitPack } from '../../../src/wal/archive/pack-splitter';
+import { planPacks } from '../../../src/wal/archive/segment-pack';
 import { FRAME_HEADER_SIZE, HEADER_SIZE } from '../../../src/wal/format';
 import {
   HookedStore,

@@ -1,5 +1,5 @@
-import { InProcessJobQueue } from '../../../src/tiering/jobs/in-process-job-queue';
-import { JobRunner } from '../../../src/tiering/jobs/job-runner';
+import { InProcessJobQueue } from '../../../src/jobs/in-process-job-queue';
+import { JobRunner } from '../../../src/jobs/job-runner';
 import { LocalLeaseProvider } from '../../../src/tiering/lease';
 import { DEFAULT_TIERING_CONFIG } from '../../../src/tiering/tiering-config';
 import { TieringNode } from '../../../src/tiering/tiering-node';

@@ -1,13 +1,13 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { walSegmentKey } from '../../../src/storage';
-import { packLayout } from '../../../src/tiering/segments/segment-pack';
+import { packLayout } from '../../../src/wal/archive/segment-pack';
 import {
   UPLOADED_SEGMENTS_FILE,
   UPLOADED_SEGMENTS_JOURNAL,
   UploadedSegments,
   type UploadedPack,
-} from '../../../src/tiering/segments/uploaded-segments';
+} from '../../../src/wal/archive/uploaded-segments';
 import { NODE_ID, PREFIX, removeDir, segmentInfo, tempDir } from '../tiering-fixtures';
 
 /** A pack of segments of 10 LSNs each, from `firstLsn`. */

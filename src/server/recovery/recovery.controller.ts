@@ -1,0 +1,74 @@
+import { Controller, Get, Inject, Post, Query, Res } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
+import { type BodyReaders, RequestBody } from '../http/request-body.decorator';
+import { TidemarkError } from '../../lib/errors';
+import { binaryErrorFrame, toBinaryStream } from '../../recovery/output/binary-stream';
+import { ndjsonErrorLine, toNdjson } from '../../recovery/output/ndjson';
+import { RecoveryEngine } from '../../recovery/recovery-engine';
+import type { RecoveryPlan } from '../../recovery/recovery-types';
+import { ActiveRecoveries } from './active-recoveries';
+import { parsePlanQuery, parseRecoverRequest, type RecoverRequest } from '../../recovery/recovery-request';
+import { batched, streamTo } from './stream-output';
+
+/** A JSON body is required. */
+const RECOVER_BODY: BodyReaders<RecoverRequest> = { json: parseRecoverRequest };
+
+const CONTENT_TYPES = {
+  ndjson: 'application/x-ndjson; charset=utf-8',
+  binary: 'application/octet-stream',
+} as const;
+
+/**
+ * `/v1/recovery`:
+ * - `GET /v1/recovery/plan?checkpoint=N | lsn=N | time=<ISO 8601 | µs>[&components=a,b]` — the plan (a dry
+ *   run: checkpoints, WAL range, objects, bytes, GETs, estimate); reads manifests, never a block.
+ * - `POST /v1/recovery` `{target: {checkpointId} | {lsn} | {time: ISO 8601 | µs}, components?, format?}` —
+ *   recovers and streams the state: NDJSON (default, `application/x-ndjson`) or binary
+ *   (`application/octet-stream`); formats in src/recovery/output/ndjson.ts and binary-stream.ts.
+ *
+ * The state is recovered completely before the first byte is sent, so every recovery error is an ordinary
+ * problem+json response with its status (400 bad target, 404 unknown checkpoint, 422 corrupt data, 503 …).
+ * A failure after streaming began ends the stream with an error line (NDJSON) or error frame (binary) in
+ * place of the trailer. A client that disconnects aborts the recovery.
+ */
+@Controller('v1/recovery')
+export class RecoveryController {
+  constructor(
+    @Inject(RecoveryEngine) private readonly engine: RecoveryEngine,
+    @Inject(ActiveRecoveries) private readonly runs: ActiveRecoveries,
+  ) {}
+
+  @Get('plan')
+  plan(@Query() query: unknown): Promise<RecoveryPlan> {
+    const { target, components } = parsePlanQuery(query);
+    return this.engine.findRecoveryPath(target, components);
+  }
+
+  @Post()
+  async recover(
+    @RequestBody(RECOVER_BODY) { target, components, format }: RecoverRequest,
+    @Res() res: ServerResponse,
+  ): Promise<void> {
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) gone.abort(new TidemarkError('CLOSED', 'the client went away'));
+    };
+    res.on('close', onClose);
+    try {
+      const result = await this.runs.run(
+        (signal) => this.engine.recoverTo(target, components, { signal }),
+        gone.signal,
+      );
+      res.statusCode = 200;
+      res.setHeader('Content-Type', CONTENT_TYPES[format]);
+      res.setHeader('Cache-Control', 'no-store');
+      const chunks =
+        format === 'binary'
+          ? batched(toBinaryStream(result), binaryErrorFrame)
+          : batched(toNdjson(result), ndjsonErrorLine);
+      await streamTo(chunks, res);
+    } finally {
+      res.off('close', onClose);
+    }
+  }
+}
