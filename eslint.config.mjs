@@ -2,7 +2,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', '.tmp/**', 'jest.config.js'] },
+  {
+    ignores: [
+      'dist/**',
+      'bench/dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'data/**',
+      '.tmp/**',
+      'jest.config.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -12,8 +22,8 @@ export default tseslint.config(
     },
   },
   {
-    // Nest lives in src/server only: every other folder is framework-free.
-    files: ['src/**/*.ts'],
+    // Nest lives in src/server only: every other folder, the benchmarks too, is framework-free.
+    files: ['src/**/*.ts', 'bench/src/**/*.ts'],
     ignores: ['src/server/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['@nestjs/*', 'nestjs-pino'] }],

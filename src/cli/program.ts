@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { registerBench } from './bench.command';
 import { registerCatalogRebuild } from './catalog-rebuild.command';
 import type { RecoverIo } from './recover-run';
 import { registerRecover } from './recover.command';
@@ -10,7 +9,7 @@ import { registerVerify } from './verify.command';
 import { registerWalInspect } from './wal-inspect.command';
 
 /**
- * `tidemark`: serve, wal inspect, catalog rebuild, verify, recover, bench, talking to `io` (the process's
+ * `tidemark`: serve, wal inspect, catalog rebuild, verify, recover, talking to `io` (the process's
  * streams and exit in the binary, a test's own in process). Each command lives in its own file here.
  */
 export function buildProgram(io: RecoverIo): Command {
@@ -20,7 +19,6 @@ export function buildProgram(io: RecoverIo): Command {
     .option('--debug', 'print the stack trace of a failure');
   registerServe(program);
   registerWalInspect(program.command('wal').description('write-ahead log tools'), io);
-  registerBench(program);
   registerCatalogRebuild(program.command('catalog').description('checkpoint catalog tools'), io);
   registerVerify(program, io);
   registerRecover(program, io);

@@ -384,7 +384,7 @@ const rootCases: fc.Arbitrary<Built> = fc
       [piece('usage')], // nothing at all
       [piece('usage', 'wal')],
       [piece('usage', 'catalog')],
-      [piece('usage', 'bench')],
+      [piece('usage', 'bench')], // unknown: the benchmarks left the CLI for bench/
       [piece('usage', 'wal', 'frob')],
       [piece('usage', 'catalog', 'rebuild', 'extra')],
       [piece('usage', 'help', 'frob')],

@@ -129,17 +129,7 @@ export const numberOption = (name: string) => count.map((p) => piece(p.expect, n
 
 // ---- what fits no command ----
 
-export const KNOWN_WORDS = [
-  'serve',
-  'wal',
-  'catalog',
-  'verify',
-  'recover',
-  'bench',
-  'help',
-  'inspect',
-  'rebuild',
-];
+export const KNOWN_WORDS = ['serve', 'wal', 'catalog', 'verify', 'recover', 'help', 'inspect', 'rebuild'];
 export const ROOT_OPTIONS = ['--help', '-h', '--version', '-V', '--debug'];
 
 /** An option no command has, or one a letter away from one it has. */

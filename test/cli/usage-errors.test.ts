@@ -31,7 +31,7 @@ describe('usage errors commander finds', () => {
       exits: [2],
       stdout: '',
       stderr:
-        'tidemark: INVALID_ARGUMENT: a command is missing: tidemark takes serve, wal, bench, catalog, verify, recover (see tidemark --help)\n',
+        'tidemark: INVALID_ARGUMENT: a command is missing: tidemark takes serve, wal, catalog, verify, recover (see tidemark --help)\n',
     });
     expect((await run('wal')).stderr).toBe(
       'tidemark: INVALID_ARGUMENT: a command is missing: tidemark wal takes inspect (see tidemark wal --help)\n',

@@ -12,10 +12,10 @@
  * LSNs are small on purpose — the full checkpoint is at LSN 40,000 and each incremental 5,000 later — so a
  * real WAL can hold every LSN up to the newest checkpoint and 10,000 entries past it (the point-in-time case).
  */
-import type { BlockCodec } from '../checkpoint/block/codecs';
-import { CheckpointCatalog } from '../checkpoint/catalog/catalog';
-import type { Manifest } from '../checkpoint/manifest/manifest';
-import { CheckpointMerger } from '../checkpoint/merge';
+import type { BlockCodec } from '../../src/checkpoint/block/codecs';
+import { CheckpointCatalog } from '../../src/checkpoint/catalog/catalog';
+import type { Manifest } from '../../src/checkpoint/manifest/manifest';
+import { CheckpointMerger } from '../../src/checkpoint/merge';
 import type {
   ComponentDelta,
   ComponentSnapshot,
@@ -23,13 +23,13 @@ import type {
   DeltaRecord,
   Snapshot,
   StateRecord,
-} from '../checkpoint/state/state-types';
+} from '../../src/checkpoint/state/state-types';
 import {
   writeFullCheckpoint,
   writeIncrementalCheckpoint,
   type CheckpointWriteContext,
-} from '../checkpoint/write/checkpoint-writer';
-import type { ObjectStore } from '../storage';
+} from '../../src/checkpoint/write/checkpoint-writer';
+import type { ObjectStore } from '../../src/storage';
 
 export const PREFIX = 'bench';
 export const NODE_ID = 'node-1';

@@ -3,7 +3,7 @@
  * state (key + value bytes of the base), for `sequential` and for `optimal` with 1 and 2 worker threads.
  * Writes JSON (bench/results/merge.json). A benchmark, not a test: nothing here asserts speed.
  *
- *   node -e "require('./dist/bench/merge-bench').runMergeBench({ quick: false }).then(() => {})"
+ *   npm run bench:merge [-- --quick]     (npm run bench:checkpoint runs it too)
  *
  * The generated state is what a windowed stream job holds (documented in docs/checkpoint-merge.md):
  *   - 4 window operators (`window_processor_{1..4}`), keys `window:{operator}:{windowStartMs}:{groupKey}`
@@ -22,7 +22,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CheckpointMerger, type MergeStats } from '../checkpoint/merge';
+import { CheckpointMerger, type MergeStats } from '../../src/checkpoint/merge';
 import type {
   ComponentDelta,
   ComponentSnapshot,
@@ -30,7 +30,7 @@ import type {
   DeltaRecord,
   Snapshot,
   StateRecord,
-} from '../checkpoint/state/state-types';
+} from '../../src/checkpoint/state/state-types';
 
 export interface MergeBenchOptions {
   /** JSON result file (default bench/results/merge.json, relative to the working directory). */

@@ -1,5 +1,5 @@
 /**
- * `tidemark bench wal` (`npm run bench:wal`): WAL throughput and latency on this machine, beside the raw
+ * `npm run bench:wal`: WAL throughput and latency on this machine, beside the raw
  * limit of its disk measured in the same run. Prints a table and writes JSON (bench/results/wal.json).
  * A benchmark, not a test: nothing here asserts speed. See bench/README.md for what each figure means.
  */
@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { LogEntry } from '../wal/entry';
-import { SegmentedWal } from '../wal';
-import type { LatencySummary, WalOptions } from '../wal/wal-options';
+import type { LogEntry } from '../../src/wal/entry';
+import { SegmentedWal } from '../../src/wal';
+import type { LatencySummary, WalOptions } from '../../src/wal/wal-options';
 import { fmt, printTable, type LatencyFigures, type WalBenchResult } from './wal-bench-report';
 
 export interface WalBenchOptions {
@@ -246,9 +246,7 @@ export async function runWalBench(opts: WalBenchOptions = {}): Promise<void> {
   const calibration: Budget = { entries: quick ? 20_000 : 100_000, millis: quick ? 100 : 300 };
   await fs.promises.mkdir(root, { recursive: true });
 
-  console.log(
-    `tidemark bench wal${quick ? ' (quick)' : ''}: ${os.cpus().length} CPUs, Node ${process.version}`,
-  );
+  console.log(`bench wal${quick ? ' (quick)' : ''}: ${os.cpus().length} CPUs, Node ${process.version}`);
   const results: WalBenchResult[] = [];
   const report = (r: WalBenchResult): void => {
     results.push(r);

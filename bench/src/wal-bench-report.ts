@@ -1,4 +1,4 @@
-import type { LatencySummary } from '../wal/wal-options';
+import type { LatencySummary } from '../../src/wal/wal-options';
 
 /** The WAL benchmark's figures and their table (wal-bench.ts measures; this file only reports). */
 export interface LatencyFigures {

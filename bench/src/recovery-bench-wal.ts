@@ -4,12 +4,12 @@
  * and read + folded into the engine's WalOverlay), from the local segments and from the uploaded packs.
  */
 import * as path from 'node:path';
-import { WalOverlay } from '../recovery/wal-overlay';
-import { coverWal, listRemotePacks, replayWal, type WalSources } from '../recovery/wal-source';
-import type { ObjectStore } from '../storage';
-import { SegmentShipper } from '../tiering/segment-shipper';
-import { UploadedSegments } from '../wal/archive/uploaded-segments';
-import { SegmentedWal, type LogEntry } from '../wal';
+import { WalOverlay } from '../../src/recovery/wal-overlay';
+import { coverWal, listRemotePacks, replayWal, type WalSources } from '../../src/recovery/wal-source';
+import type { ObjectStore } from '../../src/storage';
+import { SegmentShipper } from '../../src/tiering/segment-shipper';
+import { UploadedSegments } from '../../src/wal/archive/uploaded-segments';
+import { SegmentedWal, type LogEntry } from '../../src/wal';
 import { collectGarbage, median } from './recovery-bench-engine';
 import {
   AGGREGATORS,

@@ -1,5 +1,5 @@
 /**
- * `tidemark bench recovery` (`npm run bench:recovery`, figures to bench/results/recovery.json): recovery
+ * `npm run bench:recovery` (figures to bench/results/recovery.json): recovery
  * throughput of logical state (key + value bytes recovered per second of recoverTo) on this machine.
  *   1. a realistic state (recovery-bench-state.ts; 256 MB logical, 32 MB with --quick) written as a full
  *      checkpoint + 3 incrementals to a local store, per codec (zstd; lz4 and none);
@@ -17,8 +17,8 @@ import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_BLOCK_WORKER } from '../recovery/block-pool';
-import { LocalFileStore, type ObjectStore } from '../storage';
+import { DEFAULT_BLOCK_WORKER } from '../../src/recovery/block-pool';
+import { LocalFileStore, type ObjectStore } from '../../src/storage';
 import { runEngineCase, TimedStore, type EngineCase, type EngineCaseResult } from './recovery-bench-engine';
 import { measurePieces } from './recovery-bench-phases';
 import {
@@ -325,7 +325,7 @@ export async function runRecoveryBench(options: RecoveryBenchOptions = {}): Prom
   };
   const m = doc.machine;
   console.log(
-    `tidemark bench recovery${quick ? ' (quick)' : ''}: ${m.cpus} CPUs (${m.cpuModel}), Node ${m.node}, ` +
+    `bench recovery${quick ? ' (quick)' : ''}: ${m.cpus} CPUs (${m.cpuModel}), Node ${m.node}, ` +
       `load ${m.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}, yardstick ${m.yardstickMsAtStart.toFixed(0)} ms; block worker ${m.workerFileExists ? 'found' : 'MISSING'} at ${m.workerFile}`,
   );
   if (!m.workerFileExists)

@@ -5,11 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { BullMqJobQueue } from '../jobs/bullmq/bullmq-job-queue';
-import { InProcessJobQueue } from '../jobs/in-process-job-queue';
-import type { LaneConcurrency } from '../jobs/job-lanes';
-import type { JobName, JobQueue } from '../jobs/job-queue';
-import { JobRunner } from '../jobs/job-runner';
+import { BullMqJobQueue } from '../../src/jobs/bullmq/bullmq-job-queue';
+import { InProcessJobQueue } from '../../src/jobs/in-process-job-queue';
+import type { LaneConcurrency } from '../../src/jobs/job-lanes';
+import type { JobName, JobQueue } from '../../src/jobs/job-queue';
+import { JobRunner } from '../../src/jobs/job-runner';
 
 export interface QueueResult {
   queue: 'in-process' | 'bullmq';

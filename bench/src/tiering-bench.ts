@@ -1,5 +1,5 @@
 /**
- * `tidemark bench tiering` (`npm run bench:tiering`, figures to bench/results/tiering.json):
+ * `npm run bench:tiering` (figures to bench/results/tiering.json):
  *   1. upload throughput of the segment shipper to the local store (fsynced), MB/s of WAL shipped and
  *      verified, with its phases (segment check, PUT, read-back, record);
  *   2. the same to s3rver (skipped when s3rver, a dev dependency, is not installed);
@@ -75,7 +75,7 @@ export async function runTieringBench(options: TieringBenchOptions = {}): Promis
   };
   const m = document.machine;
   console.log(
-    `tidemark bench tiering${quick ? ' (quick)' : ''}: ${m.cpus} CPUs, Node ${m.node}, ` +
+    `bench tiering${quick ? ' (quick)' : ''}: ${m.cpus} CPUs, Node ${m.node}, ` +
       `load ${m.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}`,
   );
 

@@ -12,11 +12,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { BlockCodec } from '../checkpoint/block/codecs';
-import { CheckpointCatalog } from '../checkpoint/catalog/catalog';
-import type { ComponentSnapshot, Snapshot } from '../checkpoint/state/state-types';
-import { writeFullCheckpoint, type CheckpointWriteContext } from '../checkpoint/write/checkpoint-writer';
-import { LocalFileStore } from '../storage';
+import type { BlockCodec } from '../../src/checkpoint/block/codecs';
+import { CheckpointCatalog } from '../../src/checkpoint/catalog/catalog';
+import type { ComponentSnapshot, Snapshot } from '../../src/checkpoint/state/state-types';
+import {
+  writeFullCheckpoint,
+  type CheckpointWriteContext,
+} from '../../src/checkpoint/write/checkpoint-writer';
+import { LocalFileStore } from '../../src/storage';
 import { generateMergeWorkload, runMergeBench } from './merge-bench';
 
 export interface CheckpointBenchOptions {
@@ -132,7 +135,7 @@ export async function runCheckpointBench(options: CheckpointBenchOptions = {}): 
     date: new Date().toISOString(),
     quick,
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
-    state: { logicalBytes: stateBytes, records: workload.baseRecords, generator: 'src/bench/merge-bench.ts' },
+    state: { logicalBytes: stateBytes, records: workload.baseRecords, generator: 'bench/src/merge-bench.ts' },
     goals: { mergeMbPerSec: 500, compressionSavings: 0.8, bytesAfterFivePercentChange: 0.1 },
     fullCheckpointWrites: writes,
     dedupAfterFivePercentChange: dedup,

@@ -16,13 +16,13 @@ import {
   type ObjectStore,
   type StoreMetricsSnapshot,
   type StoreOperation,
-} from '../storage';
-import { createS3Client, type S3StoreOptions } from '../storage/s3';
-import { checkSealedSegment } from '../wal/archive/pack-checksum';
-import { SegmentShipper } from '../tiering/segment-shipper';
-import { UploadedSegments, type UploadedPack } from '../wal/archive/uploaded-segments';
-import { DEFAULT_TIERING_CONFIG } from '../tiering/tiering-config';
-import { SegmentedWal, type LogEntry } from '../wal';
+} from '../../src/storage';
+import { createS3Client, type S3StoreOptions } from '../../src/storage/s3';
+import { checkSealedSegment } from '../../src/wal/archive/pack-checksum';
+import { SegmentShipper } from '../../src/tiering/segment-shipper';
+import { UploadedSegments, type UploadedPack } from '../../src/wal/archive/uploaded-segments';
+import { DEFAULT_TIERING_CONFIG } from '../../src/tiering/tiering-config';
+import { SegmentedWal, type LogEntry } from '../../src/wal';
 import { CountingStore, countS3Commands, S3_WRITE_COMMANDS } from './tiering-bench-store';
 import { S3RVER_CREDENTIALS } from './tiering-bench-servers';
 

@@ -17,7 +17,7 @@ import type {
   PutOptions,
   PutResult,
   StoreOperation,
-} from '../storage';
+} from '../../src/storage';
 
 export type KeyKind = 'wal' | 'blocks' | 'manifests' | 'other';
 export type KindCounts = Record<KeyKind, number>;

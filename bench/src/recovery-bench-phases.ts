@@ -12,17 +12,17 @@
  *   digest        StateDigest.of every component (the `full` verification level)
  */
 import { crc32c } from '@node-rs/crc32';
-import { blockHash, openBlock } from '../checkpoint/block/block-codec';
-import { codecOfId, decompressBody } from '../checkpoint/block/codecs';
-import { asStateRecords, decodeRecords } from '../checkpoint/block/record-codec';
-import type { Manifest, ManifestBlockRef } from '../checkpoint/manifest/manifest';
-import { StateDigest } from '../checkpoint/manifest/state-digest';
-import { CheckpointMerger } from '../checkpoint/merge';
-import type { ComponentDelta, Delta, DeltaRecord, Snapshot } from '../checkpoint/state/state-types';
-import { BlockPool } from '../recovery/block-pool';
-import { stateBytes } from '../recovery/recovery-engine';
-import { WalOverlay } from '../recovery/wal-overlay';
-import { blockKey, getBuffer, type ObjectStore } from '../storage';
+import { blockHash, openBlock } from '../../src/checkpoint/block/block-codec';
+import { codecOfId, decompressBody } from '../../src/checkpoint/block/codecs';
+import { asStateRecords, decodeRecords } from '../../src/checkpoint/block/record-codec';
+import type { Manifest, ManifestBlockRef } from '../../src/checkpoint/manifest/manifest';
+import { StateDigest } from '../../src/checkpoint/manifest/state-digest';
+import { CheckpointMerger } from '../../src/checkpoint/merge';
+import type { ComponentDelta, Delta, DeltaRecord, Snapshot } from '../../src/checkpoint/state/state-types';
+import { BlockPool } from '../../src/recovery/block-pool';
+import { stateBytes } from '../../src/recovery/recovery-engine';
+import { WalOverlay } from '../../src/recovery/wal-overlay';
+import { blockKey, getBuffer, type ObjectStore } from '../../src/storage';
 import { collectGarbage, median } from './recovery-bench-engine';
 import { PREFIX } from './recovery-bench-state';
 

@@ -8,15 +8,15 @@ import * as os from 'node:os';
 import { Readable } from 'node:stream';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
-import type { CheckpointCatalog } from '../checkpoint/catalog/catalog';
-import { CheckpointMerger } from '../checkpoint/merge';
-import { RecoveryEngine, type RecoveryBackend } from '../recovery/recovery-engine';
+import type { CheckpointCatalog } from '../../src/checkpoint/catalog/catalog';
+import { CheckpointMerger } from '../../src/checkpoint/merge';
+import { RecoveryEngine, type RecoveryBackend } from '../../src/recovery/recovery-engine';
 import type {
   PrefetchStrategy,
   RecoveryProgress,
   RecoveryTarget,
   VerificationLevel,
-} from '../recovery/recovery-types';
+} from '../../src/recovery/recovery-types';
 import {
   readAll,
   type ByteRange,
@@ -26,7 +26,7 @@ import {
   type ObjectStore,
   type PutOptions,
   type PutResult,
-} from '../storage';
+} from '../../src/storage';
 import { NODE_ID, PREFIX } from './recovery-bench-state';
 
 /** A full GC before each timed run, so one run's garbage is not collected in the next (as in a fresh process). */

@@ -1,0 +1,85 @@
+/**
+ * The benchmarks' own command line (`npm run bench:wal -- --quick`, …): built by bench/tsconfig.json into
+ * bench/dist, apart from the product, which neither ships nor registers it. Each run prints its figures and
+ * writes them as JSON (bench/results/<name>.json unless --out says otherwise).
+ */
+import { Command } from 'commander';
+
+interface BenchOptions {
+  quick?: boolean;
+  dir?: string;
+  out?: string;
+}
+
+type Run = (options: { quick: boolean; dir?: string; out?: string }) => Promise<unknown>;
+
+interface Bench {
+  name: string;
+  description: string;
+  /** What --dir is for; a benchmark without one takes no --dir. */
+  dir?: string;
+  // Loaded on demand, so one benchmark does not load the modules of the others.
+  load: () => Promise<Run>;
+}
+
+const BENCHES: readonly Bench[] = [
+  {
+    name: 'wal',
+    description: 'WAL append throughput and latency, against the raw limit of the disk',
+    dir: 'directory to benchmark in (default: a temporary directory)',
+    load: async () => (await import('./wal-bench')).runWalBench,
+  },
+  {
+    name: 'checkpoint',
+    description: 'checkpoint write, compression, deduplication and merge throughput on generated state',
+    dir: 'directory for the local store (default: a temporary directory)',
+    load: async () => (await import('./checkpoint-bench')).runCheckpointBench,
+  },
+  {
+    name: 'merge',
+    description:
+      'merge throughput alone, sequential and optimal with 1 and 2 threads (bench checkpoint runs it too)',
+    load: async () => (await import('./merge-bench')).runMergeBench,
+  },
+  {
+    name: 'tiering',
+    description:
+      'WAL upload throughput (local store, s3rver), PUTs per MiB of log, store requests in a steady run, jobs/s',
+    dir: 'directory for temporary data (default: the OS temporary directory)',
+    load: async () => (await import('./tiering-bench')).runTieringBench,
+  },
+  {
+    name: 'recovery',
+    description:
+      'recovery throughput of logical state (local store, 1 and 2 threads, prefetch strategies, s3rver), where the time goes, WAL replay',
+    dir: 'directory for the temporary stores and WAL (default: the OS temporary directory)',
+    load: async () => (await import('./recovery-bench')).runRecoveryBench,
+  },
+];
+
+function buildProgram(): Command {
+  const program = new Command('bench').description('Tidemark benchmarks (figures, not tests)');
+  for (const bench of BENCHES) {
+    const command = program
+      .command(bench.name)
+      .description(bench.description)
+      .option('--quick', 'a short run');
+    if (bench.dir !== undefined) command.option('--dir <dir>', bench.dir);
+    command
+      .option('--out <file>', 'where to write the figures as JSON')
+      .action(async (options: BenchOptions) => {
+        const run = await bench.load();
+        await run({ quick: options.quick === true, dir: options.dir, out: options.out });
+      });
+  }
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    process.stderr.write(
+      `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  });
