@@ -66,7 +66,6 @@ export {
   type RetryOptions,
   type StoreMetricsSnapshot,
 } from './storage';
-export { WalRetentionGuard, type SegmentDeletePolicy } from './wal/wal-retention-guard';
 
 // ── checkpoints ──────────────────────────────────────────────────────────────────────────────────────
 export {

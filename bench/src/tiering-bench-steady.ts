@@ -23,7 +23,7 @@ import { UploadedSegments } from '../../src/wal/archive/uploaded-segments';
 import { DEFAULT_TIERING_CONFIG } from '../../src/tiering/tiering-config';
 import { TieringNode } from '../../src/tiering/tiering-node';
 import { SegmentedWal } from '../../src/wal';
-import { WalRetentionGuard } from '../../src/wal/wal-retention-guard';
+import { SegmentRetention } from '../../src/node/segment-retention';
 import { CountingStore, totalOf, type KindCounts } from './tiering-bench-store';
 import { EntrySource, MiB } from './tiering-bench-upload';
 
@@ -132,19 +132,19 @@ export async function runSteady(root: string, options: SteadyOptions): Promise<S
   let simulatedMs = 0;
   const now = () => started + simulatedMs;
 
-  const guard = new WalRetentionGuard();
+  const catalog = await CheckpointCatalog.open(CatalogFile.inDataDir(dataDir));
+  const uploads = await UploadedSegments.open(dataDir);
+  const retention = new SegmentRetention(uploads, catalog);
   const wal = await SegmentedWal.open(path.join(dataDir, 'wal'), {
     segmentSize: options.segmentSize,
-    canDelete: (segment) => guard.canDelete(segment),
+    canDelete: (segment) => retention.canDelete(segment),
   });
-  const catalog = await CheckpointCatalog.open(CatalogFile.inDataDir(dataDir));
   const merger = new CheckpointMerger({ maxChainLength: STEADY_POLICY.mergerMaxChainLength });
   const nodeId = 'node-1';
   const system = await IncrementalCheckpointSystem.open(
     { wal, store, catalog, merger },
     { nodeId, checkpointInterval: 0, cleanupInterval: 0 },
   );
-  const uploads = await UploadedSegments.open(dataDir);
   const runner = new CountingRunner();
   const queue = new InProcessJobQueue(runner, { now });
   const leases = new LocalLeaseProvider();
@@ -168,7 +168,6 @@ export async function runSteady(root: string, options: SteadyOptions): Promise<S
       compactionIntervalMs: 0,
     },
   );
-  guard.set((segment) => tiering.canDeleteSegment(segment));
   system.onCheckpointCommitted(() => void wal.cleanup().catch(() => undefined));
   const checkpoints = { full: 0, incremental: 0 };
   let sealedBytes = 0;
@@ -256,7 +255,6 @@ export async function runSteady(root: string, options: SteadyOptions): Promise<S
     await uploads.close();
     await system.stop();
     await merger.close();
-    guard.set(undefined);
     await wal.close();
     await leases.close();
     await fs.promises.rm(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { TidemarkError, invalidArgument } from '../lib/errors';
 import { silentLogger, type Logger } from '../lib/logger';
 import { manifestKey, type ObjectStore } from '../storage';
-import type { SegmentedWal, SegmentInfo } from '../wal';
+import type { SegmentedWal } from '../wal';
 import type { CheckpointCatalog } from './catalog/catalog';
 import type { CheckpointListing, CheckpointSummary } from './catalog/checkpoint-summary';
 import { resolveSystemConfig, type CheckpointSystemConfig } from './checkpoint-system-config';
@@ -299,12 +299,6 @@ export class IncrementalCheckpointSystem {
   /** Calls `listener` after each checkpoint is committed (the service runs WAL cleanup then). */
   onCheckpointCommitted(listener: (summary: CheckpointSummary) => void): void {
     this.committedListeners.push(listener);
-  }
-
-  /** The WAL retention guard: a segment may go once a committed checkpoint covers its last LSN. */
-  canDeleteSegment(segment: SegmentInfo): boolean {
-    const restorable = this.deps.catalog.latestRestorable();
-    return restorable !== undefined && segment.lastLsn <= restorable.lsn;
   }
 
   /** Starts periodic checkpoints and chain optimisation (timers do not keep the process alive). */

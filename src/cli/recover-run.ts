@@ -1,25 +1,16 @@
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { CheckpointCatalog } from '../checkpoint/catalog/catalog';
-import { CatalogFile } from '../checkpoint/catalog/catalog-file';
-import { CheckpointMerger } from '../checkpoint/merge/checkpoint-merger';
-import { loadConfig, type TidemarkConfig } from '../config';
+import { loadConfig } from '../config';
+import { openRecoveryReader, type RecoveryReader } from '../node/open-recovery-reader';
 import { invalidArgument, quoteInput } from '../lib/errors';
 import { writeStateToDirectory } from '../recovery/output/directory-writer';
 import { summarizeRecovery } from '../recovery/output/recovery-summary';
 import { parseComponentList, parseTargetSpec } from '../recovery/recovery-request';
-import { RecoveryEngine, type RecoveryBackend } from '../recovery/recovery-engine';
 import type { RecoveryConfig, RecoveryTarget, VerificationLevel } from '../recovery/recovery-types';
-import { ReadOnlyLocalFileStore } from '../storage/fs/read-only-local-file-store';
-import { openLocalStore } from '../recovery/verification/verify-run';
-import { createBackend, type ObjectStore } from '../storage';
-import { UPLOADED_SEGMENTS_FILE, UploadedSegments } from '../wal/archive/uploaded-segments';
 import { formatPlan, formatResult } from './recover-format';
 import { RecoverProgressBars } from './recover-progress';
 import { checkOutDir } from './check-out-dir';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io';
 import { describeFailure, failureLine } from './describe-failure';
-import { openWalToRead } from './open-wal-to-read';
 
 /** The options `tidemark recover` takes (as commander hands them over). */
 export interface RecoverCliOptions {
@@ -77,74 +68,24 @@ function parseInputs(options: RecoverCliOptions): Inputs {
   };
 }
 
-/** What the engine reads, and what must be closed afterwards. */
-interface Sources {
-  backend: RecoveryBackend;
-  close: () => Promise<void>;
-}
-
-async function openSources(
-  config: TidemarkConfig,
-  storePath: string | undefined,
-  io: RecoverIo,
-): Promise<Sources> {
-  const base = { prefix: config.storage.prefix, nodeId: config.checkpoint.nodeId };
-  if (storePath !== undefined) {
-    return {
-      backend: { store: openLocalStore(storePath, base.prefix), ...base },
-      close: async () => undefined,
-    };
-  }
-  const backend: RecoveryBackend = { store: readOnlyStore(config), ...base };
-  if (!existsSync(config.dataDir)) return { backend, close: async () => undefined };
-  const warn = (text: string) => io.stderr(`tidemark: warning: ${text}\n`);
-
-  const catalogFile = CatalogFile.inDataDir(config.dataDir);
-  if (existsSync(catalogFile.path)) {
-    try {
-      backend.catalog = await CheckpointCatalog.open(catalogFile);
-    } catch (error) {
-      warn(
-        `${catalogFile.path} is unreadable (${(error as Error).message}); rebuilding the catalog from the store`,
-      );
-    }
-  }
-  if (existsSync(path.join(config.dataDir, UPLOADED_SEGMENTS_FILE))) {
-    backend.uploads = await UploadedSegments.open(config.dataDir);
-  }
-  if (existsSync(config.wal.dir)) backend.wal = await openWalToRead(config.wal, warn);
-  const wal = backend.wal;
-  return { backend, close: async () => wal?.close() };
-}
-
-/**
- * The configured store, to read only. A local directory is not prepared as a node's store is (created, and
- * emptied of the temporary files of puts in flight, a running node's among them): a recovery writes nothing
- * there.
- */
-function readOnlyStore(config: TidemarkConfig): ObjectStore {
-  const storage = config.storage;
-  if (storage.backend !== 'LocalFile') return createBackend(storage).store;
-  return new ReadOnlyLocalFileStore(storage.basePath ?? path.join(config.dataDir, 'store'));
-}
-
 /**
  * `tidemark recover`: plans (`--dry-run`) or runs a recovery and writes the state to `--out`. Returns the
  * exit code — 0 recovered (or planned), 1 the recovery failed (or a component did), 2 bad usage or
  * configuration; prints `tidemark: CODE: message` on stderr for an error.
  */
 export async function runRecover(options: RecoverCliOptions, io: RecoverIo): Promise<number> {
-  let sources: Sources | undefined;
-  let engine: RecoveryEngine | undefined;
-  let merger: CheckpointMerger | undefined;
+  let reader: RecoveryReader | undefined;
   let bars: RecoverProgressBars | undefined;
   try {
     const inputs = parseInputs(options);
     if (options.out !== undefined) await checkOutDir(options.out);
     const config = loadConfig({ configFile: options.config, env: io.env });
-    sources = await openSources(config, options.path, io);
-    merger = new CheckpointMerger(config.merger);
-    engine = new RecoveryEngine(sources.backend, merger, { ...config.recovery, ...inputs.overrides });
+    reader = await openRecoveryReader(config, {
+      ...(options.path === undefined ? {} : { storePath: options.path }),
+      recovery: inputs.overrides,
+      warn: (text) => io.stderr(`tidemark: warning: ${text}\n`),
+    });
+    const engine = reader.engine;
 
     if (options.dryRun === true) {
       const plan = await engine.findRecoveryPath(inputs.target, inputs.components);
@@ -182,8 +123,6 @@ export async function runRecover(options: RecoverCliOptions, io: RecoverIo): Pro
     io.stderr(failure.text);
     return failure.exitCode === 2 ? EXIT_USAGE : EXIT_FAILED;
   } finally {
-    await engine?.close();
-    await merger?.close();
-    await sources?.close();
+    await reader?.close();
   }
 }

@@ -6,15 +6,12 @@ import { ProblemFilter } from './http/problem.filter';
 import { RuntimeModule } from './runtime.module';
 import type { TidemarkConfig } from '../config/config.schema';
 import type { ModuleLoggers } from '../node/create-logger';
-import { ObservabilityModule } from './health/health.module';
-import { RecoveryModule } from './recovery/recovery.module';
+import { HealthModule } from './health/health.module';
+import { NodeModule } from './node.module';
 
 /**
- * The service: configuration and loggers, request logging, the problem filter, health, the WAL, checkpoint,
- * jobs and recovery APIs. Tiering comes in through RecoveryModule only, and the WAL and checkpoint modules
- * through TieringModule only, so shutdown runs recovery (aborts recoveries in flight, ends its worker
- * threads), then tiering, then the checkpoint system, then the WAL (see recovery.module.ts,
- * tiering.module.ts and checkpoint.module.ts).
+ * The service: configuration and loggers, request logging, the problem filter, health, and the node with
+ * the WAL, checkpoint, jobs and recovery APIs (node.module.ts, which also owns the shutdown order).
  */
 @Module({})
 export class AppModule {
@@ -24,8 +21,8 @@ export class AppModule {
       imports: [
         RuntimeModule.forRoot(config, loggers),
         LoggerModule.forRoot({ pinoHttp: httpLoggingOptions(loggers.child('http')) }),
-        ObservabilityModule,
-        RecoveryModule.forRoot(config),
+        HealthModule,
+        NodeModule.forRoot(config),
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

@@ -4,7 +4,7 @@ import type { CheckpointCatalog } from '../checkpoint/catalog/catalog';
 import type { IncrementalCheckpointSystem } from '../checkpoint/incremental-checkpoint-system';
 import { silentLogger, type Logger } from '../lib/logger';
 import type { ObjectStore } from '../storage';
-import type { SegmentedWal, SegmentInfo } from '../wal';
+import type { SegmentedWal } from '../wal';
 import type { JobQueue } from '../jobs/job-queue';
 import type { JobRunner } from '../jobs/job-runner';
 import { LeaseKeeper, type LeaseGrant, type LeaseProvider } from './lease';
@@ -126,11 +126,6 @@ export class TieringNode {
       },
       tenure: () => this.tenure(),
     });
-  }
-
-  /** The WAL's retention guard (with the WAL's own `retentionSegments`): uploaded AND covered. */
-  canDeleteSegment(segment: SegmentInfo): boolean {
-    return this.deps.uploads.isUploaded(segment) && this.deps.system.canDeleteSegment(segment);
   }
 
   /** The lease this node holds now and has adopted, or undefined. */

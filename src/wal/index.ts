@@ -1,5 +1,4 @@
 export { SegmentedWal } from './segmented-wal';
-export { WalRetentionGuard, type SegmentDeletePolicy } from './wal-retention-guard';
 export * from './entry';
 export type { WalOptions, WalStats, SegmentInfo, LatencySummary } from './wal-options';
 export { DEFAULT_WAL_OPTIONS } from './wal-options';

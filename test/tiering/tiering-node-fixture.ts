@@ -1,32 +1,18 @@
 /**
- * One whole node — WAL, catalog, checkpoint system, tiering — over a store and a job queue that the test
- * chooses, as the service wires it (src/tiering/nest/tiering.module.ts) but without Nest.
+ * One whole node — WAL, catalog, checkpoint system, tiering, recovery — over a store and a job queue that
+ * the test chooses, opened by the composition root the service uses (src/node/open-node.ts), started.
  */
-import { CheckpointCatalog } from '../../src/checkpoint/catalog/catalog';
-import { CatalogFile } from '../../src/checkpoint/catalog/catalog-file';
-import { IncrementalCheckpointSystem } from '../../src/checkpoint/incremental-checkpoint-system';
-import { CheckpointMerger } from '../../src/checkpoint/merge/checkpoint-merger';
-import type { ObjectStore } from '../../src/storage';
-import { InProcessJobQueue } from '../../src/jobs/in-process-job-queue';
+import { configSchema, type TidemarkConfig } from '../../src/config';
 import type { JobQueue } from '../../src/jobs/job-queue';
-import { JobRunner } from '../../src/jobs/job-runner';
-import { LocalLeaseProvider, type LeaseProvider } from '../../src/tiering/lease';
-import { UploadedSegments } from '../../src/wal/archive/uploaded-segments';
-import { DEFAULT_TIERING_CONFIG, type TieringConfig } from '../../src/tiering/tiering-config';
-import { TieringNode } from '../../src/tiering/tiering-node';
-import { SegmentedWal, type LogEntry } from '../../src/wal';
-import { WalRetentionGuard } from '../../src/wal/wal-retention-guard';
+import type { JobRunner } from '../../src/jobs/job-runner';
+import { openNode } from '../../src/node/open-node';
+import type { TidemarkNode } from '../../src/node/tidemark-node';
+import type { ObjectStore } from '../../src/storage';
+import type { LeaseProvider } from '../../src/tiering/lease';
+import type { TieringConfig } from '../../src/tiering/tiering-config';
+import type { SegmentedWal, LogEntry } from '../../src/wal';
 
-export interface TestNode {
-  dataDir: string;
-  wal: SegmentedWal;
-  catalog: CheckpointCatalog;
-  system: IncrementalCheckpointSystem;
-  uploads: UploadedSegments;
-  queue: JobQueue;
-  tiering: TieringNode;
-  close(): Promise<void>;
-}
+export type TestNode = TidemarkNode & { dataDir: string };
 
 export interface TestNodeOptions {
   nodeId?: string;
@@ -36,8 +22,33 @@ export interface TestNodeOptions {
   /** Builds the queue around the node's runner (default: in process). */
   queue?: (runner: JobRunner) => JobQueue;
   leases?: LeaseProvider;
-  /** The store the checkpoint system writes through (default: `store`). */
-  checkpointStore?: ObjectStore;
+}
+
+/** The settings of a test node: small segments and blocks, no timers unless a test asks for them. */
+export function testNodeSettings(dataDir: string, options: TestNodeOptions = {}): TidemarkConfig {
+  const { upload, retention, gc, ...tiering } = options.tiering ?? {};
+  return configSchema.parse({
+    dataDir,
+    wal: {
+      segmentSize: options.segmentSize ?? 16 * 1024,
+      retentionSegments: options.retentionSegments ?? 0,
+      preallocate: false,
+    },
+    storage: { backend: 'Memory', prefix: 'tidemark' },
+    checkpoint: {
+      nodeId: options.nodeId ?? 'node-1',
+      checkpointInterval: 0,
+      cleanupInterval: 0,
+      targetBlockSize: 4096,
+    },
+    merger: { maxChainLength: 3 },
+    tiering: {
+      ...tiering,
+      upload: { packTargetBytes: 32 * 1024, maxPackDelayMs: 0, reconcileIntervalMs: 100, ...upload },
+      retention: { intervalMs: 0, ...retention },
+      gc: { intervalMs: 0, fullSweepIntervalMs: 0, ...gc },
+    },
+  });
 }
 
 export async function openTestNode(
@@ -45,66 +56,13 @@ export async function openTestNode(
   store: ObjectStore,
   options: TestNodeOptions = {},
 ): Promise<TestNode> {
-  const guard = new WalRetentionGuard();
-  const wal = await SegmentedWal.open(`${dataDir}/wal`, {
-    segmentSize: options.segmentSize ?? 16 * 1024,
-    retentionSegments: options.retentionSegments ?? 0,
-    preallocate: false,
-    canDelete: (segment) => guard.canDelete(segment),
+  const node = await openNode(testNodeSettings(dataDir, options), {
+    store,
+    ...(options.queue ? { queue: options.queue } : {}),
+    ...(options.leases ? { leases: options.leases } : {}),
   });
-  const catalog = await CheckpointCatalog.open(CatalogFile.inDataDir(dataDir));
-  const merger = new CheckpointMerger({ maxChainLength: 3 });
-  const nodeId = options.nodeId ?? 'node-1';
-  const system = await IncrementalCheckpointSystem.open(
-    { wal, store: options.checkpointStore ?? store, catalog, merger },
-    { nodeId, checkpointInterval: 0, cleanupInterval: 0, targetBlockSize: 4096 },
-  );
-  const uploads = await UploadedSegments.open(dataDir);
-  const runner = new JobRunner();
-  const queue = options.queue?.(runner) ?? new InProcessJobQueue(runner);
-  const leases = options.leases ?? new LocalLeaseProvider();
-  const tiering = new TieringNode(
-    { wal, store, catalog, system, uploads, queue, runner, leases },
-    {
-      ...DEFAULT_TIERING_CONFIG,
-      ...options.tiering,
-      upload: {
-        ...DEFAULT_TIERING_CONFIG.upload,
-        packTargetBytes: 32 * 1024,
-        maxPackDelayMs: 0,
-        reconcileIntervalMs: 100,
-        ...options.tiering?.upload,
-      },
-      retention: { ...DEFAULT_TIERING_CONFIG.retention, intervalMs: 0, ...options.tiering?.retention },
-      gc: { ...DEFAULT_TIERING_CONFIG.gc, intervalMs: 0, fullSweepIntervalMs: 0, ...options.tiering?.gc },
-      nodeId,
-      prefix: 'tidemark',
-      compactionIntervalMs: 0,
-    },
-  );
-  guard.set((segment) => tiering.canDeleteSegment(segment));
-  system.onCheckpointCommitted(() => void wal.cleanup().catch(() => undefined));
-  await tiering.start();
-  return {
-    dataDir,
-    wal,
-    catalog,
-    system,
-    uploads,
-    queue,
-    tiering,
-    close: async () => {
-      tiering.stopScheduling();
-      await queue.close();
-      await tiering.stop();
-      await system.stop();
-      await merger.close();
-      guard.set(undefined);
-      await wal.close();
-      await leases.close();
-      await uploads.close();
-    },
-  };
+  await node.start();
+  return Object.assign(node, { dataDir });
 }
 
 /** Entries over a few components; keys repeat so that state is smaller than the log. */

@@ -3,8 +3,6 @@ import { z } from 'zod';
 import { BODY_INPUT, parseInput, QUERY_INPUT } from '../http/input-issues';
 import { type BodyReaders, NO_BODY, RequestBody } from '../http/request-body.decorator';
 import { echoInput, invalidArgument, quoteInput } from '../../lib/errors';
-import type { Logger } from '../../lib/logger';
-import { SegmentedWal } from '../../wal/segmented-wal';
 import type { RemoveResult } from '../../checkpoint/catalog/catalog';
 import type { CheckpointSummary } from '../../checkpoint/catalog/checkpoint-summary';
 import { IncrementalCheckpointSystem } from '../../checkpoint/incremental-checkpoint-system';
@@ -67,16 +65,6 @@ export class CheckpointController {
     const { force } = parseInput(deleteQuerySchema, query, QUERY_INPUT, 'known: force');
     return this.system.delete(parseCheckpointId(id), { force: parseForce(force) });
   }
-}
-
-/**
- * Runs WAL retention in the background now (it otherwise runs when a segment is sealed), so segments a
- * checkpoint has just covered go without waiting for the next seal.
- */
-export function releaseCoveredSegments(wal: SegmentedWal, logger: Logger): void {
-  wal.cleanup().catch((error: unknown) => {
-    logger.error({ err: error }, 'WAL retention cleanup failed; will retry after the next seal');
-  });
 }
 
 const POSITIVE_ID = /^[1-9][0-9]*$/;

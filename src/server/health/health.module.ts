@@ -9,4 +9,4 @@ import { WalDirHealthIndicator } from './wal-dir.indicator';
   controllers: [HealthController],
   providers: [WalDirHealthIndicator],
 })
-export class ObservabilityModule {}
+export class HealthModule {}

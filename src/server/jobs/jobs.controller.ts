@@ -5,7 +5,7 @@ import { type BodyReaders, NO_BODY, RequestBody } from '../http/request-body.dec
 import { echoInput, quoteInput, TidemarkError } from '../../lib/errors';
 import { JOB_NAMES, type JobQueue, type JobRecord } from '../../jobs/job-queue';
 import { TieringNode } from '../../tiering/tiering-node';
-import { JOB_QUEUE } from './tiering.tokens';
+import { JOB_QUEUE } from '../tokens';
 
 const listQuerySchema = z
   .object({

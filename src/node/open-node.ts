@@ -1,0 +1,141 @@
+import { CheckpointCatalog } from '../checkpoint/catalog/catalog';
+import { CatalogFile } from '../checkpoint/catalog/catalog-file';
+import { IncrementalCheckpointSystem } from '../checkpoint/incremental-checkpoint-system';
+import { CheckpointMerger } from '../checkpoint/merge/checkpoint-merger';
+import type { TidemarkConfig } from '../config/config.schema';
+import { InProcessJobQueue } from '../jobs/in-process-job-queue';
+import type { JobQueue } from '../jobs/job-queue';
+import { JobRunner } from '../jobs/job-runner';
+import { silentLogger, type Logger } from '../lib/logger';
+import { RecoveryEngine } from '../recovery/recovery-engine';
+import { createBackend } from '../storage/create-backend';
+import type { ObjectStore } from '../storage/object-store';
+import { LocalLeaseProvider } from '../tiering/lease/local-lease-provider';
+import type { LeaseProvider } from '../tiering/lease/lease-provider';
+import { TieringNode } from '../tiering/tiering-node';
+import { SegmentedWal } from '../wal';
+import { UploadedSegments } from '../wal/archive/uploaded-segments';
+import { SegmentRetention } from './segment-retention';
+import { TidemarkNode } from './tidemark-node';
+
+/** Loggers by module (`wal`, `checkpoint`, `tiering`, `storage`): pino children in the service. */
+export interface NodeLoggers {
+  child(module: string): Logger;
+}
+
+/**
+ * What a node is built from besides its settings: the adapters behind its ports. Each has a default for
+ * the embedded mode — the store the settings name, jobs in process (BullMQ, with workers in this process,
+ * when `tiering.redisUrl` is set), a local lease (a Redis lease with `redisUrl`), silent logs.
+ */
+export interface NodeComponents {
+  store?: ObjectStore;
+  /** Builds the queue around the node's job runner (the service passes a BullMQ producer; its workers are Nest's). */
+  queue?: (runner: JobRunner) => JobQueue;
+  leases?: LeaseProvider;
+  loggers?: NodeLoggers;
+}
+
+const silentLoggers: NodeLoggers = { child: () => silentLogger };
+
+/**
+ * Opens one node from settings and components — the one place a node is wired (the service, the CLI and
+ * the tests all come here): the catalog and the uploads record first, so that the segment retention policy
+ * exists before the WAL that asks it; then the WAL, the checkpoint system (a new fencing token, the state
+ * rebuilt from the newest checkpoint plus the WAL), the job queue and tiering, and a recovery engine over
+ * all of it. Nothing runs in the background until `start()`; `close()` undoes it all in order.
+ */
+export async function openNode(
+  settings: TidemarkConfig,
+  components: NodeComponents = {},
+): Promise<TidemarkNode> {
+  const loggers = components.loggers ?? silentLoggers;
+  const opened: { close(): Promise<unknown> }[] = [];
+  try {
+    const store =
+      components.store ?? createBackend(settings.storage, { logger: loggers.child('storage') }).store;
+    const catalog = await CheckpointCatalog.open(CatalogFile.inDataDir(settings.dataDir));
+    const uploads = await UploadedSegments.open(settings.dataDir);
+    opened.push(uploads);
+    const retention = new SegmentRetention(uploads, catalog);
+    const { dir, ...walOptions } = settings.wal;
+    const wal = await SegmentedWal.open(dir, {
+      ...walOptions,
+      canDelete: (segment) => retention.canDelete(segment),
+      logger: loggers.child('wal'),
+    });
+    opened.push(wal);
+    const merger = new CheckpointMerger(settings.merger);
+    opened.push(merger);
+    const prefix = settings.storage.prefix;
+    const nodeId = settings.checkpoint.nodeId;
+    const system = await IncrementalCheckpointSystem.open(
+      { wal, store, catalog, merger, logger: loggers.child('checkpoint') },
+      // Chain compaction runs as a tiering job (at checkpoint.cleanupInterval), not on the system's timer.
+      { ...settings.checkpoint, cleanupInterval: 0, prefix },
+    );
+    opened.push({ close: () => system.stop() });
+    const runner = new JobRunner(loggers.child('tiering'));
+    const queue = (components.queue ?? ((r) => defaultQueue(settings, r)))(runner);
+    opened.push(queue);
+    const leases = components.leases ?? defaultLeases(settings);
+    opened.push(leases);
+    const tiering = new TieringNode(
+      { wal, store, catalog, system, uploads, queue, runner, leases, logger: loggers.child('tiering') },
+      {
+        ...settings.tiering,
+        nodeId,
+        prefix,
+        compactionIntervalMs: settings.checkpoint.cleanupInterval,
+      },
+    );
+    const recoveryMerger = new CheckpointMerger(settings.merger);
+    const recovery = new RecoveryEngine(
+      { store, prefix, nodeId, catalog, wal, uploads },
+      recoveryMerger,
+      settings.recovery,
+    );
+    return new TidemarkNode(
+      {
+        ...{ settings, store, catalog, uploads, retention, wal, merger, system },
+        ...{ runner, queue, leases, tiering, recovery },
+      },
+      recoveryMerger,
+      loggers.child('tiering'),
+    );
+  } catch (error) {
+    for (const part of opened.reverse()) await part.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** In process, or BullMQ with its workers in this process when Redis is configured. */
+function defaultQueue(settings: TidemarkConfig, runner: JobRunner): JobQueue {
+  const { redisUrl } = settings.tiering;
+  if (redisUrl === undefined) return new InProcessJobQueue(runner);
+  const queue = new (loadBullMq().BullMqJobQueue)({ redisUrl, prefix: queuePrefix(settings) });
+  queue.startWorkers(runner);
+  return queue;
+}
+
+function defaultLeases(settings: TidemarkConfig): LeaseProvider {
+  const { redisUrl, redisKeyPrefix } = settings.tiering;
+  if (redisUrl === undefined) return new LocalLeaseProvider();
+  return new (loadRedisLease().RedisLeaseProvider)({ url: redisUrl, keyPrefix: `${redisKeyPrefix}:` });
+}
+
+// BullMQ and ioredis load only when Redis is configured: an embedded node and the library face never pay.
+function loadBullMq(): typeof import('../jobs/bullmq/bullmq-job-queue') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../jobs/bullmq/bullmq-job-queue');
+}
+
+function loadRedisLease(): typeof import('../tiering/lease/redis-lease-provider') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../tiering/lease/redis-lease-provider');
+}
+
+/** Redis keys of one node's queues: its jobs act on its own disk and catalog. */
+export function queuePrefix(settings: TidemarkConfig): string {
+  return `${settings.tiering.redisKeyPrefix}:${settings.checkpoint.nodeId}`;
+}

@@ -1,0 +1,24 @@
+import type { CheckpointCatalog } from '../checkpoint/catalog/catalog';
+import type { SegmentInfo } from '../wal';
+import type { UploadedSegments } from '../wal/archive/uploaded-segments';
+
+/**
+ * The one answer to "may this local WAL segment be deleted?" (invariant 3), owned by the node and asked by
+ * the WAL as its `canDelete`: only once its upload was verified (the uploads record says so) AND a committed,
+ * restorable checkpoint covers its last LSN — recovery then needs it neither locally nor from the store's
+ * copy until that checkpoint goes. The WAL itself keeps the newest `retentionSegments` sealed segments
+ * whatever this says, and deletes oldest first, so the local log never has a hole. How long the store keeps
+ * its copies (the PITR window) is the retention job's decision (tiering/maintenance/retention-policy.ts).
+ */
+export class SegmentRetention {
+  constructor(
+    private readonly uploads: Pick<UploadedSegments, 'isUploaded'>,
+    private readonly catalog: Pick<CheckpointCatalog, 'latestRestorable'>,
+  ) {}
+
+  canDelete(segment: SegmentInfo): boolean {
+    if (!this.uploads.isUploaded(segment)) return false;
+    const covering = this.catalog.latestRestorable();
+    return covering !== undefined && segment.lastLsn <= covering.lsn;
+  }
+}
