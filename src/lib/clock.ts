@@ -8,28 +8,34 @@ export interface Clock {
   now(): number;
   /** Monotonic ms from an arbitrary origin: for durations and deadlines, never stored. */
   monotonic(): number;
-  /** Runs `callback` once after `ms`; the timer never keeps the process alive. */
+  /** Runs `callback` once after `ms`. Like Node's timers it keeps the process alive until `unref()`. */
   setTimeout(callback: () => void, ms: number): Timer;
-  /** Runs `callback` every `ms` until cancelled; the timer never keeps the process alive. */
+  /** Runs `callback` every `ms` until cancelled. Keeps the process alive until `unref()`. */
   setInterval(callback: () => void, ms: number): Timer;
 }
 
-/** A scheduled callback; `cancel` is idempotent. */
+/** A scheduled callback. */
 export interface Timer {
+  /** Idempotent. */
   cancel(): void;
+  /** Background work: the timer no longer keeps the process alive. Returns itself. */
+  unref(): Timer;
+}
+
+function wrap(handle: NodeJS.Timeout, clear: (handle: NodeJS.Timeout) => void): Timer {
+  const timer: Timer = {
+    cancel: () => clear(handle),
+    unref: () => {
+      handle.unref();
+      return timer;
+    },
+  };
+  return timer;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
   monotonic: () => performance.now(),
-  setTimeout(callback, ms) {
-    const handle = setTimeout(callback, ms);
-    handle.unref();
-    return { cancel: () => clearTimeout(handle) };
-  },
-  setInterval(callback, ms) {
-    const handle = setInterval(callback, ms);
-    handle.unref();
-    return { cancel: () => clearInterval(handle) };
-  },
+  setTimeout: (callback, ms) => wrap(setTimeout(callback, ms), clearTimeout),
+  setInterval: (callback, ms) => wrap(setInterval(callback, ms), clearInterval),
 };
