@@ -147,16 +147,14 @@ export {
   type CheckpointReadContext,
 } from './checkpoint/write/checkpoint-reader';
 
-// ── object stores in the cloud, and tiering ──────────────────────────────────────────────────────────
-export {
-  S3Store,
-  GcsStore,
-  AzureBlobStore,
-  type S3StoreOptions,
-  type GcsStoreOptions,
-  type AzureBlobStoreOptions,
-} from './storage';
+// ── tiering (the cloud adapters and Redis-backed parts: 'tidemark/s3', '/gcs', '/azure', '/redis') ──
 export * from './tiering';
+
+// ── the node: the composition root a processor (or the service) opens a whole node with ──────────────
+export { openNode, type NodeComponents, type NodeLoggers } from './node/open-node';
+export { TidemarkNode, type NodeParts } from './node/tidemark-node';
+export { SegmentRetention } from './node/segment-retention';
+export { systemClock, type Clock, type Timer } from './lib/clock';
 
 // ── recovery: the engine, the store verifier, the recovered-state formats ────────────────────────────
 export * from './recovery';

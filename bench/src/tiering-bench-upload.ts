@@ -12,12 +12,11 @@ import {
   createBackend,
   InstrumentedStore,
   RetryingStore,
-  S3Store,
   type ObjectStore,
   type StoreMetricsSnapshot,
   type StoreOperation,
 } from '../../src/storage';
-import { createS3Client, type S3StoreOptions } from '../../src/storage/s3';
+import { createS3Client, S3Store, type S3StoreOptions } from '../../src/storage/s3';
 import { checkSealedSegment } from '../../src/wal/archive/pack-checksum';
 import { SegmentShipper } from '../../src/tiering/segment-shipper';
 import { UploadedSegments, type UploadedPack } from '../../src/wal/archive/uploaded-segments';

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import YAML from 'yaml';
+import type * as Yaml from 'yaml';
 import type { ZodIssue } from 'zod';
 import { echoInput, TidemarkError } from '../lib/errors';
 import { configSchema, type TidemarkConfig } from './config.schema';
@@ -70,7 +70,7 @@ function readYaml(file: string): Raw {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
     throw configInvalid([{ key: '(file)', source: file, message: reason }]);
   }
-  const doc = YAML.parseDocument(text);
+  const doc = loadYaml().parseDocument(text);
   if (doc.errors.length > 0) {
     throw configInvalid(doc.errors.map((e) => ({ key: '(file)', source: file, message: e.message })));
   }
@@ -141,4 +141,10 @@ function configInvalid(issues: ConfigIssue[]): TidemarkError {
       ...(issues.length > TOLD_ISSUES ? { count: issues.length } : {}),
     },
   });
+}
+
+// The YAML parser (some 70 modules) loads only when a configuration file is read, not with the library face.
+function loadYaml(): typeof Yaml {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('yaml');
 }

@@ -1,13 +1,13 @@
 import { invalidArgument } from '../lib/errors';
 import type { Logger } from '../lib/logger';
-import { AzureBlobStore, type AzureBlobStoreOptions } from './azure';
+import type { AzureBlobStoreOptions } from './azure/azure-options';
 import { LocalFileStore } from './fs/local-file-store';
-import { GcsStore, type GcsStoreOptions } from './gcs';
+import type { GcsStoreOptions } from './gcs/gcs-options';
 import { InstrumentedStore, type StoreMetricsSnapshot } from './instrumented-store';
 import { MemoryStore } from './memory/memory-store';
 import type { ObjectStore } from './object-store';
 import { RetryingStore, type RetryOptions } from './retrying-store';
-import { S3Store, type S3StoreOptions } from './s3';
+import type { S3StoreOptions } from './s3/s3-options';
 
 /** Which store and its settings; the configuration's `storage` section fits (its `prefix` is for keys). */
 export type BackendConfig =
@@ -59,19 +59,36 @@ function createAdapter(config: BackendConfig, components: BackendComponents): Ob
         accessKeyId !== undefined && secretAccessKey !== undefined
           ? { accessKeyId, secretAccessKey }
           : undefined;
-      return new S3Store({ ...options, credentials, logger: components.logger });
+      return new (loadS3().S3Store)({ ...options, credentials, logger: components.logger });
     }
     case 'Gcs': {
       const { backend: _backend, ...options } = config;
-      return new GcsStore({ ...options, logger: components.logger });
+      return new (loadGcs().GcsStore)({ ...options, logger: components.logger });
     }
     case 'Azure': {
       const { backend: _backend, ...options } = config;
-      return new AzureBlobStore({ ...options, logger: components.logger });
+      return new (loadAzure().AzureBlobStore)({ ...options, logger: components.logger });
     }
     default:
       throw invalidArgument(
         `unknown storage backend ${JSON.stringify((config as { backend: unknown }).backend)}`,
       );
   }
+}
+
+// Each cloud SDK loads only when its backend is used: the library face and an embedded node never pay for
+// the hundreds of modules behind them (a test checks that requiring 'tidemark' loads none).
+function loadS3(): typeof import('./s3') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./s3');
+}
+
+function loadGcs(): typeof import('./gcs') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./gcs');
+}
+
+function loadAzure(): typeof import('./azure') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./azure');
 }

@@ -12,9 +12,11 @@ export { getBuffer, readAll } from './object-body';
 export { isRetryable } from './storage-errors';
 export { LocalFileStore, type LocalFileStoreOptions } from './fs/local-file-store';
 export { MemoryStore, type MemoryStoreOptions } from './memory/memory-store';
-export { S3Store, type S3StoreOptions } from './s3';
-export { GcsStore, type GcsStoreOptions } from './gcs';
-export { AzureBlobStore, type AzureBlobStoreOptions } from './azure';
+// The cloud adapters are not re-exported here (that would load their SDKs): 'tidemark/s3', 'tidemark/gcs',
+// 'tidemark/azure', or createBackend, which loads the one it is asked for.
+export type { S3StoreOptions } from './s3/s3-options';
+export type { GcsStoreOptions } from './gcs/gcs-options';
+export type { AzureBlobStoreOptions } from './azure/azure-options';
 export { RetryingStore, type RetryOptions } from './retrying-store';
 export { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff';
 export {

@@ -13,8 +13,10 @@ export {
 } from '../jobs/job-queue';
 export { JobRunner, JobFailure } from '../jobs/job-runner';
 export { InProcessJobQueue, type InProcessJobQueueOptions } from '../jobs/in-process-job-queue';
-export { BullMqJobQueue, type BullMqJobQueueOptions } from '../jobs/bullmq/bullmq-job-queue';
-export * from './lease';
+export type { LeaseGrant, LeaseHolder, LeaseProvider } from './lease/lease-provider';
+export { LocalLeaseProvider, type LocalLeaseProviderOptions } from './lease/local-lease-provider';
+export { LeaseKeeper } from './lease/lease-keeper';
+export type { LeaseKeeperOptions, LeaseLossReason } from './lease/lease-keeper-options';
 export { SegmentShipper, type SegmentShipperOptions, type ShipResult } from './segment-shipper';
 export { UploadedSegments, type UploadedPack, type PackedSegment } from '../wal/archive/uploaded-segments';
 export { splitPack, type SplitSegment } from '../wal/archive/pack-splitter';

@@ -1,4 +1,4 @@
-import { AzureBlobStore } from '../../../src/storage';
+import { AzureBlobStore } from '../../../src/storage/azure';
 import { startAzurite, type TestAzurite } from '../../support/azurite-server';
 import { removeDir, tempDir } from '../../wal/wal-fixtures';
 import { Engines, checkWipedNodeRecovery } from '../recovery-fixtures';

@@ -1,4 +1,4 @@
-import { GcsStore } from '../../../src/storage';
+import { GcsStore } from '../../../src/storage/gcs';
 import { startGcsServer, type GcsTestServer } from '../../support/gcs-server';
 import { removeDir, tempDir } from '../../wal/wal-fixtures';
 import { Engines, checkWipedNodeRecovery } from '../recovery-fixtures';

@@ -1,4 +1,4 @@
-import { S3Store } from '../../../src/storage';
+import { S3Store } from '../../../src/storage/s3';
 import { S3rverServer } from '../../support/s3rver-server';
 import { removeDir, tempDir } from '../../wal/wal-fixtures';
 import { Engines, checkWipedNodeRecovery } from '../recovery-fixtures';

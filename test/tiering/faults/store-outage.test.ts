@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { InstrumentedStore, RetryingStore, S3Store, getBuffer, walNodePrefix } from '../../../src/storage';
+import { InstrumentedStore, RetryingStore, getBuffer, walNodePrefix } from '../../../src/storage';
+import { S3Store } from '../../../src/storage/s3';
 import { S3rverServer } from '../../support/s3rver-server';
 import { removeDir, tempDir } from '../../wal/wal-fixtures';
 import { appendEntries, eventually, openTestNode, type TestNode } from '../tiering-node-fixture';
