@@ -1,5 +1,6 @@
 import { TidemarkError, invalidArgument } from '../lib/errors';
 import { silentLogger, type Logger } from '../lib/logger';
+import { SerialQueue } from '../lib/serial-queue';
 import { manifestKey, type ObjectStore } from '../storage';
 import type { SegmentedWal } from '../wal';
 import type { CheckpointCatalog } from './catalog/catalog';
@@ -34,7 +35,8 @@ export interface CheckpointSystemDeps {
 export class IncrementalCheckpointSystem {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly committedListeners: ((summary: CheckpointSummary) => void)[] = [];
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Checkpoints, chain merges, deletions, lease adoptions and exclusive work: one at a time. */
+  private readonly queue = new SerialQueue();
   /** Timestamp (µs) of the newest entry applied. */
   private newestTimestamp = 0;
 
@@ -90,18 +92,12 @@ export class IncrementalCheckpointSystem {
     }
   }
 
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   /**
    * Runs `work` with no checkpoint, merge or deletion in progress (garbage collection needs that: a writer
    * between "the catalog has this block" and its commit must not see the block swept).
    */
   runExclusive<T>(work: () => Promise<T>): Promise<T> {
-    return this.serial(work);
+    return this.queue.run(work);
   }
 
   /** The fencing token writes carry now (it only rises). */
@@ -115,7 +111,7 @@ export class IncrementalCheckpointSystem {
    * earlier tenure can thus never be fenced by this node's own new grant — only by another holder's.
    */
   adoptLease(token: number, fence?: () => Promise<void>): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       if (token < this.fencingToken) {
         throw new TidemarkError(
           'FENCED',
@@ -159,10 +155,10 @@ export class IncrementalCheckpointSystem {
         invalidArgument(`checkpoint kind must be full, incremental or auto, got ${String(kind)}`),
       );
     }
-    return this.serial(() => this.takeCheckpoint(kind));
+    return this.queue.run(() => this.takeCheckpoint(kind));
   }
 
-  /** Runs inside `serial`. */
+  /** Runs in the queue. */
   private async takeCheckpoint(kind: CheckpointKindRequest): Promise<CheckpointListing> {
     await this.catchUp();
     const parent = this.deps.catalog.latestRestorable();
@@ -201,7 +197,7 @@ export class IncrementalCheckpointSystem {
    * `checkpoint()` always takes one.
    */
   periodicCheckpoint(): Promise<CheckpointListing | undefined> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       await this.catchUp();
       const newest = this.deps.catalog.latestRestorable();
       return this.materializer.lsn === (newest?.lsn ?? 0) ? undefined : this.takeCheckpoint('auto');
@@ -236,7 +232,7 @@ export class IncrementalCheckpointSystem {
    * merges it into a new full checkpoint at the same LSN. Resolves with it, or undefined when not needed.
    */
   optimizeChains(): Promise<CheckpointSummary | undefined> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       const latest = this.deps.catalog.latestRestorable();
       if (!latest || !this.deps.merger.needsCompaction(latest.depth)) return undefined;
       const state = await this.loadCheckpoint(latest.id);
@@ -253,7 +249,7 @@ export class IncrementalCheckpointSystem {
 
   /** The materialised state as of the last WAL record applied. */
   async currentState(componentIds?: readonly string[]): Promise<Snapshot> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       await this.catchUp();
       return this.materializer.snapshot(componentIds);
     });
@@ -277,7 +273,7 @@ export class IncrementalCheckpointSystem {
    * forgets it first, then its manifest leaves the store; its blocks are left for garbage collection.
    */
   delete(id: number, options: { force?: boolean } = {}) {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       if (options.force !== true && this.deps.catalog.latestRestorable()?.id === id) {
         // The WAL before it may be gone already: without it a restart could not rebuild the state.
         throw new TidemarkError(
@@ -323,7 +319,7 @@ export class IncrementalCheckpointSystem {
   /** Stops the timers and waits for the operation in progress. */
   async stop(): Promise<void> {
     this.stopTimers();
-    await this.queue;
+    await this.queue.idle();
   }
 }
 

@@ -1,5 +1,6 @@
 import { TidemarkError } from '../lib/errors';
 import { silentLogger, type Logger } from '../lib/logger';
+import { SerialQueue } from '../lib/serial-queue';
 import { walSegmentKey, type ObjectStore } from '../storage';
 import type { SegmentedWal, SegmentInfo } from '../wal';
 import { checkSealedSegment, checksumStream, Crc32cTap, openPackStream } from '../wal/archive/pack-checksum';
@@ -40,7 +41,8 @@ export class SegmentShipper {
   private readonly now: () => number;
   /** When each pending segment was first seen waiting (for maxPackDelayMs). */
   private readonly waitingSince = new Map<number, number>();
-  private running: Promise<unknown> = Promise.resolve();
+  /** Shipping runs, one at a time. */
+  private readonly runs = new SerialQueue();
 
   constructor(
     private readonly wal: SegmentedWal,
@@ -61,9 +63,7 @@ export class SegmentShipper {
 
   /** Uploads every pack that is ready (or, with `flush`, every pending segment). */
   ship(options: { flush?: boolean } = {}): Promise<ShipResult> {
-    const run = this.running.then(() => this.shipNow(options.flush === true));
-    this.running = run.catch(() => undefined);
-    return run;
+    return this.runs.run(() => this.shipNow(options.flush === true));
   }
 
   private async shipNow(flush: boolean): Promise<ShipResult> {

@@ -1,4 +1,5 @@
 import { TidemarkError } from '../../lib/errors';
+import { SerialQueue } from '../../lib/serial-queue';
 import { manifestBlockHashes, type Manifest } from '../manifest/manifest';
 import { validateManifest } from '../manifest/manifest-codec';
 import { BlockSet } from './block-set';
@@ -55,7 +56,8 @@ export class CheckpointCatalog {
   private readonly blocks = new BlockSet();
   private highestId = 0;
   private token = 0;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Mutations, one at a time in call order. */
+  private readonly queue = new SerialQueue();
 
   /** An empty catalog, or the one `data` describes; saved to `file` when given (else in memory only). */
   constructor(data?: CatalogData, file?: CatalogFile) {
@@ -81,7 +83,7 @@ export class CheckpointCatalog {
 
   /** A new checkpoint id, above every id handed out or committed before; durable before it is returned. */
   nextCheckpointId(): Promise<number> {
-    return this.exclusive(async () => {
+    return this.queue.run(async () => {
       // Not undone when the save fails: the id is simply never handed out (a gap, never a reuse).
       this.highestId++;
       await this.persist();
@@ -91,7 +93,7 @@ export class CheckpointCatalog {
 
   /** Embedded mode: a new fencing token (on each start or takeover), durable before it is returned. */
   advanceToken(): Promise<number> {
-    return this.exclusive(async () => {
+    return this.queue.run(async () => {
       this.token++;
       await this.persist();
       return this.token;
@@ -103,7 +105,7 @@ export class CheckpointCatalog {
    * refused. A token at or below the highest seen changes nothing.
    */
   observeToken(token: number): Promise<number> {
-    return this.exclusive(async () => {
+    return this.queue.run(async () => {
       if (!Number.isSafeInteger(token) || token < 0) {
         throw new TidemarkError('INVALID_ARGUMENT', `invalid fencing token ${String(token)}`);
       }
@@ -141,7 +143,7 @@ export class CheckpointCatalog {
    * not match it — fromLsn, baseId, depth (INVALID_STATE_DATA). Nothing changes when refused.
    */
   commit(manifest: Manifest): Promise<CheckpointSummary> {
-    return this.exclusive(async () => {
+    return this.queue.run(async () => {
       const checked = validateManifest(manifest);
       this.checkAdmission(checked);
       checkParentLink(this.checkpoints, checked, true);
@@ -185,7 +187,7 @@ export class CheckpointCatalog {
    * the catalog calls deleted — harmless — never a committed checkpoint without a manifest).
    */
   remove(id: number, options: RemoveOptions = {}): Promise<RemoveResult> {
-    return this.exclusive(async () => {
+    return this.queue.run(async () => {
       const summary = this.require(id);
       const dependents = this.dependents(id);
       if (dependents.length > 0 && options.force !== true) {
@@ -313,7 +315,7 @@ export class CheckpointCatalog {
    * forgotten; a block that gained a reference meanwhile is kept and not returned.
    */
   forgetBlocks(hashes: readonly string[]): Promise<string[]> {
-    return this.exclusive(async () => {
+    return this.queue.run(async () => {
       const { forgotten, undo } = this.blocks.forget(hashes);
       try {
         await this.persist();
@@ -329,7 +331,7 @@ export class CheckpointCatalog {
 
   /** Saves now (e.g. blocks added since the last mutation). A no-op for an in-memory catalog. */
   save(): Promise<void> {
-    return this.exclusive(() => this.persist());
+    return this.queue.run(() => this.persist());
   }
 
   /** The whole catalog as plain data (what catalog.json holds), deterministic for equal catalogs. */
@@ -395,12 +397,5 @@ export class CheckpointCatalog {
 
   private async persist(): Promise<void> {
     if (this.file !== undefined) await this.file.save(this.toData());
-  }
-
-  /** Runs mutations one at a time, in call order. */
-  private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { TidemarkError, invalidArgument } from '../../lib/errors';
 import { AppendJournal } from '../../lib/fs/append-journal';
 import { replaceFileAtomically } from '../../lib/fs/replace-file-atomically';
+import { SerialQueue } from '../../lib/serial-queue';
 
 export const UPLOADED_SEGMENTS_FILE = 'uploaded-segments.json';
 export const UPLOADED_SEGMENTS_JOURNAL = 'uploaded-segments.journal';
@@ -74,7 +75,8 @@ export class UploadedSegments {
   /** firstLsn of every uploaded segment. */
   private readonly uploaded = new Set<number>();
   private retiredThrough = 0;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Changes to the record, one at a time in call order. */
+  private readonly queue = new SerialQueue();
 
   private constructor(
     readonly file: string | undefined,
@@ -121,7 +123,7 @@ export class UploadedSegments {
 
   /** Records a verified pack, durably, before resolving. Recording one with the same key again is a no-op. */
   record(pack: UploadedPack): Promise<void> {
-    return this.exclusive(async () => {
+    return this.queue.run(async () => {
       if (this.packs.some((known) => known.key === pack.key)) return;
       const checked = uploadedPackSchema.safeParse(pack);
       if (!checked.success) {
@@ -142,7 +144,7 @@ export class UploadedSegments {
    * `throughLsn` needs no upload any more — a segment still on disk must not be shipped again. Durable.
    */
   retire(keys: readonly string[], throughLsn: number): Promise<void> {
-    return this.exclusive(async () => {
+    return this.queue.run(async () => {
       const entry: JournalEntry = { op: 'retire', keys: [...keys], throughLsn };
       this.applyEntry(entry);
       await this.persist(entry);
@@ -151,7 +153,7 @@ export class UploadedSegments {
 
   /** Stops appending (the journal's file handle is closed). */
   close(): Promise<void> {
-    return this.exclusive(async () => this.journal?.close());
+    return this.queue.run(async () => this.journal?.close());
   }
 
   private applyEntry(entry: JournalEntry): void {
@@ -196,12 +198,6 @@ export class UploadedSegments {
     const data = { formatVersion: FORMAT_VERSION, retiredThroughLsn: this.retiredThrough, packs: this.packs };
     const text = `${JSON.stringify(data)}\n`;
     await replaceFileAtomically(this.file, text, 'uploaded-segments file');
-  }
-
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work);
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 }
 
