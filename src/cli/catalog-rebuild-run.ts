@@ -1,13 +1,13 @@
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { loadConfig, type TidemarkConfig } from '../../config';
-import { TidemarkError, echoInput, invalidArgument, quoteInput } from '../../lib/errors';
-import { ReadOnlyLocalFileStore } from '../../storage/fs/read-only-local-file-store';
-import { createBackend, type ObjectStore } from '../../storage';
-import { CheckpointCatalog } from './catalog';
-import { DirLock } from '../../wal/dir-lock';
-import { CatalogFile, type CatalogData } from './catalog-file';
-import { rebuildCatalog, type RebuildResult } from './catalog-rebuild';
+import { loadConfig, type TidemarkConfig } from '../config';
+import { TidemarkError, echoInput, invalidArgument, quoteInput } from '../lib/errors';
+import { ReadOnlyLocalFileStore } from '../storage/fs/read-only-local-file-store';
+import { createBackend, type ObjectStore } from '../storage';
+import { CheckpointCatalog } from '../checkpoint/catalog/catalog';
+import { DirLock } from '../wal/dir-lock';
+import { CatalogFile, type CatalogData } from '../checkpoint/catalog/catalog-file';
+import { rebuildCatalog, type RebuildResult } from '../checkpoint/catalog/catalog-rebuild';
 
 export interface CatalogRebuildRunOptions {
   configFile?: string;

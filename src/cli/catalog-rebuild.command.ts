@@ -25,7 +25,7 @@ export function registerCatalogRebuild(catalog: Command, io: Partial<CliIo> = {}
       const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;
       await endCommand(streams, debug, async () => {
         // Loaded lazily, as the other commands do, so `tidemark --help` stays quick.
-        const { rebuildCatalogFile } = await import('../checkpoint/catalog/catalog-rebuild-run');
+        const { rebuildCatalogFile } = await import('./catalog-rebuild-run');
         const { fault } = await rebuildCatalogFile({
           configFile: options.config,
           dryRun: options.dryRun === true,

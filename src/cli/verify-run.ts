@@ -1,13 +1,12 @@
-import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { loadConfig } from '../../config';
-import { echoInput, invalidArgument, quoteInput } from '../../lib/errors';
-import { createBackend, keyProblem, type ObjectStore } from '../../storage';
-import { segmentProblem } from '../../storage/key-rules';
-import { formatReport } from './format-report';
-import { ReadOnlyLocalFileStore } from '../../storage/fs/read-only-local-file-store';
-import type { VerificationLevel, VerificationReport } from './verify-report';
-import { VERIFICATION_LEVELS, verifyStore } from './verify-store';
+import { loadConfig } from '../config';
+import { invalidArgument, quoteInput } from '../lib/errors';
+import { createBackend, keyProblem, type ObjectStore } from '../storage';
+import { segmentProblem } from '../storage/key-rules';
+import { formatReport } from '../recovery/verification/format-report';
+import { openLocalStore } from '../storage/fs/open-local-store';
+import type { VerificationLevel, VerificationReport } from '../recovery/verification/verify-report';
+import { VERIFICATION_LEVELS, verifyStore } from '../recovery/verification/verify-store';
 
 export interface VerifyRunOptions {
   /** A local store directory (a LocalFileStore's basePath); without it, the configured store. */
@@ -111,28 +110,4 @@ function checkPrefix(prefix: string): string {
 function checkNodeId(nodeId: string): void {
   const problem = nodeId.includes('/') ? 'contains "/"' : segmentProblem(nodeId);
   if (problem !== undefined) throw invalidArgument(`--node ${quoteInput(nodeId)} is no node id: ${problem}`);
-}
-
-/**
- * A local store directory, read-only; a clear refusal when it is missing or holds nothing under the prefix
- * (a data directory given for its store, say). `recover --path` opens its directory so too.
- */
-export function openLocalStore(dir: string, prefix: string): ObjectStore {
-  if (!isDirectory(dir))
-    throw invalidArgument(`${echoInput(dir)} is not a directory`, { path: echoInput(dir) });
-  if (!isDirectory(path.join(dir, prefix))) {
-    const nested = path.join(dir, 'store');
-    const hint = isDirectory(path.join(nested, prefix))
-      ? ` (it looks like a data directory: try --path ${echoInput(nested)})`
-      : ` (is it a Tidemark store? another prefix: --prefix)`;
-    throw invalidArgument(`${echoInput(dir)} holds nothing under the prefix ${quoteInput(prefix)}${hint}`, {
-      path: echoInput(dir),
-      prefix: echoInput(prefix),
-    });
-  }
-  return new ReadOnlyLocalFileStore(dir);
-}
-
-function isDirectory(dir: string): boolean {
-  return existsSync(dir) && statSync(dir).isDirectory();
 }

@@ -43,7 +43,7 @@ export function registerVerify(program: Command, io: Partial<CliIo> = {}): Comma
       const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;
       await endCommand(streams, debug, async () => {
         // Loaded lazily, as the other commands do, so `tidemark --help` stays quick.
-        const { runVerify, verificationFault } = await import('../recovery/verification/verify-run');
+        const { runVerify, verificationFault } = await import('./verify-run');
         const report = await runVerify({
           path: options.path,
           configFile: options.config,

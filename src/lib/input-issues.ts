@@ -1,5 +1,5 @@
 import { z, type ZodIssue, type ZodType } from 'zod';
-import { invalidArgument, quoteInput, type TidemarkError } from '../../lib/errors';
+import { invalidArgument, quoteInput, type TidemarkError } from './errors';
 
 /**
  * Request bodies and query strings checked against a zod schema, with one way of reporting what is wrong:

@@ -6,7 +6,7 @@ import { CheckpointMerger } from '../checkpoint/merge/checkpoint-merger';
 import type { TidemarkConfig } from '../config/config.schema';
 import { RecoveryEngine, type RecoveryBackend } from '../recovery/recovery-engine';
 import type { RecoveryConfig } from '../recovery/recovery-types';
-import { openLocalStore } from '../recovery/verification/verify-run';
+import { openLocalStore } from '../storage/fs/open-local-store';
 import { createBackend } from '../storage/create-backend';
 import { ReadOnlyLocalFileStore } from '../storage/fs/read-only-local-file-store';
 import type { ObjectStore } from '../storage/object-store';

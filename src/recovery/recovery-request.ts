@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BODY_INPUT, parseInput } from '../server/http/input-issues';
+import { BODY_INPUT, parseInput } from '../lib/input-issues';
 import { invalidArgument, quoteInput } from '../lib/errors';
 import type { RecoveryTarget } from './recovery-types';
 

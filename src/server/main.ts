@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from './create-app';
 import { shutDownOnSignals } from './shutdown-on-signals';
-import { reportFatal } from '../cli/report-fatal';
 import { loadConfig, type LoadConfigOptions } from '../config/config.loader';
 import { settleWithin } from '../lib/settle-within';
 import { createLogger } from '../node/create-logger';
@@ -34,8 +33,4 @@ export async function startServer(options: LoadConfigOptions = {}): Promise<Nest
     'tidemark listening',
   );
   return app;
-}
-
-if (require.main === module) {
-  startServer().catch(reportFatal);
 }

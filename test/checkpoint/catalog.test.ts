@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { CheckpointCatalog } from '../../src/checkpoint/catalog/catalog';
 import { CATALOG_FILE_NAME, CatalogFile } from '../../src/checkpoint/catalog/catalog-file';
 import { rebuildCatalog } from '../../src/checkpoint/catalog/catalog-rebuild';
-import { runCatalogRebuild } from '../../src/checkpoint/catalog/catalog-rebuild-run';
+import { runCatalogRebuild } from '../../src/cli/catalog-rebuild-run';
 import type { Manifest } from '../../src/checkpoint/manifest/manifest';
 import { encodeManifest } from '../../src/checkpoint/manifest/manifest-codec';
 import { TidemarkError, type ErrorCode } from '../../src/lib/errors';

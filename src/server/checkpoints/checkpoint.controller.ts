@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { BODY_INPUT, parseInput, QUERY_INPUT } from '../http/input-issues';
+import { BODY_INPUT, parseInput, QUERY_INPUT } from '../../lib/input-issues';
 import { type BodyReaders, NO_BODY, RequestBody } from '../http/request-body.decorator';
 import { echoInput, invalidArgument, quoteInput } from '../../lib/errors';
 import type { RemoveResult } from '../../checkpoint/catalog/catalog';

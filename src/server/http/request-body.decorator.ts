@@ -2,7 +2,7 @@ import { createParamDecorator, type ExecutionContext, UnsupportedMediaTypeExcept
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { invalidArgument, quoteInput } from '../../lib/errors';
-import { BODY_INPUT, parseInput } from './input-issues';
+import { BODY_INPUT, parseInput } from '../../lib/input-issues';
 import { BINARY_MEDIA_TYPE, carriesBody, JSON_MEDIA_TYPE, mediaTypeOf } from './media-type';
 
 /**

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { BODY_INPUT, parseInput, QUERY_INPUT } from '../http/input-issues';
+import { BODY_INPUT, parseInput, QUERY_INPUT } from '../../lib/input-issues';
 import { type BodyReaders, NO_BODY, RequestBody } from '../http/request-body.decorator';
 import { echoInput, quoteInput, TidemarkError } from '../../lib/errors';
 import { JOB_NAMES, type JobQueue, type JobRecord } from '../../jobs/job-queue';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type Change, type LogEntry, nowMicros } from '../../wal/entry';
 import { isBase64 } from '../http/base64';
-import { BODY_INPUT, parseInput } from '../http/input-issues';
+import { BODY_INPUT, parseInput } from '../../lib/input-issues';
 
 /**
  * The JSON form of `POST /v1/wal/entries`: keys and values are base64. Only the shape is checked here;
