@@ -1,3 +1,4 @@
+import { forEachLimited } from '../lib/bounded-concurrency';
 import { TidemarkError } from '../lib/errors';
 import { silentLogger, type Logger } from '../lib/logger';
 import { SerialQueue } from '../lib/serial-queue';
@@ -78,31 +79,18 @@ export class SegmentShipper {
       flushPartial: flush || now - oldest >= this.options.maxPackDelayMs,
     });
     const uploaded: ShipResult['uploaded'] = [];
-    let next = 0;
-    // A failed upload stops the run only once the other workers' uploads have settled: a run that ended
-    // while one was still going would let the next run plan (and upload) the same pack again.
-    let failure: { error: unknown } | undefined;
-    const worker = async () => {
-      while (failure === undefined && next < packs.length) {
-        const pack = packs[next++]!;
-        let recorded: UploadedPack;
-        try {
-          recorded = await this.uploadPack(pack);
-        } catch (error) {
-          failure ??= { error };
-          return;
-        }
-        for (const segment of pack) this.waitingSince.delete(segment.firstLsn);
-        uploaded.push({
-          key: recorded.key,
-          firstLsn: recorded.firstLsn,
-          lastLsn: recorded.lastLsn,
-          bytes: recorded.size,
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, packs.length) }, worker));
-    if (failure !== undefined) throw failure.error;
+    // A failed upload stops the run only once the other uploads have settled: a run that ended while one
+    // was still going would let the next run plan (and upload) the same pack again.
+    await forEachLimited(packs, this.options.concurrency, async (pack) => {
+      const recorded = await this.uploadPack(pack);
+      for (const segment of pack) this.waitingSince.delete(segment.firstLsn);
+      uploaded.push({
+        key: recorded.key,
+        firstLsn: recorded.firstLsn,
+        lastLsn: recorded.lastLsn,
+        bytes: recorded.size,
+      });
+    });
     uploaded.sort((a, b) => a.firstLsn - b.firstLsn);
     const shipped = new Set(packs.flat().map((segment) => segment.firstLsn));
     return { uploaded, waiting: pending.filter((segment) => !shipped.has(segment.firstLsn)).length };

@@ -1,3 +1,4 @@
+import { mapLimited } from '../../lib/bounded-concurrency';
 import { blockKey, getBuffer, type ObjectStore } from '../../storage';
 import { decodeBlock } from '../block/block-codec';
 import type { DeltaRecord } from '../state/state-types';
@@ -14,16 +15,8 @@ export async function readRecordBlocks(
   refs: readonly BlockRef[],
   concurrency = 4,
 ): Promise<DeltaRecord[]> {
-  const parts = new Array<DeltaRecord[]>(refs.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < refs.length) {
-      const i = next++;
-      const ref = refs[i] as BlockRef;
-      const bytes = await getBuffer(store, blockKey(prefix, ref.hash));
-      parts[i] = await decodeBlock(bytes, ref.hash);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, refs.length)) }, worker));
+  const parts = await mapLimited(refs, concurrency, async (ref) =>
+    decodeBlock(await getBuffer(store, blockKey(prefix, ref.hash)), ref.hash),
+  );
   return parts.length === 1 ? (parts[0] as DeltaRecord[]) : parts.flat();
 }

@@ -1,3 +1,4 @@
+import { mapLimited } from '../../lib/bounded-concurrency';
 import { TidemarkError } from '../../lib/errors';
 import { blockKey, type ObjectStore } from '../../storage';
 import { encodeBlock, type BlockOptions } from '../block/block-codec';
@@ -69,38 +70,34 @@ export async function writeRecordBlocks(
   };
   /** Blocks this call is creating: the size of their stored object once the create settles. */
   const creating = new Map<string, Promise<number>>();
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < ends.length) {
-      const i = next++;
-      const start = i === 0 ? 0 : (ends[i - 1] as number);
-      const block = await encodeBlock(records, options, start, ends[i] as number);
-      const known = options.enableDeduplication ? index.storedBytesOf(block.hash) : undefined;
-      const pending = creating.get(block.hash);
-      let storedBytes: number;
-      if (known !== undefined || pending !== undefined) {
-        storedBytes = known ?? (await pending!);
-        result.reusedBlocks++;
-      } else {
-        const created = createBlock(store, blockKey(prefix, block.hash), block.bytes);
-        const size = created.then((c) => c.storedBytes);
-        // Awaited only by a duplicate of this block, if any; a failure is thrown by the await below.
-        size.catch(() => undefined);
-        creating.set(block.hash, size);
-        const outcome = await created;
-        storedBytes = outcome.storedBytes;
-        if (outcome.created) {
-          result.newBytes += storedBytes;
-          result.newBlocks++;
-        } else result.reusedBlocks++;
-        index.addBlock(block.hash, storedBytes);
-      }
-      blocks[i] = { hash: block.hash, recordCount: block.recordCount, rawBytes: block.rawBytes, storedBytes };
-      result.logicalBytes += block.rawBytes;
-      result.storedBytes += storedBytes;
+  const writeBlock = async (end: number, i: number): Promise<void> => {
+    const start = i === 0 ? 0 : (ends[i - 1] as number);
+    const block = await encodeBlock(records, options, start, end);
+    const known = options.enableDeduplication ? index.storedBytesOf(block.hash) : undefined;
+    const pending = creating.get(block.hash);
+    let storedBytes: number;
+    if (known !== undefined || pending !== undefined) {
+      storedBytes = known ?? (await pending!);
+      result.reusedBlocks++;
+    } else {
+      const created = createBlock(store, blockKey(prefix, block.hash), block.bytes);
+      const size = created.then((c) => c.storedBytes);
+      // Awaited only by a duplicate of this block, if any; a failure is thrown by the await below.
+      size.catch(() => undefined);
+      creating.set(block.hash, size);
+      const outcome = await created;
+      storedBytes = outcome.storedBytes;
+      if (outcome.created) {
+        result.newBytes += storedBytes;
+        result.newBlocks++;
+      } else result.reusedBlocks++;
+      index.addBlock(block.hash, storedBytes);
     }
+    blocks[i] = { hash: block.hash, recordCount: block.recordCount, rawBytes: block.rawBytes, storedBytes };
+    result.logicalBytes += block.rawBytes;
+    result.storedBytes += storedBytes;
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, ends.length)) }, worker));
+  await mapLimited(ends, options.concurrency, writeBlock);
   return result;
 }
 

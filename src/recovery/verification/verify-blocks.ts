@@ -5,7 +5,8 @@ import { blockKey, getBuffer, type ObjectStore } from '../../storage';
 import type { BlockPool } from '../block-pool';
 import type { CheckedCheckpoint, Checkpoints } from './verify-manifests';
 import type { VerificationLevel, VerificationTotals, VerifyFault, VerifyProgress } from './verify-report';
-import { addFault, faultOf, forEachLimited } from './verify-util';
+import { forEachLimited } from '../../lib/bounded-concurrency';
+import { addFault, faultOf } from './verify-util';
 
 /** A checkpoint naming a block, and what its manifest says about it. */
 interface BlockUse {

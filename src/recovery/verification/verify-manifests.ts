@@ -4,7 +4,8 @@ import { decodeManifest } from '../../checkpoint/manifest/manifest-codec';
 import { TidemarkError } from '../../lib/errors';
 import { checkpointsPrefix, getBuffer, manifestKey, parseManifestKey } from '../../storage';
 import type { CheckpointVerification, VerifyFault, VerifyProgress, VerifySource } from './verify-report';
-import { addFault, faultOf, forEachLimited } from './verify-util';
+import { forEachLimited } from '../../lib/bounded-concurrency';
+import { addFault, faultOf } from './verify-util';
 
 /** A checkpoint being verified: its report entry, and its manifest when that decoded. */
 export interface CheckedCheckpoint {

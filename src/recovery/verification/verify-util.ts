@@ -30,34 +30,6 @@ export function addFault(faults: VerifyFault[], fault: VerifyFault): void {
   }
 }
 
-/**
- * Runs `task` over `items` with at most `limit` at once. After a rejection no new task starts; the
- * tasks running are let finish (nothing is left in flight), then the first rejection is thrown.
- */
-export async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const lane = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const i = next++;
-      try {
-        await task(items[i] as T, i);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  const lanes = Math.max(1, Math.min(limit, items.length));
-  const settled = await Promise.allSettled(Array.from({ length: lanes }, lane));
-  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (rejected !== undefined) throw rejected.reason;
-}
-
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
 /** 1536 → "1.5 KiB". */

@@ -15,7 +15,8 @@ import type {
   VerifyProgress,
   WalPackVerification,
 } from './verify-report';
-import { faultOf, forEachLimited } from './verify-util';
+import { forEachLimited } from '../../lib/bounded-concurrency';
+import { faultOf } from './verify-util';
 
 export interface WalCheckContext {
   store: ObjectStore;

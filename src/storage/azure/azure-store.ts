@@ -21,7 +21,7 @@ import { azureSettings, type AzureBlobStoreOptions, type AzureSettings } from '.
 import { uploadBuffer, uploadStream, type UploadPlan } from './azure-upload';
 import { objectInfo } from './blob-info';
 import { Utf8ListOrder } from './list-order';
-import { runLimited } from './run-limited';
+import { forEachLimited } from '../../lib/bounded-concurrency';
 import { createServiceClient } from './service-client';
 
 /** Deletes are one small request per key, sent this many at a time. */
@@ -149,7 +149,7 @@ export class AzureBlobStore implements ObjectStore {
     for (const key of keys) assertValidKey(key);
     if (keys.length === 0) return;
     await this.init();
-    await runLimited([...new Set(keys)], DELETE_CONCURRENCY, async (key) => {
+    await forEachLimited([...new Set(keys)], DELETE_CONCURRENCY, async (key) => {
       try {
         await this.blob(key).deleteIfExists();
       } catch (error) {

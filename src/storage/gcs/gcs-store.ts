@@ -1,5 +1,6 @@
 import type { Bucket, FileMetadata } from '@google-cloud/storage';
 import { Readable } from 'node:stream';
+import { mapLimited } from '../../lib/bounded-concurrency';
 import { TidemarkError } from '../../lib/errors';
 import { silentLogger, type Logger } from '../../lib/logger';
 import { checkRange } from '../byte-range';
@@ -153,11 +154,7 @@ export class GcsStore implements ObjectStore {
     for (const key of keys) assertValidKey(key);
     if (keys.length === 0) return;
     await this.init();
-    const queue = [...new Set(keys)];
-    const worker = async () => {
-      for (let key = queue.shift(); key !== undefined; key = queue.shift()) await this.deleteOne(key);
-    };
-    await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, queue.length) }, worker));
+    await mapLimited([...new Set(keys)], DELETE_CONCURRENCY, (key) => this.deleteOne(key));
   }
 
   private async deleteOne(key: string): Promise<void> {
