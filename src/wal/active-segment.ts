@@ -1,5 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import type { Clock } from '../lib/clock';
+import { nowMicros } from './entry';
 import { HEADER_SIZE, segmentFileName } from './format';
 import { closeFd, fdatasync, fsyncFd, ftruncate, openFd, writeAllAt } from './file-io';
 import { syncDirectory } from '../lib/fs/sync-directory';
@@ -29,14 +31,22 @@ export class ActiveSegment {
     this.lastLsn = firstLsn - 1;
   }
 
-  /** Creates a new segment starting at `firstLsn`: header written and durable, then renamed into place. */
-  static async create(dir: string, firstLsn: number, spare: string | undefined): Promise<ActiveSegment> {
+  /**
+   * Creates a new segment starting at `firstLsn`: header (stamped with `clock`'s time) written and durable,
+   * then renamed into place.
+   */
+  static async create(
+    dir: string,
+    firstLsn: number,
+    spare: string | undefined,
+    clock: Clock,
+  ): Promise<ActiveSegment> {
     const name = segmentFileName(firstLsn);
     const path = join(dir, name);
     const temp = spare ?? join(dir, `${name}.tmp`);
     const fd = await openFd(temp, spare ? 'r+' : 'w+');
     try {
-      await writeAllAt(fd, [encodeHeader(firstLsn, Date.now() * 1000)], HEADER_SIZE, 0);
+      await writeAllAt(fd, [encodeHeader(firstLsn, nowMicros(clock))], HEADER_SIZE, 0);
       await fsyncFd(fd);
       await fs.rename(temp, path);
       await syncDirectory(dir);

@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from '../lib/clock';
+
 /** What a processor appends to the log, and what reading the log gives back. */
 
 export type Bytes = Buffer | Uint8Array | string;
@@ -45,6 +47,6 @@ export function clear(): Change {
 }
 
 /** The current time in microseconds since the epoch, the unit of `LogEntry.timestamp`. */
-export function nowMicros(): number {
-  return Date.now() * 1000;
+export function nowMicros(clock: Clock = systemClock): number {
+  return clock.now() * 1000;
 }

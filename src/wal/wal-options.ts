@@ -1,3 +1,4 @@
+import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
 
 /** A sealed segment as the retention guard and the tiering layer see it. */
@@ -46,9 +47,11 @@ export interface WalOptions {
   /** Asked before an old sealed segment is deleted; later issues: "uploaded and covered by a checkpoint". */
   canDelete: (segment: SegmentInfo) => boolean | Promise<boolean>;
   logger?: Logger;
+  /** Segment headers' creation times and fsync latency (default: the system clock). */
+  clock?: Clock;
 }
 
-export const DEFAULT_WAL_OPTIONS: Readonly<Omit<WalOptions, 'logger'>> = {
+export const DEFAULT_WAL_OPTIONS: Readonly<Omit<WalOptions, 'logger' | 'clock'>> = {
   segmentSize: 64 * 1024 * 1024,
   enableSync: true,
   bufferSize: 1024 * 1024,
