@@ -1,3 +1,4 @@
+import { systemClock, type Clock, type Timer } from '../lib/clock';
 import { TidemarkError, invalidArgument } from '../lib/errors';
 import { silentLogger, type Logger } from '../lib/logger';
 import { SerialQueue } from '../lib/serial-queue';
@@ -24,6 +25,8 @@ export interface CheckpointSystemDeps {
   catalog: CheckpointCatalog;
   merger: CheckpointMerger;
   logger?: Logger;
+  /** Periodic timers, manifests' createdAt and write durations (default: the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -33,7 +36,7 @@ export interface CheckpointSystemDeps {
  * One operation at a time: checkpoints, chain merges and deletions are serialised.
  */
 export class IncrementalCheckpointSystem {
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly timers: Timer[] = [];
   private readonly committedListeners: ((summary: CheckpointSummary) => void)[] = [];
   /** Checkpoints, chain merges, deletions, lease adoptions and exclusive work: one at a time. */
   private readonly queue = new SerialQueue();
@@ -41,7 +44,7 @@ export class IncrementalCheckpointSystem {
   private newestTimestamp = 0;
 
   private constructor(
-    private readonly deps: CheckpointSystemDeps & { logger: Logger },
+    private readonly deps: CheckpointSystemDeps & { logger: Logger; clock: Clock },
     readonly config: CheckpointSystemConfig,
     private readonly materializer: StateMaterializer,
     private fencingToken: number,
@@ -65,7 +68,13 @@ export class IncrementalCheckpointSystem {
     const materializer = latest
       ? StateMaterializer.fromSnapshot(await loadCheckpointState(readContext, latest.id))
       : new StateMaterializer();
-    const system = new IncrementalCheckpointSystem({ ...deps, logger }, settings, materializer, fencingToken);
+    const clock = deps.clock ?? systemClock;
+    const system = new IncrementalCheckpointSystem(
+      { ...deps, logger, clock },
+      settings,
+      materializer,
+      fencingToken,
+    );
     system.newestTimestamp = latest?.timestamp ?? 0;
     await system.catchUp();
     logger.info(
@@ -134,6 +143,7 @@ export class IncrementalCheckpointSystem {
       fencingToken: this.fencingToken,
       fence: this.fence,
       codec: this.config.codec,
+      clock: this.deps.clock,
       blocks: {
         codec: this.config.codec,
         compressionThreshold: this.config.compressionThreshold,
@@ -301,11 +311,10 @@ export class IncrementalCheckpointSystem {
   start(): void {
     const every = (ms: number, what: string, work: () => Promise<unknown>) => {
       if (ms <= 0) return;
-      const timer = setInterval(() => {
+      const timer = this.deps.clock.setInterval(() => {
         work().catch((error: unknown) => this.deps.logger.error({ err: error }, `${what} failed`));
       }, ms);
-      timer.unref();
-      this.timers.push(timer);
+      this.timers.push(timer.unref());
     };
     every(this.config.checkpointInterval, 'periodic checkpoint', () => this.periodicCheckpoint());
     every(this.config.cleanupInterval, 'chain optimisation', () => this.optimizeChains());
@@ -313,7 +322,7 @@ export class IncrementalCheckpointSystem {
 
   /** No periodic checkpoint or chain optimisation starts from now on (the first step of a shutdown). */
   stopTimers(): void {
-    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    for (const timer of this.timers.splice(0)) timer.cancel();
   }
 
   /** Stops the timers and waits for the operation in progress. */

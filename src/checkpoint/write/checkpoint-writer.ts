@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../lib/clock';
 import { nullPrototypeRecord } from '../../lib/null-prototype';
 import { manifestKey, type ObjectStore } from '../../storage';
 import type { CheckpointCatalog } from '../catalog/catalog';
@@ -25,6 +26,8 @@ export interface CheckpointWriteContext {
   fence?: () => Promise<void>;
   blocks: BlockWriteOptions;
   codec: string;
+  /** The manifest's createdAt and the write's duration (default: the system clock). */
+  clock?: Clock;
 }
 
 interface Totals {
@@ -45,7 +48,7 @@ function addTotals(totals: Totals, result: BlockWriteResult): void {
 
 /** What every checkpoint write starts with: a token check, a fresh id, empty totals. */
 async function begin(context: CheckpointWriteContext) {
-  const started = performance.now();
+  const started = (context.clock ?? systemClock).monotonic();
   context.catalog.checkToken(context.fencingToken);
   const id = await context.catalog.nextCheckpointId();
   const totals: Totals = { logicalBytes: 0, storedBytes: 0, newBytes: 0, newBlocks: 0, reusedBlocks: 0 };
@@ -151,14 +154,15 @@ async function publish(
   totals: Totals,
   body: ManifestBody,
 ): Promise<Manifest> {
+  const clock = context.clock ?? systemClock;
   const manifest: Manifest = {
     formatVersion: MANIFEST_FORMAT_VERSION,
     ...body,
-    createdAt: new Date().toISOString(),
+    createdAt: new Date(clock.now()).toISOString(),
     fencingToken: context.fencingToken,
     nodeId: context.nodeId,
     codec: context.codec,
-    stats: { ...totals, durationMs: performance.now() - started },
+    stats: { ...totals, durationMs: clock.monotonic() - started },
   };
   // Checked again right before the manifest: a writer fenced while writing blocks must not publish.
   context.catalog.checkToken(context.fencingToken);
