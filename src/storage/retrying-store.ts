@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { systemClock, type Clock } from '../lib/clock';
 import { TidemarkError } from '../lib/errors';
 import { silentLogger, type Logger } from '../lib/logger';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff';
@@ -16,8 +17,10 @@ import type {
 import { isRetryable } from './storage-errors';
 
 export interface RetryOptions extends Partial<BackoffPolicy> {
-  /** Waits `ms`; injected so tests run without real pauses. Default: a timer. */
+  /** Waits `ms`; injected so tests run without real pauses. Default: a timer on `clock`. */
   sleep?: (ms: number) => Promise<void>;
+  /** The clock the default `sleep` waits on (default: the system clock). */
+  clock?: Clock;
   /** Uniform in [0, 1); injected so tests know the pauses. Default: Math.random. */
   random?: () => number;
   logger?: Logger;
@@ -52,7 +55,9 @@ export class RetryingStore implements ObjectStore {
       baseDelayMs: options.baseDelayMs ?? DEFAULT_BACKOFF.baseDelayMs,
       maxDelayMs: options.maxDelayMs ?? DEFAULT_BACKOFF.maxDelayMs,
     };
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    const clock = options.clock ?? systemClock;
+    // Ref'd, as a plain setTimeout is: a retry in progress keeps the process alive.
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => clock.setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
     this.log = options.logger ?? silentLogger;
   }

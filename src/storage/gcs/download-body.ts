@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import type { Clock, Timer } from '../../lib/clock';
 import type { TidemarkError } from '../../lib/errors';
 
 /**
@@ -12,13 +13,14 @@ import type { TidemarkError } from '../../lib/errors';
  *   flight: a reader that stops early gets the rest of the response read and dropped instead.
  */
 export class DownloadBody extends Readable {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
 
   constructor(
     private readonly source: Readable,
     private readonly translate: (error: unknown) => TidemarkError,
     private readonly stallMs: number,
     private readonly onStall: () => TidemarkError,
+    private readonly clock: Clock,
   ) {
     super();
     source.pause();
@@ -57,14 +59,14 @@ export class DownloadBody extends Readable {
 
   private arm(): void {
     this.disarm();
-    this.timer = setTimeout(() => {
+    this.timer = this.clock.setTimeout(() => {
       this.source.destroy(); // a dead connection: nothing to save by draining it
       this.destroy(this.onStall());
     }, this.stallMs);
   }
 
   private disarm(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 }

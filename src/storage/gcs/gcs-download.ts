@@ -1,5 +1,6 @@
 import type { File } from '@google-cloud/storage';
 import type { Readable } from 'node:stream';
+import type { Clock } from '../../lib/clock';
 import type { TidemarkError } from '../../lib/errors';
 import { DownloadBody } from './download-body';
 
@@ -16,6 +17,7 @@ export interface DownloadOptions {
   /** How long the body may stall while its reader waits (see DownloadBody). */
   stallMs: number;
   onStall: () => TidemarkError;
+  clock: Clock;
 }
 
 /**
@@ -25,14 +27,14 @@ export interface DownloadOptions {
  * returned stream translated.
  */
 export function openDownload(file: File, options: DownloadOptions): Promise<Readable> {
-  const { range, translate, stallMs, onStall } = options;
+  const { range, translate, stallMs, onStall, clock } = options;
   const source = file.createReadStream(range === undefined ? {} : { start: range.start, end: range.end });
   return new Promise((resolve, reject) => {
     const onResponse = (response: { statusCode?: number }) => {
       // On an error status the SDK reads the error body and then fails the stream: wait for that.
       if (response.statusCode === undefined || response.statusCode >= 300) return;
       settle();
-      resolve(new DownloadBody(source, translate, stallMs, onStall)); // wired in this event: no error slips by
+      resolve(new DownloadBody(source, translate, stallMs, onStall, clock)); // wired in this event: no error slips by
     };
     const onError = (error: unknown) => {
       settle();

@@ -1,4 +1,5 @@
 import { Storage, type StorageOptions } from '@google-cloud/storage';
+import type { Clock } from '../../lib/clock';
 import { TidemarkError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 
@@ -39,6 +40,8 @@ export interface GcsStoreOptions {
    */
   downloadStallTimeoutMs?: number;
   logger?: Logger;
+  /** What the download stall timeout runs on (default: the system clock). */
+  clock?: Clock;
   /**
    * A client to use instead of building one (its own endpoint, auth and retry settings apply; it should not
    * retry on its own — `retryOptions: {autoRetry: false}` — since `RetryingStore` does).

@@ -1,6 +1,7 @@
 import type { Bucket, FileMetadata } from '@google-cloud/storage';
 import { Readable } from 'node:stream';
 import { mapLimited } from '../../lib/bounded-concurrency';
+import { systemClock, type Clock } from '../../lib/clock';
 import { TidemarkError } from '../../lib/errors';
 import { silentLogger, type Logger } from '../../lib/logger';
 import { checkRange } from '../byte-range';
@@ -34,12 +35,14 @@ export class GcsStore implements ObjectStore {
   private readonly settings: GcsSettings;
   private readonly bucket: Bucket;
   private readonly log: Logger;
+  private readonly clock: Clock;
   private ready: Promise<void> | undefined;
 
   constructor(options: GcsStoreOptions) {
     this.settings = gcsSettings(options);
     this.bucket = createStorage(options).bucket(this.settings.bucket);
     this.log = options.logger ?? silentLogger;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Checks that the bucket exists and these credentials may read it; CONFIG_INVALID if not. */
@@ -106,6 +109,7 @@ export class GcsStore implements ObjectStore {
             },
         translate,
         stallMs,
+        clock: this.clock,
         onStall: () =>
           storageUnavailable(
             `GCS get of ${JSON.stringify(key)}: no data for ${stallMs} ms`,

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { systemClock, type Clock } from '../../lib/clock';
 import { checkRange, clipRange } from '../byte-range';
 import { assertValidKey, assertValidPrefix, compareKeys } from '../key-rules';
 import { checkPutOptions, discardBody, openBody, readAll } from '../object-body';
@@ -14,8 +15,8 @@ import type {
 import { lengthMismatch, objectExists, objectNotFound } from '../storage-errors';
 
 export interface MemoryStoreOptions {
-  /** The clock for `lastModified` (injected so simulations are deterministic). */
-  now?: () => Date;
+  /** The clock for `lastModified` (injected so simulations are deterministic; default: the system clock). */
+  clock?: Clock;
   /** Keys per internal listing page, as a cloud store pages (S3: 1,000). */
   pageSize?: number;
 }
@@ -34,12 +35,12 @@ interface StoredObject {
  */
 export class MemoryStore implements ObjectStore {
   private readonly objects = new Map<string, StoredObject>();
-  private readonly now: () => Date;
+  private readonly clock: Clock;
   private readonly pageSize: number;
   private version = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.now = options.now ?? (() => new Date());
+    this.clock = options.clock ?? systemClock;
     this.pageSize = options.pageSize ?? 1000;
   }
 
@@ -62,7 +63,7 @@ export class MemoryStore implements ObjectStore {
     }
     if (exclusive && this.objects.has(key)) throw objectExists(key); // decided here: no await since the check
     const etag = `"m${++this.version}"`;
-    this.objects.set(key, { data, etag, lastModified: this.now() });
+    this.objects.set(key, { data, etag, lastModified: new Date(this.clock.now()) });
     return { size: data.length, etag };
   }
 

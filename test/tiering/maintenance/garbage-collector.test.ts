@@ -1,14 +1,15 @@
 import type { Snapshot } from '../../../src/checkpoint/state/state-types';
 import { MemoryStore, blockKey, blocksPrefix, parseBlockKey } from '../../../src/storage';
 import { GarbageCollector } from '../../../src/tiering/maintenance/garbage-collector';
-import { appendEntries, fenced, manualClock, openNode, PREFIX, type Node } from '../tiering-fixtures';
+import { ManualClock } from '../../support/manual-clock';
+import { appendEntries, fenced, openNode, PREFIX, type Node } from '../tiering-fixtures';
 
 const GRACE = 60_000;
 const ok = async () => undefined;
 const ORPHAN = 'ab'.repeat(32);
 
 describe('GarbageCollector', () => {
-  const clock = manualClock(Date.parse('2030-01-01T00:00:00Z'));
+  const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
   let node: Node;
   let gc: GarbageCollector;
   /** Blocks only checkpoint 1 named (deleted), and blocks checkpoints 1 and 2 share. */
@@ -30,11 +31,11 @@ describe('GarbageCollector', () => {
 
   /** Full checkpoint 1 of c0..c2; then only c0 changes; full checkpoint 2; checkpoint 1 deleted. */
   beforeEach(async () => {
-    node = await openNode({ store: () => new MemoryStore({ now: () => new Date(clock.now()) }) });
+    node = await openNode({ store: () => new MemoryStore({ clock }) });
     gc = new GarbageCollector(node.system, node.catalog, node.store, {
       prefix: PREFIX,
       graceMs: GRACE,
-      now: clock.now,
+      now: () => clock.now(),
     });
     const next = await appendEntries(node.wal, 1, 900);
     const first = await node.system.checkpoint({ kind: 'full' });
@@ -87,7 +88,7 @@ describe('GarbageCollector', () => {
     const eager = new GarbageCollector(node.system, node.catalog, node.store, {
       prefix: PREFIX,
       graceMs: 0,
-      now: clock.now,
+      now: () => clock.now(),
     });
     const result = await eager.collect({ fence: ok, fullSweep: true });
     expect(result).toMatchObject({ deletedBlocks: exclusive.length, deletedOrphans: 0, fullSweep: true });
