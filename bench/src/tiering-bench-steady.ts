@@ -18,6 +18,7 @@ import { createBackend, type StoreOperation } from '../../src/storage';
 import { InProcessJobQueue } from '../../src/jobs/in-process-job-queue';
 import type { JobContext, JobData, JobName } from '../../src/jobs/job-queue';
 import { JobRunner } from '../../src/jobs/job-runner';
+import { systemClock, type Clock } from '../../src/lib/clock';
 import { LocalLeaseProvider } from '../../src/tiering/lease';
 import { UploadedSegments } from '../../src/wal/archive/uploaded-segments';
 import { DEFAULT_TIERING_CONFIG } from '../../src/tiering/tiering-config';
@@ -131,6 +132,8 @@ export async function runSteady(root: string, options: SteadyOptions): Promise<S
   const started = Date.now();
   let simulatedMs = 0;
   const now = () => started + simulatedMs;
+  // Simulated wall time; monotonic time and timers stay the machine's (leases, drain timeouts).
+  const clock: Clock = { ...systemClock, now };
 
   const catalog = await CheckpointCatalog.open(CatalogFile.inDataDir(dataDir));
   const uploads = await UploadedSegments.open(dataDir);
@@ -146,7 +149,7 @@ export async function runSteady(root: string, options: SteadyOptions): Promise<S
     { nodeId, checkpointInterval: 0, cleanupInterval: 0 },
   );
   const runner = new CountingRunner();
-  const queue = new InProcessJobQueue(runner, { now });
+  const queue = new InProcessJobQueue(runner, { clock });
   const leases = new LocalLeaseProvider();
   const tiering = new TieringNode(
     { wal, store, catalog, system, uploads, queue, runner, leases, now },

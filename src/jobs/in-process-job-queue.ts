@@ -1,4 +1,5 @@
 import Denque from 'denque';
+import { systemClock, type Clock, type Timer } from '../lib/clock';
 import { TidemarkError, invalidArgument } from '../lib/errors';
 import { describeError, jobIdProblem } from './job-errors';
 import { DEFAULT_LANE_CONCURRENCY, laneOf, type JobLane, type LaneConcurrency } from './job-lanes';
@@ -19,14 +20,15 @@ export interface InProcessJobQueueOptions {
   concurrency?: Partial<LaneConcurrency>;
   /** Finished jobs kept for `GET /v1/jobs` (and for id deduplication), oldest dropped first. */
   keepFinished?: number;
-  now?: () => number;
+  /** Jobs' createdAt and finishedAt, retry backoff and drain's timeout (default: the system clock). */
+  clock?: Clock;
 }
 
 interface QueuedJob {
   record: JobRecord;
   attempts: number;
   backoffMs: number;
-  timer?: NodeJS.Timeout;
+  timer?: Timer;
 }
 
 /**
@@ -46,7 +48,7 @@ export class InProcessJobQueue implements JobQueue {
   private readonly running = new Map<JobLane, number>();
   private readonly concurrency: LaneConcurrency;
   private readonly keepFinished: number;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly abort = new AbortController();
   private readonly idleWaiters: (() => void)[] = [];
   private readonly activeRuns = new Set<Promise<void>>();
@@ -58,7 +60,7 @@ export class InProcessJobQueue implements JobQueue {
   ) {
     this.concurrency = { ...DEFAULT_LANE_CONCURRENCY, ...options.concurrency };
     this.keepFinished = options.keepFinished ?? 1000;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
   }
 
   enqueue(name: JobName, data: JobData, options: EnqueueOptions): Promise<JobRecord> {
@@ -77,7 +79,7 @@ export class InProcessJobQueue implements JobQueue {
         state: 'waiting',
         data: { ...data },
         attemptsMade: 0,
-        createdAt: this.now(),
+        createdAt: this.clock.now(),
       },
       attempts: options.attempts ?? DEFAULT_ATTEMPTS,
       backoffMs: options.backoffMs ?? DEFAULT_BACKOFF_MS,
@@ -106,12 +108,12 @@ export class InProcessJobQueue implements JobQueue {
   drain(timeoutMs = 60_000): Promise<void> {
     if (this.idle()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
+      const timer = this.clock.setTimeout(
         () => reject(new TidemarkError('INTERNAL', `jobs still pending after ${timeoutMs} ms`)),
         timeoutMs,
       );
       this.idleWaiters.push(() => {
-        clearTimeout(timer);
+        timer.cancel();
         resolve();
       });
     });
@@ -120,7 +122,7 @@ export class InProcessJobQueue implements JobQueue {
   async close(): Promise<void> {
     this.closed = true;
     this.abort.abort();
-    for (const job of this.jobs.values()) clearTimeout(job.timer);
+    for (const job of this.jobs.values()) job.timer?.cancel();
     await Promise.allSettled([...this.activeRuns]);
   }
 
@@ -180,17 +182,18 @@ export class InProcessJobQueue implements JobQueue {
       }
       record.state = 'delayed';
       const delay = job.backoffMs * 2 ** (record.attemptsMade - 1);
-      job.timer = setTimeout(() => {
-        job.timer = undefined;
-        record.state = 'waiting';
-        this.makeReady(job);
-      }, delay);
-      job.timer.unref();
+      job.timer = this.clock
+        .setTimeout(() => {
+          job.timer = undefined;
+          record.state = 'waiting';
+          this.makeReady(job);
+        }, delay)
+        .unref();
     }
   }
 
   private finish(record: JobRecord): void {
-    record.finishedAt = this.now();
+    record.finishedAt = this.clock.now();
     this.unfinished--;
     this.finished.push(record.id);
   }

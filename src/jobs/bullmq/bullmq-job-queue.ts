@@ -1,4 +1,5 @@
 import { Queue, Worker, type Job, type JobType } from 'bullmq';
+import { systemClock, type Clock } from '../../lib/clock';
 import { TidemarkError, invalidArgument } from '../../lib/errors';
 import { jobIdProblem } from '../job-errors';
 import {
@@ -29,6 +30,8 @@ export interface BullMqJobQueueOptions {
   prefix: string;
   /** Finished jobs kept in Redis for `GET /v1/jobs` and id deduplication. */
   keepFinished?: number;
+  /** What drain's timeout and polling run on (default: the system clock). */
+  clock?: Clock;
 }
 
 const PENDING: JobType[] = ['waiting', 'delayed', 'active', 'prioritized', 'waiting-children', 'paused'];
@@ -44,10 +47,12 @@ export class BullMqJobQueue implements JobQueue {
   private readonly workers: Worker[] = [];
   private readonly abort = new AbortController();
   private readonly keepFinished: number;
+  private readonly clock: Clock;
 
   constructor(private readonly options: BullMqJobQueueOptions) {
     const connection = bullConnection(options.redisUrl, 'producer');
     this.keepFinished = options.keepFinished ?? 1000;
+    this.clock = options.clock ?? systemClock;
     this.queues = {
       uploads: new Queue('uploads', { connection, prefix: options.prefix }),
       maintenance: new Queue('maintenance', { connection, prefix: options.prefix }),
@@ -122,7 +127,7 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   async drain(timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.clock.monotonic() + timeoutMs;
     for (;;) {
       let pending = 0;
       try {
@@ -132,14 +137,15 @@ export class BullMqJobQueue implements JobQueue {
         }
       } catch (error) {
         // Redis away (or reconnecting): the jobs are still pending, as far as anyone can tell.
-        if (!TidemarkError.is(error, 'COORDINATION_UNAVAILABLE') || Date.now() > deadline) throw error;
+        if (!TidemarkError.is(error, 'COORDINATION_UNAVAILABLE') || this.clock.monotonic() > deadline)
+          throw error;
         pending = -1;
       }
       if (pending === 0) return;
-      if (Date.now() > deadline) {
+      if (this.clock.monotonic() > deadline) {
         throw new TidemarkError('INTERNAL', `${pending} jobs still pending after ${timeoutMs} ms`);
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 50));
     }
   }
 
