@@ -152,7 +152,7 @@ export async function runSteady(root: string, options: SteadyOptions): Promise<S
   const queue = new InProcessJobQueue(runner, { clock });
   const leases = new LocalLeaseProvider();
   const tiering = new TieringNode(
-    { wal, store, catalog, system, uploads, queue, runner, leases, now },
+    { wal, store, catalog, system, uploads, queue, runner, leases, clock },
     {
       ...DEFAULT_TIERING_CONFIG,
       upload: {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { systemClock, type Clock, type Timer } from '../lib/clock';
 import { silentLogger, type Logger } from '../lib/logger';
 import type { JobName, JobQueue, JobRecord } from '../jobs/job-queue';
 
@@ -17,15 +18,17 @@ export interface ScheduledJob {
  * interval between them, and the fence rejects the stale one's commits anyway.
  */
 export class MaintenanceScheduler {
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly timers: Timer[] = [];
   private readonly logger: Logger;
+  private readonly clock: Clock;
 
   constructor(
     private readonly queue: JobQueue,
     private readonly jobs: readonly ScheduledJob[],
-    private readonly options: { now?: () => number; logger?: Logger } = {},
+    options: { clock?: Clock; logger?: Logger } = {},
   ) {
     this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? systemClock;
   }
 
   get running(): boolean {
@@ -36,14 +39,12 @@ export class MaintenanceScheduler {
     if (this.running) return;
     for (const job of this.jobs) {
       if (job.intervalMs <= 0) continue;
-      const timer = setInterval(() => this.enqueueScheduled(job), job.intervalMs);
-      timer.unref();
-      this.timers.push(timer);
+      this.timers.push(this.clock.setInterval(() => this.enqueueScheduled(job), job.intervalMs).unref());
     }
   }
 
   stop(): void {
-    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    for (const timer of this.timers.splice(0)) timer.cancel();
   }
 
   /**
@@ -51,12 +52,12 @@ export class MaintenanceScheduler {
    * another trigger came in the same millisecond (the random part; the time alone would make it a no-op).
    */
   trigger(name: ScheduledJob['name'], data: Record<string, boolean> = {}): Promise<JobRecord> {
-    const now = (this.options.now ?? Date.now)();
+    const now = this.clock.now();
     return this.queue.enqueue(name, data, { jobId: `${name}.manual-${now}-${randomUUID().slice(0, 8)}` });
   }
 
   private enqueueScheduled(job: ScheduledJob): void {
-    const now = (this.options.now ?? Date.now)();
+    const now = this.clock.now();
     const jobId = `${job.idPrefix ?? job.name}.${Math.floor(now / job.intervalMs)}`;
     this.queue.enqueue(job.name, job.data ?? {}, { jobId }).catch((error: unknown) => {
       this.logger.warn(

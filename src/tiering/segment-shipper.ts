@@ -1,4 +1,5 @@
 import { forEachLimited } from '../lib/bounded-concurrency';
+import { systemClock, type Clock } from '../lib/clock';
 import { TidemarkError } from '../lib/errors';
 import { silentLogger, type Logger } from '../lib/logger';
 import { SerialQueue } from '../lib/serial-queue';
@@ -17,7 +18,8 @@ export interface SegmentShipperOptions {
   maxPackDelayMs: number;
   /** Packs uploaded at once within one shipping run. */
   concurrency: number;
-  now?: () => number;
+  /** Wall time: how long segments have waited, and packs' uploadedAt (default: the system clock). */
+  clock?: Clock;
   logger?: Logger;
 }
 
@@ -39,7 +41,7 @@ export interface ShipResult {
  */
 export class SegmentShipper {
   private readonly logger: Logger;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   /** When each pending segment was first seen waiting (for maxPackDelayMs). */
   private readonly waitingSince = new Map<number, number>();
   /** Shipping runs, one at a time. */
@@ -52,7 +54,7 @@ export class SegmentShipper {
     private readonly options: SegmentShipperOptions,
   ) {
     this.logger = options.logger ?? silentLogger;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Sealed segments without a verified copy in the store, oldest first. */
@@ -69,7 +71,7 @@ export class SegmentShipper {
 
   private async shipNow(flush: boolean): Promise<ShipResult> {
     const pending = this.pending();
-    const now = this.now();
+    const now = this.clock.now();
     for (const segment of pending) {
       if (!this.waitingSince.has(segment.firstLsn)) this.waitingSince.set(segment.firstLsn, now);
     }
@@ -135,7 +137,7 @@ export class SegmentShipper {
       lastLsn: last.lastLsn,
       size,
       crc32c: expectedCrc,
-      uploadedAt: this.now(),
+      uploadedAt: this.clock.now(),
       segments: packLayout(segments),
     };
     await this.index.record(pack);

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { CheckpointCatalog } from '../checkpoint/catalog/catalog';
 import type { IncrementalCheckpointSystem } from '../checkpoint/incremental-checkpoint-system';
+import type { Clock } from '../lib/clock';
 import { silentLogger, type Logger } from '../lib/logger';
 import type { ObjectStore } from '../storage';
 import type { SegmentedWal } from '../wal';
@@ -28,7 +29,8 @@ export interface TieringNodeDeps {
   runner: JobRunner;
   leases: LeaseProvider;
   logger?: Logger;
-  now?: () => number;
+  /** Handed to every part: timers, lease deadlines, wall times (default: the system clock). */
+  clock?: Clock;
 }
 
 export interface TieringNodeSettings extends TieringConfig {
@@ -64,7 +66,7 @@ export class TieringNode {
   ) {
     this.logger = deps.logger ?? silentLogger;
     const { upload, gc, retention, lease } = settings;
-    const common = { now: deps.now, logger: this.logger };
+    const common = { clock: deps.clock, logger: this.logger };
     this.shipper = new SegmentShipper(deps.wal, deps.store, deps.uploads, {
       prefix: settings.prefix,
       nodeId: settings.nodeId,
@@ -105,7 +107,7 @@ export class TieringNode {
       ttlMs: lease.ttlMs,
       renewEveryMs: lease.renewIntervalMs,
       minToken: () => deps.catalog.highestToken + 1,
-      logger: this.logger,
+      ...common,
       onAcquired: (grant) => this.onAcquired(grant),
       onLost: (grant, reason) => {
         this.scheduler.stop();

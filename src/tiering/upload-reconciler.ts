@@ -1,3 +1,4 @@
+import { systemClock, type Clock, type Timer } from '../lib/clock';
 import { silentLogger, type Logger } from '../lib/logger';
 import type { JobQueue, JobRecord } from '../jobs/job-queue';
 import type { SegmentShipper } from './segment-shipper';
@@ -7,7 +8,8 @@ export interface UploadReconcilerOptions {
   maxPackDelayMs: number;
   /** Below this many pending bytes (and before maxPackDelayMs) there is nothing to ship yet. */
   packTargetBytes: number;
-  now?: () => number;
+  /** The interval timer, and wall time for pack delays and retry job ids (default: the system clock). */
+  clock?: Clock;
   logger?: Logger;
 }
 
@@ -19,9 +21,9 @@ export interface UploadReconcilerOptions {
  * round, so a long store outage only delays uploads.
  */
 export class UploadReconciler {
-  private timer?: NodeJS.Timeout;
+  private timer?: Timer;
   private readonly logger: Logger;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly waitingSince = new Map<number, number>();
   /** Range job id → the id of its current retry job. */
   private readonly retries = new Map<string, string>();
@@ -32,19 +34,18 @@ export class UploadReconciler {
     private readonly options: UploadReconcilerOptions,
   ) {
     this.logger = options.logger ?? silentLogger;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
   }
 
   start(): void {
     this.nudge('start');
     if (this.options.intervalMs > 0) {
-      this.timer = setInterval(() => this.nudge('interval'), this.options.intervalMs);
-      this.timer.unref();
+      this.timer = this.clock.setInterval(() => this.nudge('interval'), this.options.intervalMs).unref();
     }
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 
@@ -64,7 +65,7 @@ export class UploadReconciler {
     const first = pending[0];
     const last = pending[pending.length - 1];
     if (!first || !last) return undefined;
-    const now = this.now();
+    const now = this.clock.now();
     for (const [lsn] of this.waitingSince) if (lsn < first.firstLsn) this.waitingSince.delete(lsn);
     const since = this.waitingSince.get(first.firstLsn) ?? now;
     this.waitingSince.set(first.firstLsn, since);

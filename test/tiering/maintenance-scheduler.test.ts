@@ -1,9 +1,11 @@
 import { InProcessJobQueue } from '../../src/jobs/in-process-job-queue';
 import { JOB_NAMES, type JobData, type JobName } from '../../src/jobs/job-queue';
 import { JobRunner } from '../../src/jobs/job-runner';
+import { systemClock, type Clock } from '../../src/lib/clock';
 import type { Logger } from '../../src/lib/logger';
 import { MaintenanceScheduler, type ScheduledJob } from '../../src/tiering/maintenance-scheduler';
-import { eventually, manualClock } from './tiering-fixtures';
+import { ManualClock } from '../support/manual-clock';
+import { eventually } from './tiering-fixtures';
 
 const INTERVAL = 10;
 
@@ -11,18 +13,22 @@ describe('MaintenanceScheduler', () => {
   let queue: InProcessJobQueue;
   let runs: { name: JobName; data: JobData }[];
   let scheduler: MaintenanceScheduler | undefined;
-  let clock: ReturnType<typeof manualClock>;
+  let clock: ManualClock;
   /** How often the scheduler read the clock: once per trigger or timer tick. */
   let reads: number;
-  const now = () => {
-    reads++;
-    return clock.now();
+  /** Wall time moved by hand, counted; the intervals tick in real time. */
+  const countedClock: Clock = {
+    ...systemClock,
+    now: () => {
+      reads++;
+      return clock.now();
+    },
   };
 
   beforeEach(() => {
     runs = [];
     reads = 0;
-    clock = manualClock(1_000_000 * INTERVAL + 3);
+    clock = new ManualClock(1_000_000 * INTERVAL + 3);
     const runner = new JobRunner();
     for (const name of JOB_NAMES) {
       runner.register(name, async (data) => {
@@ -42,7 +48,7 @@ describe('MaintenanceScheduler', () => {
   const ids = async () => (await queue.list()).map((job) => job.id).sort();
 
   it('gives each manual trigger its own id, so each one runs, even within one millisecond', async () => {
-    scheduler = new MaintenanceScheduler(queue, [], { now });
+    scheduler = new MaintenanceScheduler(queue, [], { clock: countedClock });
     const a = await scheduler.trigger('retention');
     const b = await scheduler.trigger('retention');
     const c = await scheduler.trigger('garbage-collection', { fullSweep: true });
@@ -59,7 +65,7 @@ describe('MaintenanceScheduler', () => {
       { name: 'garbage-collection', intervalMs: INTERVAL, data: { fullSweep: true }, idPrefix: 'gc-full' },
       { name: 'checkpoint-compaction', intervalMs: 0 }, // off
     ];
-    scheduler = new MaintenanceScheduler(queue, jobs, { now });
+    scheduler = new MaintenanceScheduler(queue, jobs, { clock: countedClock });
     scheduler.start();
     scheduler.start(); // idempotent: no second set of timers
     expect(scheduler.running).toBe(true);
@@ -88,7 +94,9 @@ describe('MaintenanceScheduler', () => {
   });
 
   it('schedules nothing when every interval is 0', () => {
-    scheduler = new MaintenanceScheduler(queue, [{ name: 'retention', intervalMs: 0 }], { now });
+    scheduler = new MaintenanceScheduler(queue, [{ name: 'retention', intervalMs: 0 }], {
+      clock: countedClock,
+    });
     scheduler.start();
     expect(scheduler.running).toBe(false);
   });
@@ -103,7 +111,7 @@ describe('MaintenanceScheduler', () => {
     };
     await queue.close();
     scheduler = new MaintenanceScheduler(queue, [{ name: 'retention', intervalMs: INTERVAL }], {
-      now,
+      clock: countedClock,
       logger,
     });
     scheduler.start();

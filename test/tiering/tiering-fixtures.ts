@@ -129,12 +129,6 @@ export function summary(
   };
 }
 
-/** A clock the test moves by hand. */
-export function manualClock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
-  let time = start;
-  return { now: () => time, advance: (ms) => (time += ms) };
-}
-
 export async function flipByte(path: string, offset: number): Promise<void> {
   const handle = await fs.open(path, 'r+');
   try {

@@ -4,12 +4,12 @@ import { JobRunner } from '../../src/jobs/job-runner';
 import type { SegmentShipper } from '../../src/tiering/segment-shipper';
 import { UploadReconciler } from '../../src/tiering/upload-reconciler';
 import { FRAME_HEADER_SIZE, HEADER_SIZE } from '../../src/wal/format';
+import { ManualClock } from '../support/manual-clock';
 import {
   KiB,
   appendBytes,
   eventually,
   flipByte,
-  manualClock,
   openNode,
   sealedSegments,
   shipperFor,
@@ -23,7 +23,7 @@ describe('UploadReconciler', () => {
   let queue: InProcessJobQueue;
   let shipper: SegmentShipper;
   let reconciler: UploadReconciler;
-  let clock: ReturnType<typeof manualClock>;
+  let clock: ManualClock;
   let next: number;
   /** What a segment-upload job does; by default it only records that it ran. */
   let handle: JobHandler;
@@ -32,8 +32,8 @@ describe('UploadReconciler', () => {
 
   beforeEach(async () => {
     node = await openNode();
-    clock = manualClock();
-    shipper = shipperFor(node, { packTargetBytes: 1024 * KiB, maxPackDelayMs: DELAY, now: clock.now });
+    clock = new ManualClock();
+    shipper = shipperFor(node, { packTargetBytes: 1024 * KiB, maxPackDelayMs: DELAY, clock });
     runs = [];
     handle = async () => null;
     const runner = new JobRunner().register('segment-upload', (data, context) => {
@@ -46,7 +46,7 @@ describe('UploadReconciler', () => {
       intervalMs: 0,
       maxPackDelayMs: DELAY,
       packTargetBytes: 0,
-      now: clock.now,
+      clock,
     });
     next = await appendBytes(node.wal, 40 * KiB);
     await node.wal.seal();
@@ -68,7 +68,7 @@ describe('UploadReconciler', () => {
       intervalMs: 0,
       maxPackDelayMs: DELAY,
       packTargetBytes: 1024 * KiB,
-      now: clock.now,
+      clock,
     });
     expect(await patient.reconcile()).toBeUndefined();
     expect(await queue.list()).toEqual([]);

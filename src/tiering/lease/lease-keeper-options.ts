@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../lib/clock';
 import { invalidArgument } from '../../lib/errors';
 import { silentLogger, type Logger } from '../../lib/logger';
 import { checkHolderId, checkLeaseName, checkTtl } from './lease-arguments';
@@ -27,6 +28,8 @@ export interface LeaseKeeperOptions {
   /** The lowest token to accept, asked before every acquire (the catalog's highest token + 1). */
   minToken?: () => number;
   logger?: Logger;
+  /** Deadlines (monotonic), grant expiry times (wall) and the keeper's timers (default: the system clock). */
+  clock?: Clock;
   /** Called with every new tenure; not awaited by the keeper (renewals go on meanwhile); a rejection is logged. */
   onAcquired?: (grant: LeaseGrant) => void | Promise<void>;
   /** Called when a tenure ends other than by stop(); the tenure's signal is aborted already. */
@@ -36,7 +39,14 @@ export interface LeaseKeeperOptions {
 export type ResolvedLeaseKeeperOptions = Required<
   Pick<
     LeaseKeeperOptions,
-    'name' | 'holderId' | 'ttlMs' | 'renewEveryMs' | 'retryAcquireEveryMs' | 'safetyMarginMs' | 'logger'
+    | 'name'
+    | 'holderId'
+    | 'ttlMs'
+    | 'renewEveryMs'
+    | 'retryAcquireEveryMs'
+    | 'safetyMarginMs'
+    | 'logger'
+    | 'clock'
   >
 > &
   Pick<LeaseKeeperOptions, 'minToken' | 'onAcquired' | 'onLost'>;
@@ -69,6 +79,7 @@ export function resolveLeaseKeeperOptions(options: LeaseKeeperOptions): Resolved
     retryAcquireEveryMs,
     safetyMarginMs,
     logger: options.logger ?? silentLogger,
+    clock: options.clock ?? systemClock,
     minToken: options.minToken,
     onAcquired: options.onAcquired,
     onLost: options.onLost,

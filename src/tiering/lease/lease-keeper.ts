@@ -1,3 +1,4 @@
+import type { Timer } from '../../lib/clock';
 import { TidemarkError } from '../../lib/errors';
 import {
   resolveLeaseKeeperOptions,
@@ -35,8 +36,8 @@ export class LeaseKeeper {
   private lapsed?: LeaseGrant;
   private running = false;
   private stepping?: Promise<void>;
-  private stepTimer?: NodeJS.Timeout;
-  private deadlineTimer?: NodeJS.Timeout;
+  private stepTimer?: Timer;
+  private deadlineTimer?: Timer;
   private failing = false;
 
   constructor(
@@ -83,7 +84,7 @@ export class LeaseKeeper {
   /** The grant while it is surely held; undefined once its local deadline passed, even before the provider says so. */
   current(): LeaseGrant | undefined {
     const tenure = this.tenure;
-    return tenure && now() < tenure.deadline ? tenure.grant : undefined;
+    return tenure && this.now() < tenure.deadline ? tenure.grant : undefined;
   }
 
   /** The current tenure's signal: aborted when it ends (FENCED when lost, CLOSED when stopped); aborted while not held. */
@@ -142,7 +143,7 @@ export class LeaseKeeper {
   private async runStep(): Promise<void> {
     try {
       const tenure = this.tenure;
-      if (tenure && now() >= tenure.deadline) this.lose(tenure, 'expired');
+      if (tenure && this.now() >= tenure.deadline) this.lose(tenure, 'expired');
       if (this.tenure) await this.renew(this.tenure);
       else await this.acquire();
     } catch (error) {
@@ -155,8 +156,7 @@ export class LeaseKeeper {
     const { renewEveryMs, retryAcquireEveryMs } = this.options;
     let delay = retryAcquireEveryMs;
     if (this.tenure) delay = this.failing ? Math.min(renewEveryMs, retryAcquireEveryMs) : renewEveryMs;
-    this.stepTimer = setTimeout(() => void this.step(), delay);
-    this.stepTimer.unref();
+    this.stepTimer = this.options.clock.setTimeout(() => void this.step(), delay).unref();
   }
 
   private async acquire(): Promise<void> {
@@ -166,7 +166,7 @@ export class LeaseKeeper {
       this.lapsed = undefined;
     }
     if (!this.running) return;
-    const sentAt = now();
+    const sentAt = this.now();
     let grant: LeaseGrant | undefined;
     try {
       grant = await this.provider.acquire(name, holderId, ttlMs, this.options.minToken?.());
@@ -181,7 +181,7 @@ export class LeaseKeeper {
       deadline: sentAt + ttlMs - safetyMarginMs,
       controller: new AbortController(),
     };
-    if (now() >= tenure.deadline) {
+    if (this.now() >= tenure.deadline) {
       this.lapsed = grant; // the answer came too late to be of use
       return;
     }
@@ -201,8 +201,8 @@ export class LeaseKeeper {
 
   private async renew(tenure: Tenure): Promise<void> {
     const { ttlMs, safetyMarginMs } = this.options;
-    const sentAt = now();
-    const sentAtWall = Date.now();
+    const sentAt = this.now();
+    const sentAtWall = this.options.clock.now();
     let renewed: boolean;
     try {
       renewed = await this.provider.renew(tenure.grant, ttlMs);
@@ -219,7 +219,7 @@ export class LeaseKeeper {
     }
     tenure.deadline = sentAt + ttlMs - safetyMarginMs;
     tenure.grant = { ...tenure.grant, expiresAt: sentAtWall + ttlMs };
-    if (now() >= tenure.deadline) this.lose(tenure, 'expired');
+    if (this.now() >= tenure.deadline) this.lose(tenure, 'expired');
     else this.armDeadline(tenure);
   }
 
@@ -245,19 +245,20 @@ export class LeaseKeeper {
   /** Ends the tenure when its deadline passes without a renewal, even while a renewal is still under way. */
   private armDeadline(tenure: Tenure): void {
     this.clearTimer('deadlineTimer');
-    this.deadlineTimer = setTimeout(
-      () => {
-        if (this.tenure !== tenure) return;
-        if (now() < tenure.deadline) {
-          this.armDeadline(tenure); // timers may fire a little early
-          return;
-        }
-        this.lose(tenure, 'expired');
-        if (this.running) void this.step();
-      },
-      Math.max(0, tenure.deadline - now()),
-    );
-    this.deadlineTimer.unref();
+    this.deadlineTimer = this.options.clock
+      .setTimeout(
+        () => {
+          if (this.tenure !== tenure) return;
+          if (this.now() < tenure.deadline) {
+            this.armDeadline(tenure); // timers may fire a little early
+            return;
+          }
+          this.lose(tenure, 'expired');
+          if (this.running) void this.step();
+        },
+        Math.max(0, tenure.deadline - this.now()),
+      )
+      .unref();
   }
 
   private async releaseQuietly(grant: LeaseGrant): Promise<void> {
@@ -286,12 +287,12 @@ export class LeaseKeeper {
   }
 
   private clearTimer(which: 'stepTimer' | 'deadlineTimer'): void {
-    clearTimeout(this[which]);
+    this[which]?.cancel();
     this[which] = undefined;
   }
-}
 
-/** Monotonic ms: leases are timed by the process's own clock, which wall-clock adjustments do not move. */
-function now(): number {
-  return performance.now();
+  /** Monotonic ms: leases are timed by the process's own clock, which wall-clock adjustments do not move. */
+  private now(): number {
+    return this.options.clock.monotonic();
+  }
 }

@@ -1,10 +1,11 @@
+import { systemClock, type Clock } from '../../lib/clock';
 import { TidemarkError } from '../../lib/errors';
 import { checkGrant, checkHolderId, checkLeaseName, checkMinToken, checkTtl } from './lease-arguments';
 import type { LeaseGrant, LeaseHolder, LeaseProvider } from './lease-provider';
 
 export interface LocalLeaseProviderOptions {
-  /** ms; the clock TTLs run on (default Date.now). Tests pass a clock they move by hand. */
-  now?: () => number;
+  /** The clock TTLs run on, wall time (default: the system clock). Tests pass a clock they move by hand. */
+  clock?: Clock;
 }
 
 interface Held {
@@ -18,14 +19,14 @@ interface Held {
  * deterministic tests: the same semantics as RedisLeaseProvider, on an injectable clock.
  */
 export class LocalLeaseProvider implements LeaseProvider {
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly held = new Map<string, Held>();
   /** The highest token granted per name; kept after the lease expires, as Redis keeps its token key. */
   private readonly highest = new Map<string, number>();
   private closed = false;
 
   constructor(options: LocalLeaseProviderOptions = {}) {
-    this.now = options.now ?? (() => Date.now());
+    this.clock = options.clock ?? systemClock;
   }
 
   async acquire(
@@ -43,7 +44,7 @@ export class LocalLeaseProvider implements LeaseProvider {
     const token = Math.max((this.highest.get(name) ?? 0) + 1, minToken ?? 0);
     if (!Number.isSafeInteger(token))
       throw new TidemarkError('INTERNAL', `lease tokens of ${name} exhausted`);
-    const expiresAt = this.now() + ttlMs;
+    const expiresAt = this.clock.now() + ttlMs;
     this.highest.set(name, token);
     this.held.set(name, { holderId, token, expiresAt });
     return { name, holderId, token, expiresAt };
@@ -55,7 +56,7 @@ export class LocalLeaseProvider implements LeaseProvider {
     this.checkOpen();
     const held = this.current(grant.name);
     if (!held || !sameHolder(held, grant)) return false;
-    held.expiresAt = this.now() + ttlMs;
+    held.expiresAt = this.clock.now() + ttlMs;
     return true;
   }
 
@@ -80,7 +81,7 @@ export class LocalLeaseProvider implements LeaseProvider {
   /** The unexpired holding of `name`; an expired one is dropped, as Redis drops a key whose PX ran out. */
   private current(name: string): Held | undefined {
     const held = this.held.get(name);
-    if (held && held.expiresAt <= this.now()) {
+    if (held && held.expiresAt <= this.clock.now()) {
       this.held.delete(name);
       return undefined;
     }

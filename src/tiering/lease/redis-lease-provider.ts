@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { systemClock, type Clock } from '../../lib/clock';
 import { TidemarkError, invalidArgument } from '../../lib/errors';
 import { silentLogger, type Logger } from '../../lib/logger';
 import { coordinationUnavailable, toLeaseError } from './coordination-errors';
@@ -22,6 +23,8 @@ export interface RedisLeaseProviderOptions {
   /** How long a call waits for Redis's answer (default 2,000 ms), so a hung Redis cannot stall a renewal. */
   commandTimeoutMs?: number;
   logger?: Logger;
+  /** Grants' expiresAt and the connect timeout (default: the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -38,6 +41,7 @@ export class RedisLeaseProvider implements LeaseProvider {
   private readonly keyPrefix: string;
   private readonly connectTimeoutMs: number;
   private readonly log: Logger;
+  private readonly clock: Clock;
   private pendingReady?: Promise<void>;
   private unreachable = false;
   private closed = false;
@@ -49,6 +53,7 @@ export class RedisLeaseProvider implements LeaseProvider {
     this.keyPrefix = options.keyPrefix ?? 'tidemark:';
     this.connectTimeoutMs = options.connectTimeoutMs ?? 1_000;
     this.log = options.logger ?? silentLogger;
+    this.clock = options.clock ?? systemClock;
     this.ownsClient = options.client === undefined;
     this.client = options.client ?? this.createClient(options.url ?? '', options.commandTimeoutMs ?? 2_000);
   }
@@ -63,7 +68,7 @@ export class RedisLeaseProvider implements LeaseProvider {
     checkHolderId(holderId);
     checkTtl(ttlMs);
     checkMinToken(minToken);
-    const requestedAt = Date.now();
+    const requestedAt = this.clock.now();
     const reply = await this.call('acquire', name, () =>
       ACQUIRE.run(this.client, [this.leaseKey(name), this.tokenKey(name)], [holderId, ttlMs, minToken ?? 0]),
     );
@@ -142,7 +147,7 @@ export class RedisLeaseProvider implements LeaseProvider {
     if (status === 'wait') this.client.connect().catch(() => undefined); // lazyConnect client of the caller's
     this.pendingReady ??= new Promise<void>((resolve, reject) => {
       const settle = (error?: Error) => {
-        clearTimeout(timer);
+        timer.cancel();
         this.client.off('ready', onReady).off('close', onClose).off('end', onClose);
         this.pendingReady = undefined;
         if (error) reject(error);
@@ -150,11 +155,12 @@ export class RedisLeaseProvider implements LeaseProvider {
       };
       const onReady = () => settle();
       const onClose = () => settle(new Error('connection closed before it was ready'));
-      const timer = setTimeout(
-        () => settle(new Error(`not connected within ${this.connectTimeoutMs} ms`)),
-        this.connectTimeoutMs,
-      );
-      timer.unref();
+      const timer = this.clock
+        .setTimeout(
+          () => settle(new Error(`not connected within ${this.connectTimeoutMs} ms`)),
+          this.connectTimeoutMs,
+        )
+        .unref();
       this.client.on('ready', onReady).on('close', onClose).on('end', onClose);
     });
     return this.pendingReady.catch((error: unknown) => {

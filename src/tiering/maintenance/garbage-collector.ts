@@ -1,5 +1,6 @@
 import type { CheckpointCatalog } from '../../checkpoint/catalog/catalog';
 import type { IncrementalCheckpointSystem } from '../../checkpoint/incremental-checkpoint-system';
+import { systemClock, type Clock } from '../../lib/clock';
 import { silentLogger, type Logger } from '../../lib/logger';
 import { blockKey, blocksPrefix, parseBlockKey, type ObjectStore } from '../../storage';
 
@@ -7,7 +8,8 @@ export interface GarbageCollectorOptions {
   prefix: string;
   /** A block is swept only after it has been unreferenced (or, in a full sweep, unknown) this long. */
   graceMs: number;
-  now?: () => number;
+  /** Wall time, compared with objects' lastModified too (default: the system clock). */
+  clock?: Clock;
   logger?: Logger;
 }
 
@@ -33,7 +35,7 @@ export interface GcResult {
 export class GarbageCollector {
   private readonly unreferencedSince = new Map<string, number>();
   private readonly logger: Logger;
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(
     private readonly system: IncrementalCheckpointSystem,
@@ -42,12 +44,12 @@ export class GarbageCollector {
     private readonly options: GarbageCollectorOptions,
   ) {
     this.logger = options.logger ?? silentLogger;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
   }
 
   collect(options: { fullSweep?: boolean; fence: () => Promise<void> }): Promise<GcResult> {
     return this.system.runExclusive(async () => {
-      const now = this.now();
+      const now = this.clock.now();
       const unreferenced = new Set(this.catalog.unreferencedBlocks());
       for (const hash of this.unreferencedSince.keys()) {
         if (!unreferenced.has(hash)) this.unreferencedSince.delete(hash);

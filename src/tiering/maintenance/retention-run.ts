@@ -1,5 +1,6 @@
 import type { CheckpointCatalog } from '../../checkpoint/catalog/catalog';
 import type { IncrementalCheckpointSystem } from '../../checkpoint/incremental-checkpoint-system';
+import { systemClock, type Clock } from '../../lib/clock';
 import { silentLogger, type Logger } from '../../lib/logger';
 import type { ObjectStore } from '../../storage';
 import type { UploadedSegments } from '../../wal/archive/uploaded-segments';
@@ -12,7 +13,8 @@ export interface RetentionDeps {
   uploads: UploadedSegments;
   /** Rejects (FENCED) when this node no longer holds the maintenance lease. */
   fence: () => Promise<void>;
-  now?: () => number;
+  /** Wall time, compared with checkpoints' createdAt (default: the system clock). */
+  clock?: Clock;
   logger?: Logger;
 }
 
@@ -31,7 +33,7 @@ export interface RetentionResult {
  */
 export async function runRetention(deps: RetentionDeps, policy: RetentionPolicy): Promise<RetentionResult> {
   const logger = deps.logger ?? silentLogger;
-  const plan = planRetention(deps.catalog.list(), policy, (deps.now ?? Date.now)());
+  const plan = planRetention(deps.catalog.list(), policy, (deps.clock ?? systemClock).now());
   const expiredCheckpoints: number[] = [];
   // The system checks its own fence (adoptLease) too; this one holds even when none was adopted.
   if (plan.expire.length > 0) await deps.fence();

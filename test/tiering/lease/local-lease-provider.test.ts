@@ -1,4 +1,5 @@
 import { LocalLeaseProvider } from '../../../src/tiering/lease';
+import { ManualClock } from '../../support/manual-clock';
 import type { KeeperBackend, LeaseBackend } from './lease-backend';
 import { runLeaseKeeperContract } from './lease-keeper.contract';
 import { runLeaseProviderContract } from './lease-provider.contract';
@@ -6,24 +7,22 @@ import { SwitchableLeaseProvider } from './switchable-lease-provider';
 
 /** The provider alone: a clock moved by hand, no timers at all. */
 async function manualClockBackend(): Promise<LeaseBackend> {
-  let now = 1_700_000_000_000;
-  const provider = new LocalLeaseProvider({ now: () => now });
+  const clock = new ManualClock(1_700_000_000_000);
+  const provider = new LocalLeaseProvider({ clock });
   return {
     connect: () => provider, // one process: every "node" shares the one provider
-    sleep: async (ms) => {
-      now += ms;
-    },
+    sleep: async (ms) => clock.advance(ms),
     teardown: () => provider.close(),
   };
 }
 
 /**
- * Keepers run on timers, so their time is Jest's fake one: advancing it moves Date.now (the provider's clock),
- * performance.now (the keeper's) and fires the timers due, together.
+ * Keepers run on timers, so their time is Jest's fake one, through the system clock: advancing it moves
+ * Date.now (the provider's now()), performance.now (the keeper's monotonic()) and fires the timers due, together.
  */
 async function fakeTimeBackend(): Promise<KeeperBackend> {
   jest.useFakeTimers();
-  const provider = new LocalLeaseProvider({ now: () => Date.now() });
+  const provider = new LocalLeaseProvider();
   const state = { down: false };
   return {
     connect: () => new SwitchableLeaseProvider(provider, state),

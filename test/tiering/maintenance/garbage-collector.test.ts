@@ -35,7 +35,7 @@ describe('GarbageCollector', () => {
     gc = new GarbageCollector(node.system, node.catalog, node.store, {
       prefix: PREFIX,
       graceMs: GRACE,
-      now: () => clock.now(),
+      clock,
     });
     const next = await appendEntries(node.wal, 1, 900);
     const first = await node.system.checkpoint({ kind: 'full' });
@@ -88,7 +88,7 @@ describe('GarbageCollector', () => {
     const eager = new GarbageCollector(node.system, node.catalog, node.store, {
       prefix: PREFIX,
       graceMs: 0,
-      now: () => clock.now(),
+      clock,
     });
     const result = await eager.collect({ fence: ok, fullSweep: true });
     expect(result).toMatchObject({ deletedBlocks: exclusive.length, deletedOrphans: 0, fullSweep: true });

@@ -1,5 +1,6 @@
 import type { CheckpointSummary } from '../../../src/checkpoint/catalog/checkpoint-summary';
 import { manifestKey } from '../../../src/storage';
+import { systemClock } from '../../../src/lib/clock';
 import { runRetention, type RetentionDeps } from '../../../src/tiering/maintenance/retention-run';
 import type { SegmentShipper } from '../../../src/tiering/segment-shipper';
 import { KiB, PREFIX, appendBytes, fenced, openNode, shipperFor, type Node } from '../tiering-fixtures';
@@ -37,7 +38,8 @@ describe('runRetention', () => {
     const shipper = shipperFor(node, { packTargetBytes: 24 * KiB });
     checkpoints = await takeHistory(node, shipper);
     const { system, catalog, store, uploads } = node;
-    deps = { system, catalog, store, uploads, fence: async () => undefined, now: () => Date.now() + 1000 };
+    const clock = { ...systemClock, now: () => Date.now() + 1000 };
+    deps = { system, catalog, store, uploads, fence: async () => undefined, clock };
   });
 
   afterEach(() => node.close());

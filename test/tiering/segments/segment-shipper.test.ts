@@ -6,6 +6,7 @@ import { isUnrecoverable } from '../../../src/jobs/job-errors';
 import { splitPack } from '../../../src/wal/archive/pack-splitter';
 import { planPacks } from '../../../src/wal/archive/segment-pack';
 import { FRAME_HEADER_SIZE, HEADER_SIZE } from '../../../src/wal/format';
+import { ManualClock } from '../../support/manual-clock';
 import {
   HookedStore,
   KiB,
@@ -15,7 +16,6 @@ import {
   eventually,
   flipByte,
   localStore,
-  manualClock,
   openNode,
   sealedSegments,
   shipperFor,
@@ -97,8 +97,8 @@ describe('SegmentShipper', () => {
 
   it('holds a partial pack back until flushed or until it has waited maxPackDelayMs', async () => {
     node = await openNode();
-    const clock = manualClock();
-    const shipper = shipperFor(node, { packTargetBytes: 1024 * KiB, maxPackDelayMs: 1000, now: clock.now });
+    const clock = new ManualClock();
+    const shipper = shipperFor(node, { packTargetBytes: 1024 * KiB, maxPackDelayMs: 1000, clock });
     const next = await appendBytes(node.wal, 40 * KiB);
     await node.wal.seal();
     const waiting = shipper.pending().length;
