@@ -1,6 +1,7 @@
 import { decodeRecords } from '../checkpoint/block/record-codec';
 import type { ManifestBlockRef } from '../checkpoint/manifest/manifest';
 import type { DeltaRecord } from '../checkpoint/state/state-types';
+import { systemClock, type Clock } from '../lib/clock';
 import { blockKey, getBuffer, type ObjectStore } from '../storage';
 import type { BlockPool } from './block-pool';
 import type { PrefetchStrategy } from './recovery-types';
@@ -20,6 +21,8 @@ export interface BlockFetchOptions {
    * where the previous one got to; a recovery makes one call for its whole chain). Updated in place.
    */
   adaptive?: { lanes: number };
+  /** Times fetches against decodes for the adaptive strategy (default: the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -84,6 +87,7 @@ export async function fetchBlockParts(
 ): Promise<(DeltaRecord[] | undefined)[]> {
   if (refs.length === 0) return [];
   const { signal } = options;
+  const clock = options.clock ?? systemClock;
   const parts = new Array<DeltaRecord[] | undefined>(refs.length);
   const limit = options.strategy === 'none' ? 1 : Math.max(1, Math.min(options.concurrency, refs.length));
   const adaptive = options.strategy === 'adaptive' ? (options.adaptive ?? { lanes: 2 }) : undefined;
@@ -94,15 +98,15 @@ export async function fetchBlockParts(
 
   const fetchOne = async (i: number): Promise<number> => {
     const ref = refs[i]!;
-    const fetchStart = performance.now();
+    const fetchStart = clock.monotonic();
     const bytes = await untilAborted(getBuffer(options.store, blockKey(options.prefix, ref.hash)), signal);
-    const fetched = performance.now();
+    const fetched = clock.monotonic();
     if (failure !== undefined) return 0;
     signal.throwIfAborted();
     const opened = await options.pool.open(bytes, ref.hash);
     parts[i] = decodeRecords(opened.raw, opened.recordCount);
     options.onBlock?.(ref.storedBytes, i);
-    return fetched - fetchStart - (performance.now() - fetched);
+    return fetched - fetchStart - (clock.monotonic() - fetched);
   };
 
   const lane = async (): Promise<void> => {

@@ -5,6 +5,7 @@ import { StateDigest } from '../checkpoint/manifest/state-digest';
 import type { CheckpointMerger } from '../checkpoint/merge/checkpoint-merger';
 import { checkKeyOrder } from '../checkpoint/state/key-order';
 import type { ComponentSnapshot, Delta, Snapshot } from '../checkpoint/state/state-types';
+import { systemClock, type Clock } from '../lib/clock';
 import { TidemarkError, invalidArgument } from '../lib/errors';
 import { BlockPool } from './block-pool';
 import { untilAborted } from './block-fetcher';
@@ -29,6 +30,8 @@ export interface RecoveryBackend extends WalSources {
   catalog?: CheckpointCatalog;
   /** The worker file of the block pool (tests running from sources point it at the build's copy). */
   workerFilename?: string;
+  /** Durations, the recovery timeout and fetch timing (default: the system clock). */
+  clock?: Clock;
 }
 
 export interface RecoverOptions {
@@ -46,6 +49,7 @@ export interface RecoverOptions {
 export class RecoveryEngine {
   readonly config: RecoveryConfig;
   private readonly pool: BlockPool;
+  private readonly clock: Clock;
   private catalog: CheckpointCatalog | undefined;
   /** Bytes per ms the last recovery read at, for plan estimates. */
   private measuredBytesPerMs: number | undefined;
@@ -57,6 +61,7 @@ export class RecoveryEngine {
   ) {
     this.config = resolveRecoveryConfig({ ...DEFAULT_RECOVERY_CONFIG, ...config });
     this.catalog = backend.catalog;
+    this.clock = backend.clock ?? systemClock;
     this.pool = new BlockPool(this.config.maxParallelThreads, backend.workerFilename);
   }
 
@@ -106,14 +111,14 @@ export class RecoveryEngine {
     components?: readonly string[],
     options: RecoverOptions = {},
   ): Promise<RecoveryResult> {
-    const started = performance.now();
+    const started = this.clock.monotonic();
     const abort = new AbortController();
     const onOuterAbort = () => abort.abort(options.signal?.reason);
     if (options.signal?.aborted) onOuterAbort();
     else options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const timer =
       this.config.recoveryTimeout > 0
-        ? setTimeout(
+        ? this.clock.setTimeout(
             () =>
               abort.abort(
                 new TidemarkError(
@@ -131,7 +136,7 @@ export class RecoveryEngine {
         this.execute(resolved, components, abort.signal, options.onProgress),
       );
       const result = await untilAborted(work, abort.signal);
-      const durationMs = performance.now() - started;
+      const durationMs = this.clock.monotonic() - started;
       result.stats.durationMs = durationMs;
       if (result.stats.bytesRead > 0 && durationMs > 0)
         this.measuredBytesPerMs = result.stats.bytesRead / durationMs;
@@ -140,7 +145,7 @@ export class RecoveryEngine {
       if (abort.signal.aborted && abort.signal.reason instanceof TidemarkError) throw abort.signal.reason;
       throw error;
     } finally {
-      clearTimeout(timer);
+      timer?.cancel();
       options.signal?.removeEventListener('abort', onOuterAbort);
       // Work left behind by an abort stops at its next check of the (now aborted) signal.
       abort.abort(new TidemarkError('CLOSED', 'the recovery ended'));
@@ -200,6 +205,7 @@ export class RecoveryEngine {
       concurrency: this.config.fetchConcurrency,
       signal,
       adaptive: { lanes: 2 },
+      clock: this.clock,
       onBlock: (bytes: number) => {
         progress.blocksDone++;
         progress.bytesDone += bytes;

@@ -1,6 +1,7 @@
 import type { CheckpointCatalog } from '../../checkpoint/catalog/catalog';
 import type { CheckpointKind } from '../../checkpoint/manifest/manifest';
 import type { CheckpointMerger } from '../../checkpoint/merge/checkpoint-merger';
+import type { Clock } from '../../lib/clock';
 import type { ObjectStore } from '../../storage';
 import type { BlockPool } from '../block-pool';
 import type { VerificationLevel } from '../recovery-types';
@@ -116,4 +117,6 @@ export interface VerifyOptions {
   /** Merges incrementals for the full level's digests; otherwise a default merger is made and closed. */
   merger?: CheckpointMerger;
   onProgress?: (progress: VerifyProgress) => void;
+  /** Times the run (default: the system clock). */
+  clock?: Clock;
 }

@@ -1,4 +1,5 @@
 import { CheckpointMerger } from '../../checkpoint/merge/checkpoint-merger';
+import { systemClock } from '../../lib/clock';
 import { invalidArgument } from '../../lib/errors';
 import { assertValidKey } from '../../storage';
 import { BlockPool } from '../block-pool';
@@ -36,7 +37,8 @@ const PACK_CONCURRENCY = 2;
  * rejects only when the store cannot be reached (or for invalid options: INVALID_ARGUMENT).
  */
 export async function verifyStore(source: VerifySource, options: VerifyOptions): Promise<VerificationReport> {
-  const started = performance.now();
+  const clock = options.clock ?? systemClock;
+  const started = clock.monotonic();
   const { level } = options;
   if (!VERIFICATION_LEVELS.includes(level)) {
     throw invalidArgument(
@@ -94,7 +96,7 @@ export async function verifyStore(source: VerifySource, options: VerifyOptions):
       source: source.catalog ? 'catalog' : 'store',
       nodeId: source.nodeId,
       ok: totals.faults === 0,
-      durationMs: performance.now() - started,
+      durationMs: clock.monotonic() - started,
       checkpoints: entries,
       walPacks,
       other,
