@@ -1,3 +1,4 @@
+import type { Clock } from '../lib/clock';
 import { invalidArgument } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { AzureBlobStoreOptions } from './azure/azure-options';
@@ -17,12 +18,14 @@ export type BackendConfig =
       S3StoreOptions,
       'credentials' | 'logger' | 'client'
     >)
-  | ({ backend: 'Gcs' } & Omit<GcsStoreOptions, 'logger' | 'storage'>)
+  | ({ backend: 'Gcs' } & Omit<GcsStoreOptions, 'logger' | 'storage' | 'clock'>)
   | ({ backend: 'Azure' } & Omit<AzureBlobStoreOptions, 'logger' | 'serviceClient'>);
 
-/** Components injected into the store: logging, and retry settings (sleep and random for tests). */
+/** Components injected into the store: logging, the clock, and retry settings (sleep and random for tests). */
 export interface BackendComponents {
   logger?: Logger;
+  /** What retries wait on and the adapters keep time on (default: the system clock). */
+  clock?: Clock;
   retry?: RetryOptions;
 }
 
@@ -39,7 +42,11 @@ export interface StorageBackend {
  */
 export function createBackend(config: BackendConfig, components: BackendComponents = {}): StorageBackend {
   const instrumented = new InstrumentedStore(createAdapter(config, components));
-  const store = new RetryingStore(instrumented, { logger: components.logger, ...components.retry });
+  const store = new RetryingStore(instrumented, {
+    logger: components.logger,
+    clock: components.clock,
+    ...components.retry,
+  });
   return { store, snapshot: () => instrumented.snapshot() };
 }
 
@@ -52,7 +59,7 @@ function createAdapter(config: BackendConfig, components: BackendComponents): Ob
         logger: components.logger,
       });
     case 'Memory':
-      return new MemoryStore();
+      return new MemoryStore({ clock: components.clock });
     case 'S3': {
       const { backend: _backend, accessKeyId, secretAccessKey, ...options } = config;
       const credentials =
@@ -63,7 +70,7 @@ function createAdapter(config: BackendConfig, components: BackendComponents): Ob
     }
     case 'Gcs': {
       const { backend: _backend, ...options } = config;
-      return new (loadGcs().GcsStore)({ ...options, logger: components.logger });
+      return new (loadGcs().GcsStore)({ ...options, logger: components.logger, clock: components.clock });
     }
     case 'Azure': {
       const { backend: _backend, ...options } = config;
