@@ -6,6 +6,7 @@ import type { TidemarkConfig } from '../config/config.schema';
 import { InProcessJobQueue } from '../jobs/in-process-job-queue';
 import type { JobQueue } from '../jobs/job-queue';
 import { JobRunner } from '../jobs/job-runner';
+import { systemClock, type Clock } from '../lib/clock';
 import { silentLogger, type Logger } from '../lib/logger';
 import { RecoveryEngine } from '../recovery/recovery-engine';
 import { createBackend } from '../storage/create-backend';
@@ -26,7 +27,8 @@ export interface NodeLoggers {
 /**
  * What a node is built from besides its settings: the adapters behind its ports. Each has a default for
  * the embedded mode — the store the settings name, jobs in process (BullMQ, with workers in this process,
- * when `tiering.redisUrl` is set), a local lease (a Redis lease with `redisUrl`), silent logs.
+ * when `tiering.redisUrl` is set), a local lease (a Redis lease with `redisUrl`), silent logs, the
+ * system clock.
  */
 export interface NodeComponents {
   store?: ObjectStore;
@@ -34,6 +36,8 @@ export interface NodeComponents {
   queue?: (runner: JobRunner) => JobQueue;
   leases?: LeaseProvider;
   loggers?: NodeLoggers;
+  /** The one clock every part keeps time on (a simulation or a test sets the pace with its own). */
+  clock?: Clock;
 }
 
 const silentLoggers: NodeLoggers = { child: () => silentLogger };
@@ -50,10 +54,11 @@ export async function openNode(
   components: NodeComponents = {},
 ): Promise<TidemarkNode> {
   const loggers = components.loggers ?? silentLoggers;
+  const clock = components.clock ?? systemClock;
   const opened: { close(): Promise<unknown> }[] = [];
   try {
     const store =
-      components.store ?? createBackend(settings.storage, { logger: loggers.child('storage') }).store;
+      components.store ?? createBackend(settings.storage, { logger: loggers.child('storage'), clock }).store;
     const catalog = await CheckpointCatalog.open(CatalogFile.inDataDir(settings.dataDir));
     const uploads = await UploadedSegments.open(settings.dataDir);
     opened.push(uploads);
@@ -63,6 +68,7 @@ export async function openNode(
       ...walOptions,
       canDelete: (segment) => retention.canDelete(segment),
       logger: loggers.child('wal'),
+      clock,
     });
     opened.push(wal);
     const merger = new CheckpointMerger(settings.merger);
@@ -70,18 +76,22 @@ export async function openNode(
     const prefix = settings.storage.prefix;
     const nodeId = settings.checkpoint.nodeId;
     const system = await IncrementalCheckpointSystem.open(
-      { wal, store, catalog, merger, logger: loggers.child('checkpoint') },
+      { wal, store, catalog, merger, logger: loggers.child('checkpoint'), clock },
       // Chain compaction runs as a tiering job (at checkpoint.cleanupInterval), not on the system's timer.
       { ...settings.checkpoint, cleanupInterval: 0, prefix },
     );
     opened.push({ close: () => system.stop() });
     const runner = new JobRunner(loggers.child('tiering'));
-    const queue = (components.queue ?? ((r) => defaultQueue(settings, r)))(runner);
+    const queue = (components.queue ?? ((r) => defaultQueue(settings, r, clock)))(runner);
     opened.push(queue);
-    const leases = components.leases ?? defaultLeases(settings);
+    const leases = components.leases ?? defaultLeases(settings, clock);
     opened.push(leases);
     const tiering = new TieringNode(
-      { wal, store, catalog, system, uploads, queue, runner, leases, logger: loggers.child('tiering') },
+      {
+        ...{ wal, store, catalog, system, uploads, queue, runner, leases },
+        logger: loggers.child('tiering'),
+        clock,
+      },
       {
         ...settings.tiering,
         nodeId,
@@ -91,14 +101,14 @@ export async function openNode(
     );
     const recoveryMerger = new CheckpointMerger(settings.merger);
     const recovery = new RecoveryEngine(
-      { store, prefix, nodeId, catalog, wal, uploads },
+      { store, prefix, nodeId, catalog, wal, uploads, clock },
       recoveryMerger,
       settings.recovery,
     );
     return new TidemarkNode(
       {
         ...{ settings, store, catalog, uploads, retention, wal, merger, system },
-        ...{ runner, queue, leases, tiering, recovery },
+        ...{ runner, queue, leases, tiering, recovery, clock },
       },
       recoveryMerger,
       loggers.child('tiering'),
@@ -110,18 +120,22 @@ export async function openNode(
 }
 
 /** In process, or BullMQ with its workers in this process when Redis is configured. */
-function defaultQueue(settings: TidemarkConfig, runner: JobRunner): JobQueue {
+function defaultQueue(settings: TidemarkConfig, runner: JobRunner, clock: Clock): JobQueue {
   const { redisUrl } = settings.tiering;
-  if (redisUrl === undefined) return new InProcessJobQueue(runner);
-  const queue = new (loadBullMq().BullMqJobQueue)({ redisUrl, prefix: queuePrefix(settings) });
+  if (redisUrl === undefined) return new InProcessJobQueue(runner, { clock });
+  const queue = new (loadBullMq().BullMqJobQueue)({ redisUrl, prefix: queuePrefix(settings), clock });
   queue.startWorkers(runner);
   return queue;
 }
 
-function defaultLeases(settings: TidemarkConfig): LeaseProvider {
+function defaultLeases(settings: TidemarkConfig, clock: Clock): LeaseProvider {
   const { redisUrl, redisKeyPrefix } = settings.tiering;
-  if (redisUrl === undefined) return new LocalLeaseProvider();
-  return new (loadRedisLease().RedisLeaseProvider)({ url: redisUrl, keyPrefix: `${redisKeyPrefix}:` });
+  if (redisUrl === undefined) return new LocalLeaseProvider({ clock });
+  return new (loadRedisLease().RedisLeaseProvider)({
+    url: redisUrl,
+    keyPrefix: `${redisKeyPrefix}:`,
+    clock,
+  });
 }
 
 // BullMQ and ioredis load only when Redis is configured: an embedded node and the library face never pay.

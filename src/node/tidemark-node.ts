@@ -4,6 +4,7 @@ import type { CheckpointMerger } from '../checkpoint/merge/checkpoint-merger';
 import type { TidemarkConfig } from '../config/config.schema';
 import type { JobQueue } from '../jobs/job-queue';
 import type { JobRunner } from '../jobs/job-runner';
+import { systemClock, type Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
 import { settleWithin } from '../lib/settle-within';
 import type { RecoveryEngine } from '../recovery/recovery-engine';
@@ -32,6 +33,8 @@ export interface NodeParts {
   leases: LeaseProvider;
   tiering: TieringNode;
   recovery: RecoveryEngine;
+  /** What every part keeps time on; closing steps are cut off on it too (default: the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -55,6 +58,7 @@ export class TidemarkNode implements NodeParts {
   readonly leases: LeaseProvider;
   readonly tiering: TieringNode;
   readonly recovery: RecoveryEngine;
+  readonly clock: Clock;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -75,6 +79,7 @@ export class TidemarkNode implements NodeParts {
     this.leases = parts.leases;
     this.tiering = parts.tiering;
     this.recovery = parts.recovery;
+    this.clock = parts.clock ?? systemClock;
     // Segments a checkpoint now covers (and already uploaded) go at once, not at the next seal.
     this.system.onCheckpointCommitted(() => this.releaseCoveredSegments());
   }
@@ -115,7 +120,7 @@ export class TidemarkNode implements NodeParts {
   }
 
   private async step(what: string, work: Promise<unknown>): Promise<void> {
-    if ((await settleWithin(work, CLOSE_STEP_MS)) === 'timed-out') {
+    if ((await settleWithin(work, CLOSE_STEP_MS, this.clock)) === 'timed-out') {
       this.logger.warn(
         { step: what, ms: CLOSE_STEP_MS },
         'closing step cut off (Redis or the store not answering?)',
