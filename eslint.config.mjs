@@ -1,6 +1,10 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const CLOCK_ONLY =
+  'Keep time on the injected Clock (src/lib/clock.ts): clock.now() for wall time, clock.monotonic() for ' +
+  'durations and deadlines, clock.setTimeout/setInterval for timers.';
+
 export default tseslint.config(
   {
     ignores: [
@@ -27,6 +31,31 @@ export default tseslint.config(
     ignores: ['src/server/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['@nestjs/*', 'nestjs-pino'] }],
+    },
+  },
+  {
+    // The cores keep time on the injected Clock, so that tests and simulations set the pace: no direct
+    // reading of the machine's clock, no timer of their own. src/lib/clock.ts is the one place that may.
+    files: ['src/{wal,checkpoint,storage,jobs,tiering,recovery,node,lib}/**/*.ts'],
+    ignores: ['src/lib/clock.ts'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        ...['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'setImmediate'].map((name) => ({
+          name,
+          message: CLOCK_ONLY,
+        })),
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: CLOCK_ONLY },
+        { object: 'performance', property: 'now', message: CLOCK_ONLY },
+        { object: 'process', property: 'hrtime', message: CLOCK_ONLY },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: CLOCK_ONLY },
+      ],
     },
   },
 );
