@@ -33,7 +33,8 @@ module.exports = {
     ...upward.filter((rule) => rule.name !== 'no-upward-from-cli'),
     {
       name: 'no-face-from-inside',
-      comment: 'src/index.ts, s3.ts, gcs.ts, azure.ts, redis.ts and cli.ts are entry points: nothing imports them',
+      comment:
+        'src/index.ts, s3.ts, gcs.ts, azure.ts, redis.ts and cli.ts are entry points: nothing imports them',
       severity: 'error',
       from: { path: '^src/[^/]+/' },
       to: { path: '^src/[^/]+\\.ts$' },

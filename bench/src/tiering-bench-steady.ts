@@ -10,21 +10,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CheckpointCatalog } from '../../src/checkpoint/catalog/catalog';
-import { CatalogFile } from '../../src/checkpoint/catalog/catalog-file';
-import { IncrementalCheckpointSystem } from '../../src/checkpoint/incremental-checkpoint-system';
-import { CheckpointMerger } from '../../src/checkpoint/merge/checkpoint-merger';
 import { createBackend, type StoreOperation } from '../../src/storage';
 import { InProcessJobQueue } from '../../src/jobs/in-process-job-queue';
 import type { JobContext, JobData, JobName } from '../../src/jobs/job-queue';
 import { JobRunner } from '../../src/jobs/job-runner';
+import { configSchema } from '../../src/config';
 import { systemClock, type Clock } from '../../src/lib/clock';
-import { LocalLeaseProvider } from '../../src/tiering/lease';
-import { UploadedSegments } from '../../src/wal/archive/uploaded-segments';
-import { DEFAULT_TIERING_CONFIG } from '../../src/tiering/tiering-config';
-import { TieringNode } from '../../src/tiering/tiering-node';
-import { SegmentedWal } from '../../src/wal';
-import { SegmentRetention } from '../../src/node/segment-retention';
+import { openNode } from '../../src/node/open-node';
+import { LocalLeaseProvider } from '../../src/tiering/lease/local-lease-provider';
 import { CountingStore, totalOf, type KindCounts } from './tiering-bench-store';
 import { EntrySource, MiB } from './tiering-bench-upload';
 
@@ -55,8 +48,12 @@ interface JobStats {
   seconds: number;
 }
 
-/** Counts the jobs the queue hands to the runner, and keeps what maintenance jobs report. */
+/** Counts the jobs the queue hands to the node's runner, and keeps what maintenance jobs report. */
 class CountingRunner extends JobRunner {
+  constructor(private readonly inner: JobRunner) {
+    super();
+  }
+
   readonly jobs = new Map<string, JobStats>();
   fullSweeps = 0;
   expiredCheckpoints = 0;
@@ -72,7 +69,7 @@ class CountingRunner extends JobRunner {
     if (name === 'garbage-collection' && data.fullSweep === true) this.fullSweeps++;
     const started = performance.now();
     try {
-      const result = (await super.run(name, data, context)) as Record<string, unknown> | null;
+      const result = (await this.inner.run(name, data, context)) as Record<string, unknown> | null;
       if (result && 'skipped' in result) stats.skippedNotHolder++;
       if (name === 'retention' && result) {
         this.expiredCheckpoints += (result.expiredCheckpoints as number[] | undefined)?.length ?? 0;
@@ -132,46 +129,36 @@ export async function runSteady(root: string, options: SteadyOptions): Promise<S
   const started = Date.now();
   let simulatedMs = 0;
   const now = () => started + simulatedMs;
-  // Simulated wall time; monotonic time and timers stay the machine's (leases, drain timeouts).
+  // Simulated wall time for the whole node (manifests, packs, jobs, retention windows, GC grace);
+  // monotonic time and timers stay the machine's (leases, drain timeouts).
   const clock: Clock = { ...systemClock, now };
-
-  const catalog = await CheckpointCatalog.open(CatalogFile.inDataDir(dataDir));
-  const uploads = await UploadedSegments.open(dataDir);
-  const retention = new SegmentRetention(uploads, catalog);
-  const wal = await SegmentedWal.open(path.join(dataDir, 'wal'), {
-    segmentSize: options.segmentSize,
-    canDelete: (segment) => retention.canDelete(segment),
-  });
-  const merger = new CheckpointMerger({ maxChainLength: STEADY_POLICY.mergerMaxChainLength });
-  const nodeId = 'node-1';
-  const system = await IncrementalCheckpointSystem.open(
-    { wal, store, catalog, merger },
-    { nodeId, checkpointInterval: 0, cleanupInterval: 0 },
-  );
-  const runner = new CountingRunner();
-  const queue = new InProcessJobQueue(runner, { clock });
-  const leases = new LocalLeaseProvider();
-  const tiering = new TieringNode(
-    { wal, store, catalog, system, uploads, queue, runner, leases, clock },
-    {
-      ...DEFAULT_TIERING_CONFIG,
-      upload: {
-        ...DEFAULT_TIERING_CONFIG.upload,
-        packTargetBytes: options.packTargetBytes,
-        reconcileIntervalMs: 0, // the benchmark reconciles on the simulated clock
-      },
+  const settings = configSchema.parse({
+    dataDir,
+    wal: { segmentSize: options.segmentSize },
+    storage: { backend: 'LocalFile', basePath: path.join(dir, 'store') },
+    checkpoint: { nodeId: 'node-1', checkpointInterval: 0, cleanupInterval: 0 },
+    merger: { maxChainLength: STEADY_POLICY.mergerMaxChainLength },
+    tiering: {
+      // The benchmark reconciles and schedules on the simulated clock itself.
+      upload: { packTargetBytes: options.packTargetBytes, reconcileIntervalMs: 0 },
       retention: {
         keepFullCheckpoints: STEADY_POLICY.keepFullCheckpoints,
         pitrWindowMs: STEADY_POLICY.pitrWindowMs,
         intervalMs: 0,
       },
-      gc: { ...DEFAULT_TIERING_CONFIG.gc, graceMs: STEADY_POLICY.gcGraceMs, intervalMs: 0 },
-      nodeId,
-      prefix: 'tidemark',
-      compactionIntervalMs: 0,
+      gc: { graceMs: STEADY_POLICY.gcGraceMs, intervalMs: 0 },
     },
-  );
-  system.onCheckpointCommitted(() => void wal.cleanup().catch(() => undefined));
+  });
+  let counted: CountingRunner | undefined;
+  const node = await openNode(settings, {
+    store,
+    clock,
+    queue: (runner) => new InProcessJobQueue((counted = new CountingRunner(runner)), { clock }),
+    // The lease lives in real time: its renewals run on real timers, so its expiry must too.
+    leases: new LocalLeaseProvider(),
+  });
+  const runner = counted!;
+  const { wal, system, tiering, queue, catalog } = node;
   const checkpoints = { full: 0, incremental: 0 };
   let sealedBytes = 0;
   let sealedSegments = 0;
@@ -180,7 +167,7 @@ export async function runSteady(root: string, options: SteadyOptions): Promise<S
     sealedSegments++;
   });
   try {
-    await tiering.start();
+    await node.start();
     for (let waited = 0; tiering.tenure() === undefined; waited += 10) {
       if (waited > 10_000) throw new Error('the node did not acquire its maintenance lease');
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -252,14 +239,7 @@ export async function runSteady(root: string, options: SteadyOptions): Promise<S
       settings: { ...options, ...STEADY_SCHEDULE, ...STEADY_POLICY },
     };
   } finally {
-    tiering.stopScheduling();
-    await queue.close();
-    await tiering.stop();
-    await uploads.close();
-    await system.stop();
-    await merger.close();
-    await wal.close();
-    await leases.close();
+    await node.close();
     await fs.promises.rm(dir, { recursive: true, force: true });
   }
 }
