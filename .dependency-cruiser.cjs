@@ -59,6 +59,15 @@ module.exports = {
       from: {},
       to: { path: '^src/', pathNot: KNOWN },
     },
+    {
+      name: 'wal-through-its-faces',
+      comment:
+        'outside src/wal, the WAL is used through wal/index.ts and its archive through wal/archive/index.ts: ' +
+        'tiering ships packs and recovery reads them without reaching into frames, headers or footers',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/wal/' },
+      to: { path: '^src/wal/', pathNot: '^src/wal/(archive/)?index\\.ts$' },
+    },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {

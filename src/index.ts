@@ -1,31 +1,33 @@
 /**
  * Tidemark's library face: `import { SegmentedWal, put } from 'tidemark'`. Nothing here loads Nest.
  */
-export { SegmentedWal } from './wal/segmented-wal';
 export {
+  SegmentedWal,
   put,
   del,
   clear,
   nowMicros,
+  DEFAULT_WAL_OPTIONS,
+  encodeBatch,
+  decodeBatch,
+  decodeSegment,
+  inspectWal,
+  formatInspection,
   type Bytes,
   type Change,
   type DecodedChange,
   type DecodedEntry,
+  type DecodedSegment,
+  type LatencySummary,
   type LogEntry,
   type LogRecord,
-} from './wal/entry';
-export {
-  DEFAULT_WAL_OPTIONS,
-  type LatencySummary,
+  type SegmentFooter,
+  type SegmentHeader,
   type SegmentInfo,
+  type WalInspection,
   type WalOptions,
   type WalStats,
-} from './wal/wal-options';
-export { encodeBatch, decodeBatch } from './wal/batch-codec';
-export { decodeSegment, type DecodedSegment } from './wal/segment-decoder';
-export type { SegmentHeader } from './wal/segment-header';
-export type { SegmentFooter } from './wal/segment-footer';
-export { inspectWal, formatInspection, type WalInspection } from './wal/inspect';
+} from './wal';
 export {
   TidemarkError,
   ErrorCodes,

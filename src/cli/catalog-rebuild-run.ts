@@ -5,7 +5,7 @@ import { TidemarkError, echoInput, invalidArgument, quoteInput } from '../lib/er
 import { ReadOnlyLocalFileStore } from '../storage/fs/read-only-local-file-store';
 import { createBackend, type ObjectStore } from '../storage';
 import { CheckpointCatalog } from '../checkpoint/catalog/catalog';
-import { DirLock } from '../wal/dir-lock';
+import { DirLock } from '../wal';
 import { CatalogFile, type CatalogData } from '../checkpoint/catalog/catalog-file';
 import { rebuildCatalog, type RebuildResult } from '../checkpoint/catalog/catalog-rebuild';
 

@@ -18,7 +18,7 @@ export function registerWalInspect(wal: Command, io: Partial<CliIo> = {}): Comma
     .action(async (path: string, _options: unknown, command: Command) => {
       const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;
       await endCommand(streams, debug, async () => {
-        const { formatInspection, inspectionFault, inspectWal } = await import('../wal/inspect');
+        const { formatInspection, inspectionFault, inspectWal } = await import('../wal');
         const inspection = await inspectWal(path);
         streams.stdout(`${formatInspection(inspection)}\n`);
         return inspectionFault(inspection);

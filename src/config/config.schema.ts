@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { BlockCodec } from '../checkpoint/block/codecs';
 import { DEFAULT_CHECKPOINT_SYSTEM_CONFIG } from '../checkpoint/checkpoint-system-config';
 import { DEFAULT_MERGER_CONFIG } from '../checkpoint/merge/merger-config';
-import { DEFAULT_WAL_OPTIONS } from '../wal/wal-options';
+import { DEFAULT_WAL_OPTIONS } from '../wal';
 import { recoverySchema } from './recovery.schema';
 import { storageSchema } from './storage.schema';
 import { tieringSchema } from './tiering.schema';

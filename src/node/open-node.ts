@@ -15,7 +15,7 @@ import { LocalLeaseProvider } from '../tiering/lease/local-lease-provider';
 import type { LeaseProvider } from '../tiering/lease/lease-provider';
 import { TieringNode } from '../tiering/tiering-node';
 import { SegmentedWal } from '../wal';
-import { UploadedSegments } from '../wal/archive/uploaded-segments';
+import { UploadedSegments } from '../wal/archive';
 import { SegmentRetention } from './segment-retention';
 import { TidemarkNode } from './tidemark-node';
 

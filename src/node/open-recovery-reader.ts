@@ -10,7 +10,7 @@ import { openLocalStore } from '../storage/fs/open-local-store';
 import { createBackend } from '../storage/create-backend';
 import { ReadOnlyLocalFileStore } from '../storage/fs/read-only-local-file-store';
 import type { ObjectStore } from '../storage/object-store';
-import { UPLOADED_SEGMENTS_FILE, UploadedSegments } from '../wal/archive/uploaded-segments';
+import { UPLOADED_SEGMENTS_FILE, UploadedSegments } from '../wal/archive';
 import { openWalToRead } from './open-wal-to-read';
 
 export interface RecoveryReaderOptions {

@@ -1,8 +1,6 @@
 import type { TidemarkConfig } from '../config';
 import { TidemarkError } from '../lib/errors';
-import { SegmentedWal } from '../wal';
-import { DirLock } from '../wal/dir-lock';
-import { whyOpenWouldWrite } from '../wal/inspect';
+import { SegmentedWal, DirLock, whyOpenWouldWrite } from '../wal';
 
 /**
  * The node's WAL opened for a recovery to read — or undefined, with a warning, when it cannot be read

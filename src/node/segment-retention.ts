@@ -1,6 +1,6 @@
 import type { CheckpointCatalog } from '../checkpoint/catalog/catalog';
 import type { SegmentInfo } from '../wal';
-import type { UploadedSegments } from '../wal/archive/uploaded-segments';
+import type { UploadedSegments } from '../wal/archive';
 
 /**
  * The one answer to "may this local WAL segment be deleted?" (invariant 3), owned by the node and asked by

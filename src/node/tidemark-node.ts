@@ -12,7 +12,7 @@ import type { ObjectStore } from '../storage/object-store';
 import type { LeaseProvider } from '../tiering/lease/lease-provider';
 import type { TieringNode } from '../tiering/tiering-node';
 import type { SegmentedWal } from '../wal';
-import type { UploadedSegments } from '../wal/archive/uploaded-segments';
+import type { UploadedSegments } from '../wal/archive';
 import type { SegmentRetention } from './segment-retention';
 
 /** The longest a closing step that may wait on Redis or the object store takes before it is cut off. */

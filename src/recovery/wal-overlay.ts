@@ -1,7 +1,7 @@
 import { RULE_LAST_WRITE_WINS } from '../checkpoint/merge/conflict-resolution';
 import { mergeComponent } from '../checkpoint/merge/merge-component';
 import type { ComponentDelta, ComponentSnapshot, DeltaRecord } from '../checkpoint/state/state-types';
-import type { LogRecord } from '../wal/entry';
+import type { LogRecord } from '../wal';
 
 interface ComponentChanges {
   /** Each key's last change after the last clear, by the key's latin1 string. */

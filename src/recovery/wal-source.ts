@@ -1,9 +1,7 @@
 import { TidemarkError } from '../lib/errors';
 import { getBuffer, parseWalSegmentKey, walNodePrefix, type ObjectStore } from '../storage';
-import { splitPack } from '../wal/archive/pack-splitter';
-import type { UploadedSegments } from '../wal/archive/uploaded-segments';
+import { splitPack, type UploadedSegments, readSegmentBuffer } from '../wal/archive';
 import type { LogRecord, SegmentedWal } from '../wal';
-import { readSegmentBuffer } from '../wal/segment-buffer-reader';
 import { untilAborted } from './block-fetcher';
 
 /** An uploaded pack of WAL segments in the store. */

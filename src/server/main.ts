@@ -5,7 +5,7 @@ import { shutDownOnSignals } from './shutdown-on-signals';
 import { loadConfig, type LoadConfigOptions } from '../config/config.loader';
 import { settleWithin } from '../lib/settle-within';
 import { createLogger } from '../node/create-logger';
-import { SegmentedWal } from '../wal/segmented-wal';
+import { SegmentedWal } from '../wal';
 
 /**
  * Starts the service: load and validate the configuration (a bad value throws CONFIG_INVALID naming the key),

@@ -22,7 +22,7 @@ import { CLOSE_STEP_MS, TidemarkNode } from '../node/tidemark-node';
 import { RecoveryEngine } from '../recovery/recovery-engine';
 import { TieringNode } from '../tiering/tiering-node';
 import { SegmentedWal } from '../wal';
-import { UploadedSegments } from '../wal/archive/uploaded-segments';
+import { UploadedSegments } from '../wal/archive';
 import { CheckpointController } from './checkpoints/checkpoint.controller';
 import { JobsController } from './jobs/jobs.controller';
 import { MaintenanceProcessor, UploadsProcessor } from './jobs/tiering.processor';

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Logger as PinoLogger } from 'pino';
 import { settleWithin } from '../lib/settle-within';
-import { SegmentedWal } from '../wal/segmented-wal';
+import { SegmentedWal } from '../wal';
 
 /** How long the WAL itself may take to close once the rest is cut off (it needs only the local disk). */
 const WAL_CLOSE_MS = 5_000;

@@ -18,9 +18,15 @@ export { LocalLeaseProvider, type LocalLeaseProviderOptions } from './lease/loca
 export { LeaseKeeper } from './lease/lease-keeper';
 export type { LeaseKeeperOptions, LeaseLossReason } from './lease/lease-keeper-options';
 export { SegmentShipper, type SegmentShipperOptions, type ShipResult } from './segment-shipper';
-export { UploadedSegments, type UploadedPack, type PackedSegment } from '../wal/archive/uploaded-segments';
-export { splitPack, type SplitSegment } from '../wal/archive/pack-splitter';
-export { planPacks, type PackPlanOptions } from '../wal/archive/segment-pack';
+export {
+  UploadedSegments,
+  type UploadedPack,
+  type PackedSegment,
+  splitPack,
+  type SplitSegment,
+  planPacks,
+  type PackPlanOptions,
+} from '../wal/archive';
 export { planRetention, type RetentionPlan, type RetentionPolicy } from './maintenance/retention-policy';
 export { runRetention, type RetentionResult } from './maintenance/retention-run';
 export { GarbageCollector, type GcResult } from './maintenance/garbage-collector';

@@ -5,9 +5,16 @@ import { silentLogger, type Logger } from '../lib/logger';
 import { SerialQueue } from '../lib/serial-queue';
 import { walSegmentKey, type ObjectStore } from '../storage';
 import type { SegmentedWal, SegmentInfo } from '../wal';
-import { checkSealedSegment, checksumStream, Crc32cTap, openPackStream } from '../wal/archive/pack-checksum';
-import { packLayout, planPacks } from '../wal/archive/segment-pack';
-import type { UploadedPack, UploadedSegments } from '../wal/archive/uploaded-segments';
+import {
+  checkSealedSegment,
+  checksumStream,
+  Crc32cTap,
+  openPackStream,
+  packLayout,
+  planPacks,
+  type UploadedPack,
+  type UploadedSegments,
+} from '../wal/archive';
 
 export interface SegmentShipperOptions {
   prefix: string;

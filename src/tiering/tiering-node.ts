@@ -13,7 +13,7 @@ import type { LeaseGrant, LeaseProvider } from './lease/lease-provider';
 import { GarbageCollector } from './maintenance/garbage-collector';
 import { MaintenanceScheduler } from './maintenance-scheduler';
 import { SegmentShipper } from './segment-shipper';
-import type { UploadedSegments } from '../wal/archive/uploaded-segments';
+import type { UploadedSegments } from '../wal/archive';
 import type { TieringConfig } from './tiering-config';
 import { registerTieringJobs, type Tenure } from './tiering-jobs';
 import { UploadReconciler } from './upload-reconciler';

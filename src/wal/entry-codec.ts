@@ -1,6 +1,6 @@
 import { TidemarkError, invalidArgument, quoteInput } from '../lib/errors';
 import type { Bytes, Change, DecodedChange, DecodedEntry, LogEntry } from './entry';
-import { readU64, writeU64 } from './uint64';
+import { readU64, writeU64 } from '../lib/uint64';
 import type { WalOptions } from './wal-options';
 
 /**

@@ -12,7 +12,7 @@ import {
   KIND_FOOTER,
   MAX_FRAME_BYTES,
 } from './format';
-import { readU64, writeU64 } from './uint64';
+import { readU64, writeU64 } from '../lib/uint64';
 
 /** Sizes and time span of a batch about to be encoded, from one validating pass over it. */
 export interface MeasuredEntries {

@@ -1,6 +1,6 @@
 import { KIND_FOOTER, TRAILER_MAGIC, TRAILER_SIZE } from './format';
 import { framePayload } from './frame';
-import { readU64, writeU64 } from './uint64';
+import { readU64, writeU64 } from '../lib/uint64';
 
 /** What a sealed segment records about itself (format.ts has the layout). */
 export interface SegmentFooter {

@@ -1,7 +1,7 @@
 import { crc32c } from '@node-rs/crc32';
 import { TidemarkError, checksumMismatch } from '../lib/errors';
 import { FORMAT_VERSION, HEADER_CRC_OFFSET, HEADER_SIZE, SEGMENT_MAGIC } from './format';
-import { readU64, writeU64 } from './uint64';
+import { readU64, writeU64 } from '../lib/uint64';
 
 export interface SegmentHeader {
   version: number;

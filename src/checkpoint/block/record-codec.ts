@@ -1,5 +1,5 @@
 import { TidemarkError } from '../../lib/errors';
-import { readU64, writeU64 } from '../../wal/uint64';
+import { readU64, writeU64 } from '../../lib/uint64';
 import type { DeltaRecord, StateRecord } from '../state/state-types';
 import { bufferView } from './buffer-view';
 import { varintSize, writeVarint } from './varint';

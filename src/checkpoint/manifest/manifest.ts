@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { nullPrototypeRecord } from '../../lib/null-prototype';
-import { isValidComponentId } from '../../wal/entry-codec';
+import { isValidComponentId } from '../../wal';
 
 /**
  * The manifest: the small JSON document that makes a checkpoint visible (docs/formats.md). It names

@@ -1,5 +1,5 @@
 import { invalidArgument } from '../../lib/errors';
-import type { LogRecord } from '../../wal/entry';
+import type { LogRecord } from '../../wal';
 import { ComponentState } from './component-state';
 import { checkKeyOrder } from './key-order';
 import type { ComponentDelta, ComponentSnapshot, Delta, Snapshot } from './state-types';

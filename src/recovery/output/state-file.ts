@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { asStateRecords, decodeRecords, recordSize, writeRecords } from '../../checkpoint/block/record-codec';
 import type { ComponentSnapshot, StateRecord } from '../../checkpoint/state/state-types';
 import { TidemarkError } from '../../lib/errors';
-import { readU64, writeU64 } from '../../wal/uint64';
+import { readU64, writeU64 } from '../../lib/uint64';
 
 /**
  * One component's recovered state in a file (`writeStateToDirectory`), format version 1:

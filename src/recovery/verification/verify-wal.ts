@@ -7,8 +7,7 @@ import {
   type ObjectStore,
   type WalSegmentKeyParts,
 } from '../../storage';
-import { splitPack } from '../../wal/archive/pack-splitter';
-import { readSegmentBuffer } from '../../wal/segment-buffer-reader';
+import { splitPack, readSegmentBuffer } from '../../wal/archive';
 import type {
   VerificationLevel,
   VerificationTotals,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Change, type LogEntry, nowMicros } from '../../wal/entry';
+import { type Change, type LogEntry, nowMicros } from '../../wal';
 import { isBase64 } from '../http/base64';
 import { BODY_INPUT, parseInput } from '../../lib/input-issues';
 

@@ -1,10 +1,7 @@
 import { Controller, Get, HttpCode, Inject, Post } from '@nestjs/common';
 import { type BodyReaders, RequestBody } from '../http/request-body.decorator';
 import { parseAppendRequest } from './wal-request.schema';
-import { decodeBatch } from '../../wal/batch-codec';
-import type { LogEntry } from '../../wal/entry';
-import { SegmentedWal } from '../../wal/segmented-wal';
-import type { SegmentInfo, WalStats } from '../../wal/wal-options';
+import { decodeBatch, type LogEntry, SegmentedWal, type SegmentInfo, type WalStats } from '../../wal';
 
 export interface AppendResponse {
   firstLsn: number;

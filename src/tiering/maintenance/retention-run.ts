@@ -3,7 +3,7 @@ import type { IncrementalCheckpointSystem } from '../../checkpoint/incremental-c
 import { systemClock, type Clock } from '../../lib/clock';
 import { silentLogger, type Logger } from '../../lib/logger';
 import type { ObjectStore } from '../../storage';
-import type { UploadedSegments } from '../../wal/archive/uploaded-segments';
+import type { UploadedSegments } from '../../wal/archive';
 import { planRetention, type RetentionPolicy } from './retention-policy';
 
 export interface RetentionDeps {
