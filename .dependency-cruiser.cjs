@@ -1,3 +1,4 @@
+/* global module */
 /**
  * The house's layer rules (docs/architecture.md): a folder of src/ imports only folders below it in LAYERS,
  * never one above; nothing in a folder imports a face (src/*.ts); src/ never imports tests or benchmarks;
