@@ -2,8 +2,8 @@
  * A whole node in steady state for "10 minutes" on a simulated clock: the WAL appended to continuously,
  * segments sealed and shipped by `segment-upload` jobs, a checkpoint every 60 s, retention every 10 s,
  * compaction and GC every 60 s, the reconciler every 30 s — and what that costs in store requests, LIST
- * above all (goal 0). Wired as test/tiering/tiering-node-fixture.ts wires a node (which mirrors the Nest
- * module), without Nest; the node's own periodic timers are off (interval 0) and the benchmark enqueues
+ * above all (goal 0). The node is opened by openNode, as the service and the tests open theirs; its own
+ * periodic timers are off (interval 0) and the benchmark enqueues
  * the jobs itself at the simulated times, with the scheduler's job ids. The full GC sweep keeps its 24 h
  * interval, so it must not run in the window.
  */
