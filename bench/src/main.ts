@@ -42,6 +42,12 @@ const BENCHES: readonly Bench[] = [
     load: async () => (await import('./merge-bench')).runMergeBench,
   },
   {
+    name: 'face',
+    description: "require('tidemark') time and modules, beside the WAL module alone",
+    dir: "another build's dist/ to measure alongside (a before/after)",
+    load: async () => (await import('./face-bench')).runFaceBench,
+  },
+  {
     name: 'tiering',
     description:
       'WAL upload throughput (local store, s3rver), PUTs per MiB of log, store requests in a steady run, jobs/s',
