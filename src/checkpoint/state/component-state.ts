@@ -41,6 +41,11 @@ export class ComponentState {
     return this.live;
   }
 
+  /** Entries of the change log deltas are cut from: kept within 2 per live key plus a fixed slack. */
+  get changeLogLength(): number {
+    return this.logKeys.length;
+  }
+
   put(key: Buffer, value: Buffer, lsn: number, timestamp: number): void {
     const id = key.toString('latin1');
     const old = this.slots.get(id);

@@ -119,6 +119,11 @@ export class StateMaterializer {
     this.horizon = lsn;
   }
 
+  /** How many change-log entries the state keeps per component (what deltas are cut from): bounded. */
+  changeLogLength(componentId: string): number {
+    return this.components.get(componentId)?.changeLogLength ?? 0;
+  }
+
   private component(componentId: string): ComponentState {
     let state = this.components.get(componentId);
     if (!state) {
