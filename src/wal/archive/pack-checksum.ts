@@ -83,7 +83,7 @@ export async function checkSealedSegment(segment: SegmentInfo, crc: number): Pro
     // One buffer read into again and again: a stream's fresh 1 MiB chunk per read is external memory that,
     // in a process with a small heap, makes V8 run a full GC every few chunks.
     const buffer = Buffer.allocUnsafe(Math.min(CHECK_READ_BYTES, size));
-    for (let at = 0; at < size; ) {
+    for (let at = 0; at < size;) {
       const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - at), at);
       if (bytesRead === 0) throw corruptSegment(segment, `it ends at ${at} bytes, before ${size}`);
       const bytes = buffer.subarray(0, bytesRead);
