@@ -1,3 +1,4 @@
+import { promises as fs } from 'node:fs';
 import { CheckpointCatalog } from '../checkpoint/catalog/catalog';
 import { CatalogFile } from '../checkpoint/catalog/catalog-file';
 import { IncrementalCheckpointSystem } from '../checkpoint/incremental-checkpoint-system';
@@ -14,7 +15,7 @@ import type { ObjectStore } from '../storage/object-store';
 import { LocalLeaseProvider } from '../tiering/lease/local-lease-provider';
 import type { LeaseProvider } from '../tiering/lease/lease-provider';
 import { TieringNode } from '../tiering/tiering-node';
-import { SegmentedWal } from '../wal';
+import { DirLock, SegmentedWal } from '../wal';
 import { UploadedSegments } from '../wal/archive';
 import { SegmentRetention } from './segment-retention';
 import { TidemarkNode } from './tidemark-node';
@@ -41,13 +42,17 @@ export interface NodeComponents {
 }
 
 const silentLoggers: NodeLoggers = { child: () => silentLogger };
+const DATA_DIRECTORY = { what: 'data directory', owner: 'node' };
 
 /**
- * Opens one node from settings and components — the one place a node is wired (the service, the CLI and
- * the tests all come here): the catalog and the uploads record first, so that the segment retention policy
- * exists before the WAL that asks it; then the WAL, the checkpoint system (a new fencing token, the state
- * rebuilt from the newest checkpoint plus the WAL), the job queue and tiering, and a recovery engine over
- * all of it. Nothing runs in the background until `start()`; `close()` undoes it all in order.
+ * Opens one node from settings and components — the one place a node is wired (the service, the benchmarks
+ * and the tests' whole-node fixture come here; `tidemark recover` reads a node's data through
+ * open-recovery-reader.ts instead, changing nothing): first the data directory's lock (one node per
+ * directory, and nothing in it read before that), the catalog and the uploads record, so that the segment
+ * retention policy exists before the WAL that asks it; then the WAL, the checkpoint system (a new fencing
+ * token, the state rebuilt from the newest checkpoint plus the WAL), the job queue and tiering, and a
+ * recovery engine over all of it. Nothing runs in the background until `start()` (job workers included);
+ * `close()` undoes it all in order.
  */
 export async function openNode(
   settings: TidemarkConfig,
@@ -55,7 +60,10 @@ export async function openNode(
 ): Promise<TidemarkNode> {
   const loggers = components.loggers ?? silentLoggers;
   const clock = components.clock ?? systemClock;
-  const opened: { close(): Promise<unknown> }[] = [];
+  // One node per data directory, and nothing in it read (or repaired) before that is sure.
+  await fs.mkdir(settings.dataDir, { recursive: true });
+  const lock = await DirLock.acquire(settings.dataDir, DATA_DIRECTORY);
+  const opened: { close(): Promise<unknown> }[] = [{ close: () => lock.release() }];
   try {
     const store =
       components.store ?? createBackend(settings.storage, { logger: loggers.child('storage'), clock }).store;
@@ -82,7 +90,10 @@ export async function openNode(
     );
     opened.push({ close: () => system.stop() });
     const runner = new JobRunner(loggers.child('tiering'));
-    const queue = (components.queue ?? ((r) => defaultQueue(settings, r, clock)))(runner);
+    const jobs = components.queue
+      ? { queue: components.queue(runner) }
+      : defaultJobs(settings, runner, clock);
+    const queue = jobs.queue;
     opened.push(queue);
     const leases = components.leases ?? defaultLeases(settings, clock);
     opened.push(leases);
@@ -108,7 +119,8 @@ export async function openNode(
     return new TidemarkNode(
       {
         ...{ settings, store, catalog, uploads, retention, wal, merger, system },
-        ...{ runner, queue, leases, tiering, recovery, clock },
+        ...{ runner, queue, leases, tiering, recovery, clock, startJobs: jobs.startWorkers },
+        releaseDataDir: () => lock.release(),
       },
       recoveryMerger,
       loggers.child('tiering'),
@@ -119,13 +131,19 @@ export async function openNode(
   }
 }
 
-/** In process, or BullMQ with its workers in this process when Redis is configured. */
-function defaultQueue(settings: TidemarkConfig, runner: JobRunner, clock: Clock): JobQueue {
+/**
+ * In process, or BullMQ when Redis is configured — with its workers in this process, started with the node
+ * (a service that runs them as Nest WorkerHosts passes its own queue instead).
+ */
+function defaultJobs(
+  settings: TidemarkConfig,
+  runner: JobRunner,
+  clock: Clock,
+): { queue: JobQueue; startWorkers?: () => void } {
   const { redisUrl } = settings.tiering;
-  if (redisUrl === undefined) return new InProcessJobQueue(runner, { clock });
+  if (redisUrl === undefined) return { queue: new InProcessJobQueue(runner, { clock }) };
   const queue = new (loadBullMq().BullMqJobQueue)({ redisUrl, prefix: queuePrefix(settings), clock });
-  queue.startWorkers(runner);
-  return queue;
+  return { queue, startWorkers: () => queue.startWorkers(runner) };
 }
 
 function defaultLeases(settings: TidemarkConfig, clock: Clock): LeaseProvider {

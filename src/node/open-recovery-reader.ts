@@ -55,7 +55,7 @@ export async function openRecoveryReader(
       }
     }
     if (existsSync(path.join(settings.dataDir, UPLOADED_SEGMENTS_FILE))) {
-      backend.uploads = await UploadedSegments.open(settings.dataDir);
+      backend.uploads = await UploadedSegments.openToRead(settings.dataDir);
     }
     if (existsSync(settings.wal.dir)) backend.wal = await openWalToRead(settings.wal, options.warn);
   }

@@ -16,8 +16,19 @@ export class SegmentRetention {
     private readonly catalog: Pick<CheckpointCatalog, 'latestRestorable'>,
   ) {}
 
+  private disarmed = false;
+
+  /**
+   * From now on nothing may go: a closing node stops deleting before its uploads record closes (as the
+   * service's retention guard was uninstalled before), so a checkpoint committed while it closes deletes
+   * nothing either.
+   */
+  disarm(): void {
+    this.disarmed = true;
+  }
+
   canDelete(segment: SegmentInfo): boolean {
-    if (!this.uploads.isUploaded(segment)) return false;
+    if (this.disarmed || !this.uploads.isUploaded(segment)) return false;
     const covering = this.catalog.latestRestorable();
     return covering !== undefined && segment.lastLsn <= covering.lsn;
   }

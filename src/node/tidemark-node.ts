@@ -5,6 +5,7 @@ import type { TidemarkConfig } from '../config/config.schema';
 import type { JobQueue } from '../jobs/job-queue';
 import type { JobRunner } from '../jobs/job-runner';
 import { systemClock, type Clock } from '../lib/clock';
+import { TidemarkError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { settleWithin } from '../lib/settle-within';
 import type { RecoveryEngine } from '../recovery/recovery-engine';
@@ -33,18 +34,24 @@ export interface NodeParts {
   leases: LeaseProvider;
   tiering: TieringNode;
   recovery: RecoveryEngine;
-  /** What every part keeps time on; closing steps are cut off on it too (default: the system clock). */
+  /** What every part keeps time on (default: the system clock). */
   clock?: Clock;
+  /** Starts the queue's workers, where they run in this process and are not started elsewhere (BullMQ). */
+  startJobs?: () => void;
+  /** Releases the data directory's lock: the very last thing `close` does. */
+  releaseDataDir?: () => Promise<void>;
 }
 
 /**
  * One open node (see open-node.ts): its parts, and their lifecycle in one place — `start` begins the
- * background work (periodic checkpoints, uploads, the maintenance lease and what it schedules), `stopWork`
- * ends every source of new work at once (the first step of a shutdown), `close` winds down in order: the
- * queue (jobs in flight finish), the lease, recovery, the checkpoint system, and last the WAL. A step that
- * waits on Redis or the object store is cut off after CLOSE_STEP_MS, so they cannot keep the WAL open.
+ * background work (job workers, periodic checkpoints, uploads, the maintenance lease and what it schedules),
+ * once; `stopWork` ends every source of new work at once (the first step of a shutdown) and `start` is
+ * refused after it; `close` winds down in order: the queue (jobs in flight finish), the lease, then no more
+ * local deletions, the uploads record, recovery, the checkpoint system, and last the WAL. A step that waits
+ * on Redis or the object store is cut off after CLOSE_STEP_MS of real time; every later step runs even if
+ * one before it failed, and the WAL closes (its lock released) whatever happened.
  */
-export class TidemarkNode implements NodeParts {
+export class TidemarkNode implements Omit<NodeParts, 'startJobs' | 'releaseDataDir'> {
   readonly settings: TidemarkConfig;
   readonly store: ObjectStore;
   readonly catalog: CheckpointCatalog;
@@ -59,6 +66,9 @@ export class TidemarkNode implements NodeParts {
   readonly tiering: TieringNode;
   readonly recovery: RecoveryEngine;
   readonly clock: Clock;
+  private readonly startWorkers: (() => void) | undefined;
+  private readonly releaseDataDir: (() => Promise<void>) | undefined;
+  private state: 'open' | 'started' | 'stopped' = 'open';
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -80,12 +90,22 @@ export class TidemarkNode implements NodeParts {
     this.tiering = parts.tiering;
     this.recovery = parts.recovery;
     this.clock = parts.clock ?? systemClock;
+    this.startWorkers = parts.startJobs;
+    this.releaseDataDir = parts.releaseDataDir;
     // Segments a checkpoint now covers (and already uploaded) go at once, not at the next seal.
     this.system.onCheckpointCommitted(() => this.releaseCoveredSegments());
   }
 
-  /** Starts the background work: periodic checkpoints, the upload reconciler, the maintenance lease. */
+  /** Starts the background work: job workers, periodic checkpoints, the upload reconciler, the lease. */
   async start(): Promise<void> {
+    if (this.state !== 'open') {
+      throw new TidemarkError(
+        this.state === 'started' ? 'INVALID_ARGUMENT' : 'CLOSED',
+        this.state === 'started' ? 'the node is started already' : 'the node is stopping or closed',
+      );
+    }
+    this.state = 'started';
+    this.startWorkers?.();
     this.system.start();
     await this.tiering.start();
     this.releaseCoveredSegments();
@@ -93,6 +113,7 @@ export class TidemarkNode implements NodeParts {
 
   /** No new work from now on: no scheduling, no periodic checkpoint, no lease won back that starts any. */
   stopWork(): void {
+    this.state = 'stopped';
     this.tiering.stopScheduling();
     this.system.stopTimers();
   }
@@ -105,22 +126,42 @@ export class TidemarkNode implements NodeParts {
 
   private async closeOnce(): Promise<void> {
     this.stopWork();
-    await this.step('job queue', this.queue.close());
-    await this.step('lease release', this.tiering.stop());
-    await this.step('lease provider', this.leases.close());
-    await this.uploads.close();
+    const failures: unknown[] = [];
+    const attempt = async (what: string, work: () => Promise<unknown>) => {
+      try {
+        await work();
+      } catch (error) {
+        this.logger.error({ err: error, step: what }, 'closing step failed; closing the rest');
+        failures.push(error);
+      }
+    };
     try {
-      await this.recovery.close();
-      await this.recoveryMerger.close();
-      await this.system.stop();
-      await this.merger.close();
+      await this.bounded('job queue', () => this.queue.close());
+      await this.bounded('lease release', () => this.tiering.stop());
+      await this.bounded('lease provider', () => this.leases.close());
+      this.retention.disarm();
+      await attempt('uploads record', () => this.uploads.close());
+      await attempt('recovery', () => this.recovery.close());
+      await attempt('recovery merger', () => this.recoveryMerger.close());
+      await attempt('checkpoint system', () => this.system.stop());
+      await attempt('checkpoint merger', () => this.merger.close());
     } finally {
-      await this.wal.close();
+      try {
+        await this.wal.close();
+      } finally {
+        await this.releaseDataDir?.();
+      }
     }
+    if (failures.length > 0) throw failures[0];
   }
 
-  private async step(what: string, work: Promise<unknown>): Promise<void> {
-    if ((await settleWithin(work, CLOSE_STEP_MS, this.clock)) === 'timed-out') {
+  /** A step that may wait on Redis or the store: cut off after CLOSE_STEP_MS of real time, failures logged. */
+  private async bounded(what: string, work: () => Promise<unknown>): Promise<void> {
+    const run = work().catch((error: unknown) => {
+      this.logger.warn({ err: error, step: what }, 'closing step failed; closing the rest');
+    });
+    // Real time, whatever clock the node keeps: this guards against real I/O that does not answer.
+    if ((await settleWithin(run, CLOSE_STEP_MS, systemClock)) === 'timed-out') {
       this.logger.warn(
         { step: what, ms: CLOSE_STEP_MS },
         'closing step cut off (Redis or the store not answering?)',

@@ -108,14 +108,18 @@ export class NodeModule implements OnApplicationBootstrap, OnModuleDestroy, OnAp
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.runs.close();
-    if (this.config.tiering.redisUrl !== undefined) {
-      await Promise.all(
-        [UploadsProcessor, MaintenanceProcessor].map((processor) =>
-          this.moduleRef.get(processor, { strict: false }).shutDown(CLOSE_STEP_MS),
-        ),
-      );
+    try {
+      await this.runs.close();
+      if (this.config.tiering.redisUrl !== undefined) {
+        await Promise.allSettled(
+          [UploadsProcessor, MaintenanceProcessor].map((processor) =>
+            this.moduleRef.get(processor, { strict: false }).shutDown(CLOSE_STEP_MS),
+          ),
+        );
+      }
+    } finally {
+      // Whatever the steps before did, the node closes and its WAL's lock is released.
+      await this.node.close();
     }
-    await this.node.close();
   }
 }

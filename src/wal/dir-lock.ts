@@ -14,16 +14,24 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function locked(dir: string, pid: number): TidemarkError {
+/** What is locked, for the refusal: a WAL directory (one writer) or a node's data directory (one node). */
+export interface LockedThing {
+  what: string;
+  owner: string;
+}
+
+const WAL_DIRECTORY: LockedThing = { what: 'WAL directory', owner: 'writer' };
+
+function locked(dir: string, pid: number, thing: LockedThing): TidemarkError {
   return new TidemarkError(
     'LOCKED',
-    `WAL directory ${dir} is already open by process ${pid}; only one writer may open it`,
+    `${thing.what} ${dir} is already open by process ${pid}; only one ${thing.owner} may open it`,
     { details: { dir, pid } },
   );
 }
 
 /**
- * One writer per WAL directory: a LOCK file holding the owner's pid. A lock left by a process that
+ * One writer per directory (a WAL's; a node's data directory): a LOCK file holding the owner's pid. A lock left by a process that
  * no longer runs (kill -9) is taken over; a live owner, or another open in this process, is refused.
  */
 export class DirLock {
@@ -32,9 +40,9 @@ export class DirLock {
     private readonly path: string,
   ) {}
 
-  static async acquire(dir: string): Promise<DirLock> {
+  static async acquire(dir: string, thing: LockedThing = WAL_DIRECTORY): Promise<DirLock> {
     const key = resolve(dir);
-    if (heldInThisProcess.has(key)) throw locked(dir, process.pid);
+    if (heldInThisProcess.has(key)) throw locked(dir, process.pid, thing);
     const path = join(dir, LOCK_FILE);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
@@ -48,10 +56,10 @@ export class DirLock {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       const owner = Number.parseInt(await fs.readFile(path, 'utf8').catch(() => ''), 10);
-      if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) throw locked(dir, owner);
+      if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) throw locked(dir, owner, thing);
       await fs.rm(path, { force: true }); // stale: its owner is gone
     }
-    throw locked(dir, Number.NaN);
+    throw locked(dir, Number.NaN, thing);
   }
 
   async release(): Promise<void> {

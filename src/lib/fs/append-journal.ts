@@ -16,8 +16,12 @@ export class AppendJournal {
 
   constructor(readonly file: string) {}
 
-  /** The complete lines, oldest first; cuts a torn tail off the file. Creates nothing when there is no file. */
-  async read(): Promise<string[]> {
+  /**
+   * The complete lines, oldest first; cuts a torn tail off the file unless `repair` is false (a reader that
+   * must change nothing: the tail may be another process's append in flight). Creates nothing when there
+   * is no file.
+   */
+  async read(options: { repair?: boolean } = {}): Promise<string[]> {
     let text: string;
     try {
       text = await fs.readFile(this.file, 'utf8');
@@ -26,7 +30,9 @@ export class AppendJournal {
       throw ioError(this.file, 'read', error);
     }
     const end = text.lastIndexOf('\n') + 1;
-    if (end < text.length) await fs.truncate(this.file, Buffer.byteLength(text.slice(0, end)));
+    if (end < text.length && options.repair !== false) {
+      await fs.truncate(this.file, Buffer.byteLength(text.slice(0, end)));
+    }
     const lines = text.slice(0, end).split('\n');
     lines.pop();
     this.lines = lines.length;

@@ -60,7 +60,7 @@ type JournalEntry = z.infer<typeof journalEntrySchema>;
 
 /**
  * Which sealed WAL segments have a verified copy in the object store, and where: the node's record of its
- * uploads. With it, shipping and the WAL's retention guard need no LIST of the store. Losing it costs
+ * uploads. With it, shipping and the node's segment retention need no LIST of the store. Losing it costs
  * re-uploads (a segment still on disk is uploaded again), never data: a segment leaves the disk only once
  * recorded here.
  *
@@ -75,6 +75,8 @@ export class UploadedSegments {
   /** firstLsn of every uploaded segment. */
   private readonly uploaded = new Set<number>();
   private retiredThrough = 0;
+  /** Opened to read: nothing is repaired, nothing recorded. */
+  private readOnly = false;
   /** Changes to the record, one at a time in call order. */
   private readonly queue = new SerialQueue();
 
@@ -84,7 +86,18 @@ export class UploadedSegments {
   ) {}
 
   /** The record in `dataDir` (empty when there is none yet); `undefined`: in memory only. */
-  static async open(dataDir: string | undefined): Promise<UploadedSegments> {
+  /**
+   * The record as it is on disk, for a reader that must change nothing (a recovery beside a running node):
+   * a torn journal tail is skipped, not cut. Recording or retiring through it is refused.
+   */
+  static async openToRead(dataDir: string): Promise<UploadedSegments> {
+    return UploadedSegments.open(dataDir, { readOnly: true });
+  }
+
+  static async open(
+    dataDir: string | undefined,
+    options: { readOnly?: boolean } = {},
+  ): Promise<UploadedSegments> {
     const index =
       dataDir === undefined
         ? new UploadedSegments(undefined, undefined)
@@ -95,7 +108,8 @@ export class UploadedSegments {
     const saved = index.file === undefined ? undefined : await load(index.file);
     for (const pack of saved?.packs ?? []) index.add(pack);
     index.retiredThrough = saved?.retiredThroughLsn ?? 0;
-    for (const line of (await index.journal?.read()) ?? [])
+    index.readOnly = options.readOnly === true;
+    for (const line of (await index.journal?.read({ repair: !index.readOnly })) ?? [])
       index.applyEntry(parseEntry(line, index.journal!.file));
     return index;
   }
@@ -129,13 +143,7 @@ export class UploadedSegments {
       if (!checked.success) {
         throw invalidArgument(`invalid uploaded pack ${pack.key}: ${checked.error.issues[0]?.message ?? ''}`);
       }
-      this.add(checked.data);
-      try {
-        await this.persist({ op: 'record', pack: checked.data });
-      } catch (error) {
-        this.drop([pack.key]);
-        throw error;
-      }
+      await this.commit({ op: 'record', pack: checked.data });
     });
   }
 
@@ -145,9 +153,7 @@ export class UploadedSegments {
    */
   retire(keys: readonly string[], throughLsn: number): Promise<void> {
     return this.queue.run(async () => {
-      const entry: JournalEntry = { op: 'retire', keys: [...keys], throughLsn };
-      this.applyEntry(entry);
-      await this.persist(entry);
+      await this.commit({ op: 'retire', keys: [...keys], throughLsn });
     });
   }
 
@@ -165,11 +171,18 @@ export class UploadedSegments {
     }
   }
 
-  /** Journals the change; rewrites the snapshot (and empties the journal) once the journal outgrows it. */
-  private async persist(entry: JournalEntry): Promise<void> {
-    if (!this.journal) return;
-    await this.journal.append(JSON.stringify(entry));
-    if (this.journal.lines > Math.max(64, this.packs.length)) {
+  /**
+   * Journals the change, durably, and only then applies it: the WAL deletes local segments on the word of
+   * `isUploaded`, which must never run ahead of what a restart would read back. Rewrites the snapshot (and
+   * empties the journal) once the journal outgrows it.
+   */
+  private async commit(entry: JournalEntry): Promise<void> {
+    if (this.readOnly) {
+      throw new TidemarkError('CLOSED', 'this uploads record was opened to read: it records nothing');
+    }
+    if (this.journal) await this.journal.append(JSON.stringify(entry));
+    this.applyEntry(entry);
+    if (this.journal && this.journal.lines > Math.max(64, this.packs.length)) {
       await this.save();
       await this.journal.reset();
     }

@@ -216,7 +216,7 @@ describe('tidemark serve', () => {
       const second = await run(['serve'], { DATA_DIR: dir, PORT: String(await freePort()) });
       expect(second.code).toBe(1);
       expect(second.stderr).toMatch(
-        /^tidemark: LOCKED: WAL directory .* is already open by process \d+; only one writer may open it\n$/,
+        /^tidemark: LOCKED: data directory .* is already open by process \d+; only one node may open it\n$/,
       );
       expectJsonLines(second.stdout);
 

@@ -46,10 +46,12 @@ describe('the segment retention policy of a node', () => {
     expect(canDelete(sealed)).toEqual(sealed.map(() => false));
     expect(await node.wal.cleanup()).toBe(0);
 
-    // Uploaded and covered.
+    // Uploaded and covered: exactly these go (the node's cleanup after the commit, or this one).
+    const deletedBefore = node.wal.stats().deletedSegments;
     await node.system.checkpoint({ kind: 'full' });
     expect(canDelete(sealed)).toEqual(sealed.map(() => true));
     await node.wal.cleanup();
+    expect(node.wal.stats().deletedSegments - deletedBefore).toBe(sealed.length);
     expect(sealedSegments(node.wal).filter((s) => sealed.some((o) => o.firstLsn === s.firstLsn))).toEqual([]);
   });
 

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { AppendJournal } from '../../../../src/lib/fs/append-journal';
 import { walSegmentKey } from '../../../../src/storage';
 import { packLayout } from '../../../../src/wal/archive/segment-pack';
 import {
@@ -141,6 +142,31 @@ describe('UploadedSegments', () => {
     await expect(index.record(pack(1, 1))).rejects.toMatchObject({ code: 'IO_ERROR' });
     expect(index.list()).toEqual([]);
     expect(index.isUploaded(range(1, 10))).toBe(false);
+  });
+
+  it('says a segment is uploaded only once its record is durable (the WAL deletes on that word)', async () => {
+    const uploads = await UploadedSegments.open(dir);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const append = AppendJournal.prototype.append;
+    const spy = jest.spyOn(AppendJournal.prototype, 'append').mockImplementation(async function (
+      this: AppendJournal,
+      line: string,
+    ) {
+      await gate;
+      return append.call(this, line);
+    });
+    try {
+      const recording = uploads.record(pack(1, 2));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(uploads.isUploaded(range(1, 10))).toBe(false); // the journal line is not durable yet
+      release();
+      await recording;
+      expect(uploads.isUploaded(range(1, 10))).toBe(true);
+    } finally {
+      spy.mockRestore();
+      await uploads.close();
+    }
   });
 
   it('keeps the record in memory only when opened without a directory', async () => {
