@@ -300,7 +300,7 @@ export async function runRecoveryBench(options: RecoveryBenchOptions = {}): Prom
     benchmark: 'recovery',
     date: new Date().toISOString(),
     quick,
-    command: `npm run bench:recovery${quick ? ' -- --quick' : ''}  (node dist/cli.js bench recovery${quick ? ' --quick' : ''})`,
+    command: `npm run bench:recovery${quick ? ' -- --quick' : ''}  (node bench/dist/bench/src/main.js recovery${quick ? ' --quick' : ''})`,
     machine: {
       cpus: cpus.length,
       cpuModel: cpus[0]?.model ?? 'unknown',

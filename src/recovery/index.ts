@@ -1,7 +1,7 @@
 /**
  * Recovery as the library gives it (docs/recovery.md): the engine, its configuration and results, the
  * store verifier behind `tidemark verify`, and the writers and readers of the recovered-state formats
- * (docs/formats.md). Nothing here loads Nest: the REST layer is `nest/`, wired by the service only.
+ * (docs/formats.md). Nothing here loads Nest: the REST layer is in src/server/recovery/, wired by the service only.
  */
 export { RecoveryEngine, type RecoverOptions, type RecoveryBackend } from './recovery-engine';
 export {

@@ -10,7 +10,7 @@ import { SegmentedWal } from '../wal';
 /**
  * Starts the service: load and validate the configuration (a bad value throws CONFIG_INVALID naming the key),
  * open the WAL, listen on `server.host:server.port` (127.0.0.1:7070 by default). SIGTERM and SIGINT close the
- * app within `server.shutdownTimeoutMs` (app/shutdown-on-signals.ts): the HTTP server stops, then the WAL
+ * app within `server.shutdownTimeoutMs` (server/shutdown-on-signals.ts): the HTTP server stops, then the WAL
  * closes cleanly.
  */
 export async function startServer(options: LoadConfigOptions = {}): Promise<NestExpressApplication> {

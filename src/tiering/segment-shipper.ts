@@ -41,7 +41,7 @@ export interface ShipResult {
  * Ships sealed WAL segments to the object store: plans packs (segment-pack.ts), checks each local segment
  * against its footer, streams the pack up with its length (the adapter goes multipart when it is large),
  * reads it back from the store to check size and crc32c, and only then records it in UploadedSegments —
- * the fact the WAL's retention guard waits for (invariant 3). One run at a time per node: runs triggered
+ * the fact the node's segment retention waits for (invariant 3). One run at a time per node: runs triggered
  * together (by seals, by the reconciler, by a job that runs twice) queue up, and a later run finds the
  * earlier one's packs recorded and ships nothing twice. Every step is idempotent: a pack uploaded but not
  * recorded (a crash between) is simply uploaded again under the same key.

@@ -1,7 +1,7 @@
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
 
-/** A sealed segment as the retention guard and the tiering layer see it. */
+/** A segment as the retention policy and the tiering layer see it. */
 export interface SegmentInfo {
   /** File name inside the WAL directory: `{firstLsn, 20 digits}.wal`. */
   name: string;
@@ -28,7 +28,7 @@ export interface WalOptions {
   bufferSize: number;
   /** Upper bound, in entries, of one flush. */
   maxBatchSize: number;
-  /** Sealed segments kept locally whatever the guard says. */
+  /** Sealed segments kept locally whatever `canDelete` says. */
   retentionSegments: number;
   /** zstd-compress frame payloads of at least `compressionThreshold` bytes. */
   enableCompression: boolean;
@@ -44,7 +44,7 @@ export interface WalOptions {
   validateTimestamps: boolean;
   /** Zero-fill the next segment ahead of time so fdatasync need not update the file size. */
   preallocate: boolean;
-  /** Asked before an old sealed segment is deleted; later issues: "uploaded and covered by a checkpoint". */
+  /** Asked before an old sealed segment is deleted; a node passes "uploaded and covered" (node/segment-retention.ts). */
   canDelete: (segment: SegmentInfo) => boolean | Promise<boolean>;
   logger?: Logger;
   /** Segment headers' creation times and fsync latency (default: the system clock). */

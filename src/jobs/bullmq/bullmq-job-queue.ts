@@ -39,7 +39,7 @@ const ALL: JobType[] = [...PENDING, 'completed', 'failed'];
 
 /**
  * The job queue on Redis with BullMQ: one BullMQ queue per lane (job-lanes.ts). This class is the producer
- * and the reader of job state; workers run either as Nest WorkerHosts (nest/tiering.processor.ts) or, for
+ * and the reader of job state; workers run either as Nest WorkerHosts (server/jobs/tiering.processor.ts) or, for
  * library use, through `startWorkers`. Both hand jobs to the same JobRunner.
  */
 export class BullMqJobQueue implements JobQueue {

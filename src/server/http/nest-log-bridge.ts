@@ -4,7 +4,7 @@ import type { Logger as PinoLogger } from 'pino';
 /**
  * Nest's own log lines while the application is built, as JSON lines of the `http` module logger (Nest's
  * default logger prints coloured text). The ExceptionHandler's line is dropped: a start-up failure is
- * reported once, as one line, by whoever started the service (cli/report-fatal.ts).
+ * reported once, as one line, by whoever started the service (the CLI: cli/describe-failure.ts).
  */
 export function nestLogBridge(logger: PinoLogger): LoggerService {
   const line =

@@ -144,13 +144,7 @@ export async function flipByte(path: string, offset: number): Promise<void> {
 export const unavailable = (what = 'connection reset') => new TidemarkError('STORAGE_UNAVAILABLE', what);
 export const fenced = () => new TidemarkError('FENCED', 'another node holds the maintenance lease');
 
-export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+export { eventually } from '../eventually';
 
 /**
  * A store wrapper with hooks: `beforePut` runs (and may throw or wait) before each put reaches the inner
@@ -192,7 +186,8 @@ export class HookedStore implements ObjectStore {
   }
 }
 
-export interface Node {
+/** The parts a tiering component test drives (not a whole node: see tiering-node-fixture.ts for that). */
+export interface Parts {
   dir: string;
   wal: SegmentedWal;
   /** What the store wrapper wraps (read it to check contents without counting). */
@@ -204,7 +199,7 @@ export interface Node {
   close(): Promise<void>;
 }
 
-export interface NodeOptions {
+export interface PartsOptions {
   /** The store behind the instrumented one (default: a LocalFileStore in the node's dir). */
   store?: (dir: string) => ObjectStore;
   wal?: Partial<WalOptions>;
@@ -214,8 +209,12 @@ export function localStore(dir: string): LocalFileStore {
   return new LocalFileStore({ basePath: join(dir, 'store'), syncWrites: false });
 }
 
-/** A WAL of 16 KiB segments that keeps every segment (unless `options.wal` says otherwise). */
-export async function openNode(options: NodeOptions = {}): Promise<Node> {
+/**
+ * The parts a tiering component is tested against — a WAL of 16 KiB segments that keeps every segment
+ * (unless `options.wal` says otherwise), a store, an in-memory catalog, a checkpoint system, an uploads
+ * record — without tiering itself: the test builds the one component it tests over them.
+ */
+export async function openParts(options: PartsOptions = {}): Promise<Parts> {
   const dir = tempDir('tidemark-tiering-');
   const wal = await SegmentedWal.open(join(dir, 'wal'), {
     segmentSize: 16 * KiB,
@@ -245,6 +244,7 @@ export async function openNode(options: NodeOptions = {}): Promise<Node> {
     close: async () => {
       await system.stop();
       await merger.close();
+      await uploads.close();
       await wal.close();
       removeDir(dir);
     },
@@ -252,7 +252,7 @@ export async function openNode(options: NodeOptions = {}): Promise<Node> {
 }
 
 export function shipperFor(
-  node: Pick<Node, 'wal' | 'store' | 'uploads'>,
+  node: Pick<Parts, 'wal' | 'store' | 'uploads'>,
   options: Partial<SegmentShipperOptions> = {},
 ): SegmentShipper {
   return new SegmentShipper(node.wal, node.store, node.uploads, {

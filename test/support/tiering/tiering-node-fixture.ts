@@ -81,10 +81,4 @@ export async function appendEntries(wal: SegmentedWal, from: number, count: numb
   await wal.appendBatch(entries);
 }
 
-export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+export { eventually } from '../eventually';

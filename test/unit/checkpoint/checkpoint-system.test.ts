@@ -72,7 +72,7 @@ interface Node {
   system: IncrementalCheckpointSystem;
 }
 
-async function openNode(
+async function openSystemUnderTest(
   dir: string,
   store: ObjectStore,
   codec: BlockCodec,
@@ -113,7 +113,7 @@ describe('IncrementalCheckpointSystem', () => {
           fc.array(fc.nat(), { minLength: 1, maxLength: 5 }),
           async (ops, cuts) => {
             const dir = tempDir('tidemark-cp-');
-            const node = await openNode(dir, new MemoryStore(), codec, strategy);
+            const node = await openSystemUnderTest(dir, new MemoryStore(), codec, strategy);
             try {
               const entries = ops.map(toEntry);
               const points = [...new Set(cuts.map((cut) => 1 + (cut % entries.length)))].sort(
@@ -156,7 +156,7 @@ describe('IncrementalCheckpointSystem', () => {
     beforeEach(async () => {
       dir = tempDir('tidemark-cp-');
       store = new MemoryStore();
-      node = await openNode(dir, store, 'zstd', 'sequential');
+      node = await openSystemUnderTest(dir, store, 'zstd', 'sequential');
     });
     afterEach(async () => {
       await closeNode(node).catch(() => undefined);
@@ -208,7 +208,7 @@ describe('IncrementalCheckpointSystem', () => {
       expect(first.kind).toBe('full');
       await node.wal.appendBatch([toEntry({ component: 0, kind: 'put', key: 2, value: 2 }, 2)]);
       await closeNode(node);
-      node = await openNode(dir, store, 'zstd', 'sequential');
+      node = await openSystemUnderTest(dir, store, 'zstd', 'sequential');
       const state = await node.system.currentState();
       expect(state.components.get('c0')!.records.map((r) => r.key[2])).toEqual([1, 2]);
       const next = await node.system.checkpoint();

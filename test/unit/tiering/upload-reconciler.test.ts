@@ -10,16 +10,16 @@ import {
   appendBytes,
   eventually,
   flipByte,
-  openNode,
+  openParts,
   sealedSegments,
   shipperFor,
-  type Node,
+  type Parts,
 } from '../../support/tiering/tiering-fixtures';
 
 const DELAY = 1000;
 
 describe('UploadReconciler', () => {
-  let node: Node;
+  let node: Parts;
   let queue: InProcessJobQueue;
   let shipper: SegmentShipper;
   let reconciler: UploadReconciler;
@@ -31,7 +31,7 @@ describe('UploadReconciler', () => {
   const ship: JobHandler = (data) => shipper.ship({ flush: data.flush === true });
 
   beforeEach(async () => {
-    node = await openNode();
+    node = await openParts();
     clock = new ManualClock();
     shipper = shipperFor(node, { packTargetBytes: 1024 * KiB, maxPackDelayMs: DELAY, clock });
     runs = [];

@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import * as path from 'node:path';
 import { LocalFileStore, manifestKey } from '../../../../src/storage';
-import { RedisLeaseProvider } from '../../../../src/tiering/lease';
+import { RedisLeaseProvider } from '../../../../src/tiering/lease/redis-lease-provider';
 import { startRedis, type TestRedis } from '../../../support/redis-server';
 import { removeDir, tempDir } from '../../../support/wal/wal-fixtures';
 import {

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { InstrumentedStore, LocalFileStore, walNodePrefix } from '../../../../src/storage';
 import { BullMqJobQueue } from '../../../../src/jobs/bullmq/bullmq-job-queue';
-import { RedisLeaseProvider } from '../../../../src/tiering/lease';
+import { RedisLeaseProvider } from '../../../../src/tiering/lease/redis-lease-provider';
 import { startRedis, type TestRedis } from '../../../support/redis-server';
 import { removeDir, tempDir } from '../../../support/wal/wal-fixtures';
 import {

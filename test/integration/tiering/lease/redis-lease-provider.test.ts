@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
-import { RedisLeaseProvider, type LeaseProvider } from '../../../../src/tiering/lease';
+import type { LeaseProvider } from '../../../../src/tiering/lease';
+import { RedisLeaseProvider } from '../../../../src/tiering/lease/redis-lease-provider';
 import { startRedis, type TestRedis } from '../../../support/redis-server';
 import {
   defined,

@@ -31,7 +31,7 @@ export function ensureMergeBuilt(): void {
     const sources = [
       ...readdirSync(path.join(ROOT, 'src/checkpoint/merge')).map((f) => `checkpoint/merge/${f}`),
       'checkpoint/state/state-types.ts',
-      'errors/tidemark-error.ts',
+      'lib/errors/tidemark-error.ts',
     ];
     for (const source of sources) {
       const built = path.join(ROOT, 'dist', source.replace(/\.ts$/, '.js'));

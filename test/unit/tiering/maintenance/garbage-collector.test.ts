@@ -5,9 +5,9 @@ import { ManualClock } from '../../../support/manual-clock';
 import {
   appendEntries,
   fenced,
-  openNode,
+  openParts,
   PREFIX,
-  type Node,
+  type Parts,
 } from '../../../support/tiering/tiering-fixtures';
 
 const GRACE = 60_000;
@@ -16,7 +16,7 @@ const ORPHAN = 'ab'.repeat(32);
 
 describe('GarbageCollector', () => {
   const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
-  let node: Node;
+  let node: Parts;
   let gc: GarbageCollector;
   /** Blocks only checkpoint 1 named (deleted), and blocks checkpoints 1 and 2 share. */
   let exclusive: string[];
@@ -37,7 +37,7 @@ describe('GarbageCollector', () => {
 
   /** Full checkpoint 1 of c0..c2; then only c0 changes; full checkpoint 2; checkpoint 1 deleted. */
   beforeEach(async () => {
-    node = await openNode({ store: () => new MemoryStore({ clock }) });
+    node = await openParts({ store: () => new MemoryStore({ clock }) });
     gc = new GarbageCollector(node.system, node.catalog, node.store, {
       prefix: PREFIX,
       graceMs: GRACE,

@@ -8,9 +8,9 @@ import {
   PREFIX,
   appendBytes,
   fenced,
-  openNode,
+  openParts,
   shipperFor,
-  type Node,
+  type Parts,
 } from '../../../support/tiering/tiering-fixtures';
 
 const POLICY = { keepFullCheckpoints: 1, pitrWindowMs: 0 };
@@ -19,7 +19,7 @@ const POLICY = { keepFullCheckpoints: 1, pitrWindowMs: 0 };
  * full 1 ─ incremental 2, full 3 ─ incremental 4, with ~40 KiB of log before each and the log shipped
  * right before each checkpoint (so packs end at checkpoint LSNs), and ~40 KiB shipped after the last.
  */
-async function takeHistory(node: Node, shipper: SegmentShipper): Promise<CheckpointSummary[]> {
+async function takeHistory(node: Parts, shipper: SegmentShipper): Promise<CheckpointSummary[]> {
   const checkpoints: CheckpointSummary[] = [];
   let next = 1;
   for (const kind of ['full', 'incremental', 'full', 'incremental'] as const) {
@@ -34,15 +34,15 @@ async function takeHistory(node: Node, shipper: SegmentShipper): Promise<Checkpo
   return checkpoints;
 }
 
-const exists = async (node: Node, key: string) => (await node.inner.head(key)) !== undefined;
+const exists = async (node: Parts, key: string) => (await node.inner.head(key)) !== undefined;
 
 describe('runRetention', () => {
-  let node: Node;
+  let node: Parts;
   let deps: RetentionDeps;
   let checkpoints: CheckpointSummary[];
 
   beforeEach(async () => {
-    node = await openNode();
+    node = await openParts();
     const shipper = shipperFor(node, { packTargetBytes: 24 * KiB });
     checkpoints = await takeHistory(node, shipper);
     const { system, catalog, store, uploads } = node;

@@ -16,30 +16,30 @@ import {
   eventually,
   flipByte,
   localStore,
-  openNode,
+  openParts,
   sealedSegments,
   shipperFor,
   totalBytes,
   unavailable,
-  type Node,
+  type Parts,
 } from '../../../support/tiering/tiering-fixtures';
 
 describe('SegmentShipper', () => {
-  let node: Node | undefined;
+  let node: Parts | undefined;
   afterEach(async () => {
     await node?.close();
     node = undefined;
   });
 
   /** A node whose store is a HookedStore around a LocalFileStore (then instrumented). */
-  async function hookedNode(): Promise<{ node: Node; hooks: HookedStore }> {
+  async function hookedNode(): Promise<{ node: Parts; hooks: HookedStore }> {
     let hooks: HookedStore | undefined;
-    node = await openNode({ store: (dir) => (hooks = new HookedStore(localStore(dir))) });
+    node = await openParts({ store: (dir) => (hooks = new HookedStore(localStore(dir))) });
     return { node, hooks: hooks! };
   }
 
   it('ships ~1 MiB of 16 KiB segments in verified packs of at least 64 KiB, without a LIST', async () => {
-    node = await openNode();
+    node = await openParts();
     await appendBytes(node.wal, 1024 * KiB);
     await node.wal.seal();
     const sealed = sealedSegments(node.wal);
@@ -82,7 +82,7 @@ describe('SegmentShipper', () => {
   });
 
   it('uploads each pack once when runs overlap, and nothing on a run with nothing pending', async () => {
-    node = await openNode();
+    node = await openParts();
     await appendBytes(node.wal, 300 * KiB);
     await node.wal.seal();
     const shipper = shipperFor(node);
@@ -96,7 +96,7 @@ describe('SegmentShipper', () => {
   });
 
   it('holds a partial pack back until flushed or until it has waited maxPackDelayMs', async () => {
-    node = await openNode();
+    node = await openParts();
     const clock = new ManualClock();
     const shipper = shipperFor(node, { packTargetBytes: 1024 * KiB, maxPackDelayMs: 1000, clock });
     const next = await appendBytes(node.wal, 40 * KiB);
@@ -123,7 +123,7 @@ describe('SegmentShipper', () => {
   });
 
   it('refuses a local segment whose frames do not match its footer: CHECKSUM_MISMATCH, nothing stored', async () => {
-    node = await openNode();
+    node = await openParts();
     await appendBytes(node.wal, 40 * KiB);
     await node.wal.seal();
     const victim = sealedSegments(node.wal)[1]!;
