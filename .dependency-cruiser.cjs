@@ -10,6 +10,7 @@ const LAYERS = [
   'server', // the only place Nest lives: app, HTTP glue, controllers, the node module, WorkerHosts, health
   'node', // the composition root: settings + components -> an open node; the recovery reader
   'config', // one schema (it names the cores' defaults), the env + YAML loader
+  'coordination', // Raft: the pure core, its driver, log store and transport; the cluster's state machine
   'recovery', // planner, engine, fetch pipeline, outputs, verification
   'tiering', // shipping, the reconciler, the maintenance lease and scheduler, retention and GC
   'jobs', // the JobQueue port, runner, in-process and BullMQ adapters
@@ -68,6 +69,15 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/wal/' },
       to: { path: '^src/wal/', pathNot: '^src/wal/(archive/)?index\\.ts$' },
+    },
+    {
+      name: 'raft-core-is-pure',
+      comment:
+        'the Raft core does no I/O and reads no clock (etcd style): it imports only itself and lib/errors, ' +
+        'never a Node built-in, a package or another room',
+      severity: 'error',
+      from: { path: '^src/coordination/raft/core/' },
+      to: { pathNot: '^src/(coordination/raft/core/|lib/errors/)' },
     },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],

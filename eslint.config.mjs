@@ -36,7 +36,7 @@ export default tseslint.config(
   {
     // The cores keep time on the injected Clock, so that tests and simulations set the pace: no direct
     // reading of the machine's clock, no timer of their own. src/lib/clock.ts is the one place that may.
-    files: ['src/{wal,checkpoint,storage,jobs,tiering,recovery,node,lib}/**/*.ts'],
+    files: ['src/{wal,checkpoint,storage,jobs,tiering,recovery,coordination,node,lib}/**/*.ts'],
     ignores: ['src/lib/clock.ts'],
     rules: {
       'no-restricted-globals': [
@@ -55,6 +55,19 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: CLOCK_ONLY },
+      ],
+    },
+  },
+  {
+    // The Raft core draws no random number of its own: election jitter comes from the injected source, so a
+    // simulation seed replays exactly.
+    files: ['src/coordination/raft/core/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: CLOCK_ONLY },
+        { object: 'performance', property: 'now', message: CLOCK_ONLY },
+        { object: 'Math', property: 'random', message: 'Use the injected `random` (RaftOptions).' },
       ],
     },
   },
