@@ -1,0 +1,44 @@
+import { promises as fs } from 'node:fs';
+import { writeAll } from './write-all';
+
+/**
+ * The log file, open at the end of its acknowledged records: each append is one positional write and one
+ * fdatasync. A failed append cuts the file back to that end (best effort) so that what was not acknowledged
+ * does not linger where a later append or a load would find it.
+ */
+export class LogAppender {
+  private constructor(
+    private readonly handle: fs.FileHandle,
+    /** The end of the last acknowledged record. */
+    private end: number,
+  ) {}
+
+  static async open(file: string, end: number): Promise<LogAppender> {
+    return new LogAppender(await fs.open(file, 'r+'), end);
+  }
+
+  get size(): number {
+    return this.end;
+  }
+
+  /** Cuts the file to the acknowledged end (a torn tail found on load), durably. */
+  async cutTail(): Promise<void> {
+    await this.handle.truncate(this.end);
+    await this.handle.datasync();
+  }
+
+  async append(record: Uint8Array): Promise<void> {
+    try {
+      await writeAll(this.handle, [record], this.end);
+      await this.handle.datasync();
+    } catch (error) {
+      await this.cutTail().catch(() => undefined);
+      throw error;
+    }
+    this.end += record.length;
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+  }
+}
