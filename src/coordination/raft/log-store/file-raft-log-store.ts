@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { TidemarkError } from '../../../lib/errors';
 import { silentLogger, type Logger } from '../../../lib/logger';
 import { SerialQueue } from '../../../lib/serial-queue';
-import type { Snapshot } from '../core/types';
+import type { Snapshot } from '../core';
 import { ioFailure } from './io-failure';
 import { LogAppender } from './log-appender';
 import { FILE_HEADER_SIZE, LOG_FILE, LOG_MAGIC, fileHeader, snapshotFileName } from './log-format';

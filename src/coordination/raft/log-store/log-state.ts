@@ -1,5 +1,5 @@
 import { invalidArgument } from '../../../lib/errors';
-import { EMPTY_HARD_STATE, type Entry, type HardState, type Snapshot } from '../core/types';
+import { EMPTY_HARD_STATE, type Entry, type HardState, type Snapshot } from '../core';
 import { checkHardState, checkSnapshotShape, isLogNumber } from './value-checks';
 
 /** Where a snapshot ends the log: what a save needs of it (the file log records only this). */

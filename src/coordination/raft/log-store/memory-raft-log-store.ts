@@ -1,4 +1,4 @@
-import type { Snapshot } from '../core/types';
+import type { Snapshot } from '../core';
 import { LogState } from './log-state';
 import type { RaftLogStore, RaftLogUpdate, StoredRaftState } from './raft-log-store';
 import { storeClosed } from './store-closed';

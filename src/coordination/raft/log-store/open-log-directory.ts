@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { TidemarkError } from '../../../lib/errors';
 import { syncDirectory } from '../../../lib/fs/sync-directory';
 import type { Logger } from '../../../lib/logger';
-import type { Snapshot } from '../core/types';
+import type { Snapshot } from '../core';
 import { ioFailure } from './io-failure';
 import { LogAppender } from './log-appender';
 import { LOG_FILE, LOG_MAGIC, fileHeader, parseSnapshotFileName, snapshotFileName } from './log-format';

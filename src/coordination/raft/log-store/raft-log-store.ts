@@ -1,4 +1,4 @@
-import type { Entry, HardState, Snapshot } from '../core/types';
+import type { Entry, HardState, Snapshot } from '../core';
 
 /** What a log store holds: entries continue from `snapshot.index + 1` (or from 1 without a snapshot). */
 export interface StoredRaftState {

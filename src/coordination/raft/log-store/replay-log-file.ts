@@ -1,6 +1,6 @@
 import { crc32c } from '@node-rs/crc32';
 import { TidemarkError, checksumMismatch } from '../../../lib/errors';
-import type { Entry } from '../core/types';
+import type { Entry } from '../core';
 import { checkFileHeader } from './check-file-header';
 import { FILE_HEADER_SIZE, KIND_SAVE, LOG_MAGIC, RECORD_HEADER_SIZE, SAVE_HEADER_SIZE } from './log-format';
 import { LogState } from './log-state';

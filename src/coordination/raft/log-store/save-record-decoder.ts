@@ -1,5 +1,5 @@
 import { readU64 } from '../../../lib/uint64';
-import type { Entry, EntryKind, HardState } from '../core/types';
+import type { Entry, EntryKind, HardState } from '../core';
 import {
   ENTRIES_PART_HEADER_SIZE,
   ENTRY_HEADER_SIZE,

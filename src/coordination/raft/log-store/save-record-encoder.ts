@@ -1,7 +1,7 @@
 import { crc32c } from '@node-rs/crc32';
 import { invalidArgument } from '../../../lib/errors';
 import { writeU64 } from '../../../lib/uint64';
-import type { Entry } from '../core/types';
+import type { Entry } from '../core';
 import {
   ENTRIES_PART_HEADER_SIZE,
   ENTRY_HEADER_SIZE,

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { TidemarkError, checksumMismatch, invalidArgument } from '../../../lib/errors';
 import { syncDirectory } from '../../../lib/fs/sync-directory';
 import { readU64, writeU64 } from '../../../lib/uint64';
-import type { Membership, NodeId, Snapshot } from '../core/types';
+import type { Membership, NodeId, Snapshot } from '../core';
 import { checkFileHeader } from './check-file-header';
 import {
   FILE_HEADER_SIZE,

@@ -1,5 +1,5 @@
 import { echoInput, invalidArgument } from '../../../lib/errors';
-import type { HardState, NodeId, Snapshot } from '../core/types';
+import type { HardState, NodeId, Snapshot } from '../core';
 
 /** Node ids are stored with a one-byte length; member lists with a two-byte count. */
 export const MAX_NODE_ID_BYTES = 255;

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Entry, HardState } from '../../../../../src/coordination/raft/core/types';
+import type { Entry, HardState } from '../../../../../src/coordination/raft/core';
 import { FileRaftLogStore } from '../../../../../src/coordination/raft/log-store';
 
 /**

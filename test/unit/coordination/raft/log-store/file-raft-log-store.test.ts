@@ -10,7 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileRaftLogStore, type RaftLogStore } from '../../../../../src/coordination/raft/log-store';
-import { EMPTY_HARD_STATE } from '../../../../../src/coordination/raft/core/types';
+import { EMPTY_HARD_STATE } from '../../../../../src/coordination/raft/core';
 import { entries, hardState, plain, snapshot } from './log-store-fixtures';
 import { describeRaftLogStoreContract } from './raft-log-store-contract';
 

@@ -1,4 +1,4 @@
-import type { Entry, HardState, Snapshot } from '../../../../../src/coordination/raft/core/types';
+import type { Entry, HardState, Snapshot } from '../../../../../src/coordination/raft/core';
 import type { StoredRaftState } from '../../../../../src/coordination/raft/log-store';
 
 /** Entry data that depends on index and term, so a read-back shows which entry it is. */

@@ -1,4 +1,4 @@
-import { EMPTY_HARD_STATE } from '../../../../../src/coordination/raft/core/types';
+import { EMPTY_HARD_STATE } from '../../../../../src/coordination/raft/core';
 import type { RaftLogStore } from '../../../../../src/coordination/raft/log-store';
 import { entries, hardState, plain, snapshot } from './log-store-fixtures';
 
