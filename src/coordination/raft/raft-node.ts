@@ -1,0 +1,591 @@
+import { systemClock, type Clock, type Timer } from '../../lib/clock';
+import { TidemarkError } from '../../lib/errors';
+import { silentLogger, type Logger } from '../../lib/logger';
+import {
+  decodeConfigRecord,
+  isVoter,
+  Raft,
+  type ConfigChange,
+  type Entry,
+  type Message,
+  type NodeId,
+  type Ready,
+  type Role,
+} from './core';
+import type { RaftLogStore } from './log-store/raft-log-store';
+import { MemberAddresses } from './member-addresses';
+import type { ReplicatedStateMachine } from './replicated-state-machine';
+import type { RaftTransport } from './transport/raft-transport';
+
+export interface RaftNodeOptions {
+  readonly id: NodeId;
+  /**
+   * The cluster as configured: member → Raft address, this node included. On a first start with an empty
+   * store these are the voters (every node must be given the same list); later the replicated membership
+   * rules. One member: a one-voter cluster that elects itself at once.
+   */
+  readonly initialMembers: ReadonlyMap<NodeId, string>;
+  /** A node being added to a running cluster: no voters of its own; it waits to be told the membership. */
+  readonly join?: boolean;
+  readonly electionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  /** A member not heard from for this long is reported unreachable. */
+  readonly partitionToleranceMs: number;
+  /** A proposal not applied within this long fails COORDINATION_UNAVAILABLE (it may still commit). */
+  readonly proposalTimeoutMs?: number;
+  /** Applied entries between snapshots of the state machine. */
+  readonly snapshotEvery?: number;
+  readonly store: RaftLogStore;
+  /** Absent for a cluster of one that never grows. */
+  readonly transport?: RaftTransport;
+  readonly stateMachine: ReplicatedStateMachine;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Election jitter (default Math.random); a seeded one makes a test replayable. */
+  readonly random?: () => number;
+}
+
+export interface Applied<T = unknown> {
+  readonly index: number;
+  readonly term: number;
+  readonly result: T;
+}
+
+export interface MemberStatus {
+  readonly id: NodeId;
+  readonly address: string | undefined;
+  readonly voter: boolean;
+  /** On the leader: the last index known to match the leader's log, and what it sends next. */
+  readonly match: number | undefined;
+  readonly next: number | undefined;
+  /** On the leader: entries the member lacks. */
+  readonly lag: number | undefined;
+  /** Ms since a message from it arrived (undefined: never, or itself). */
+  readonly lastContactMs: number | undefined;
+  readonly reachable: boolean;
+}
+
+export interface RaftNodeStatus {
+  readonly id: NodeId;
+  readonly role: Role;
+  readonly leader: NodeId;
+  readonly leaderAddress: string | undefined;
+  readonly term: number;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastIndex: number;
+  readonly snapshotIndex: number;
+  readonly members: readonly MemberStatus[];
+  /** The node stopped: its store failed (see `failure`), or it was closed. */
+  readonly failure: string | undefined;
+}
+
+interface Waiter {
+  readonly term: number;
+  readonly resolve: (applied: Applied) => void;
+  readonly reject: (error: unknown) => void;
+  readonly timer: Timer;
+}
+
+interface PendingProposal {
+  readonly data: Uint8Array;
+  readonly settle: Omit<Waiter, 'term'>;
+}
+
+/**
+ * The driver around the Raft core: it owns the timers and serialises everything the node handles — ticks,
+ * messages, proposals, reads — into one loop that takes a Ready, persists it (the store fsyncs before it
+ * answers), only then sends its messages, applies what is committed and answers the proposers, then
+ * advances. Proposals queued while the disk works go into the next Ready together (group commit).
+ */
+export class RaftNode {
+  private readonly raft: Raft;
+  private readonly addresses: MemberAddresses;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly lastContact = new Map<NodeId, number>();
+  private readonly waiters = new Map<number, Waiter>();
+  private readonly readWaiters = new Map<number, Omit<Waiter, 'term'>>();
+  /** Reads whose index is known, waiting for the state machine to reach it. */
+  private readonly readsToServe: { index: number; resolve: () => void }[] = [];
+  private inbox: Message[] = [];
+  private ticks = 0;
+  private proposals: PendingProposal[] = [];
+  private changes: { change: ConfigChange; settle: Omit<Waiter, 'term'> }[] = [];
+  private transfers: NodeId[] = [];
+  private driving = false;
+  private ticker: Timer | undefined;
+  private failure: TidemarkError | undefined;
+  private requestIds = 0;
+  private appliedIndex: number;
+  private snapshotIndex: number;
+  private readonly snapshotEvery: number;
+  private readonly proposalTimeoutMs: number;
+  private readonly leadershipListeners: ((role: Role, term: number) => void)[] = [];
+  private idle: (() => void)[] = [];
+
+  private constructor(
+    private readonly options: RaftNodeOptions,
+    raft: Raft,
+    addresses: MemberAddresses,
+    applied: number,
+  ) {
+    this.raft = raft;
+    this.addresses = addresses;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.appliedIndex = applied;
+    this.snapshotIndex = applied;
+    this.snapshotEvery = options.snapshotEvery ?? 10_000;
+    this.proposalTimeoutMs = options.proposalTimeoutMs ?? 10 * options.electionTimeoutMs;
+  }
+
+  /** Loads the store, restores the state machine from the newest snapshot, starts ticking and listening. */
+  static async open(options: RaftNodeOptions): Promise<RaftNode> {
+    if (!(options.heartbeatIntervalMs > 0 && options.electionTimeoutMs >= 2 * options.heartbeatIntervalMs)) {
+      throw new TidemarkError(
+        'CONFIG_INVALID',
+        'the election timeout must be at least twice the heartbeat interval (both > 0)',
+      );
+    }
+    if (!options.join && !options.initialMembers.has(options.id)) {
+      throw new TidemarkError('CONFIG_INVALID', `node ${options.id} is not among the cluster's members`);
+    }
+    const stored = await options.store.load();
+    const addresses = new MemberAddresses(options.initialMembers);
+    if (stored.snapshot) options.stateMachine.restore(addresses.restoreFrom(stored.snapshot.data));
+    const raft = new Raft({
+      id: options.id,
+      initial: {
+        hardState: stored.hardState,
+        snapshot: stored.snapshot,
+        entries: stored.entries,
+        bootstrap: options.join
+          ? { voters: [], learners: [] }
+          : { voters: [...options.initialMembers.keys()], learners: [] },
+      },
+      electionTicks: Math.max(2, Math.round(options.electionTimeoutMs / options.heartbeatIntervalMs)),
+      heartbeatTicks: 1,
+      random: options.random ?? Math.random,
+    });
+    const node = new RaftNode(options, raft, addresses, stored.snapshot?.index ?? 0);
+    await node.start();
+    return node;
+  }
+
+  private async start(): Promise<void> {
+    await this.options.transport?.start((messages) => this.receive(messages));
+    this.options.transport?.setPeers(this.peers());
+    this.ticker = this.clock
+      .setInterval(() => {
+        this.ticks++;
+        this.drive();
+      }, this.options.heartbeatIntervalMs)
+      .unref();
+    this.drive();
+  }
+
+  // ---- what callers do ---------------------------------------------------------------------------------
+
+  /**
+   * Replicates `command`; resolves with the state machine's result once it is committed and applied here.
+   * NOT_LEADER (with the leader's id and address) on a follower; COORDINATION_UNAVAILABLE if it was not
+   * applied in time (it may still commit) or was overwritten by another leader's entry (it did not).
+   */
+  propose<T = unknown>(command: Uint8Array): Promise<Applied<T>> {
+    if (command.length === 0) {
+      return Promise.reject(new TidemarkError('INVALID_ARGUMENT', 'a raft command cannot be empty'));
+    }
+    return new Promise<Applied<T>>((resolve, reject) => {
+      this.proposals.push({
+        data: command,
+        settle: this.settlement(resolve as (a: Applied) => void, reject),
+      });
+      this.drive();
+    });
+  }
+
+  /**
+   * A linearizable read barrier (ReadIndex): resolves once this node, still the leader when a majority said
+   * so, has applied everything committed when the read was asked. Then the state machine may be read.
+   */
+  readBarrier(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const requestId = ++this.requestIds;
+      const settle = this.settlement(() => resolve(), reject);
+      try {
+        this.mustBeRunning();
+        this.raft.readIndex(requestId);
+        this.readWaiters.set(requestId, settle);
+        this.drive();
+      } catch (error) {
+        settle.timer.cancel();
+        reject(this.withLeaderAddress(error));
+      }
+    });
+  }
+
+  /** Adds a node as a learner: it receives the log (a snapshot if far behind) but does not vote yet. */
+  addLearner(node: NodeId, address: string): Promise<Applied> {
+    return this.changeMembership({ type: 'addLearner', node, address });
+  }
+
+  /** Makes a caught-up learner a voter. */
+  promote(node: NodeId): Promise<Applied> {
+    return this.changeMembership({ type: 'promote', node });
+  }
+
+  removeMember(node: NodeId): Promise<Applied> {
+    return this.changeMembership({ type: 'remove', node });
+  }
+
+  /** Asks the leader (this node) to hand over to `to`; the result shows in status() once done. */
+  transferLeadership(to: NodeId): void {
+    this.mustBeRunning();
+    const status = this.raft.status();
+    if (status.role !== 'leader') throw this.notLeader('transfer leadership');
+    if (!isVoter(status.membership, to)) throw new TidemarkError('INVALID_ARGUMENT', `${to} is not a voter`);
+    this.transfers.push(to);
+    this.drive();
+  }
+
+  /** Called with the node's role whenever it changes (leadership won or lost). */
+  onRoleChange(listener: (role: Role, term: number) => void): void {
+    this.leadershipListeners.push(listener);
+  }
+
+  status(): RaftNodeStatus {
+    const core = this.raft.status();
+    const now = this.clock.monotonic();
+    const ids = [...core.membership.voters, ...core.membership.learners];
+    const members = ids.map((id): MemberStatus => {
+      const progress = core.progress.get(id);
+      const contact = this.lastContact.get(id);
+      const lastContactMs =
+        id === this.options.id || contact === undefined ? undefined : Math.round(now - contact);
+      return {
+        id,
+        address: this.addresses.get(id),
+        voter: core.membership.voters.includes(id),
+        match: progress?.match,
+        next: progress?.next,
+        lag: progress === undefined ? undefined : Math.max(0, core.lastIndex - progress.match),
+        lastContactMs,
+        reachable:
+          id === this.options.id ||
+          (lastContactMs !== undefined && lastContactMs <= this.options.partitionToleranceMs),
+      };
+    });
+    return {
+      id: this.options.id,
+      role: core.role,
+      leader: core.leader,
+      leaderAddress: core.leader === '' ? undefined : this.addresses.get(core.leader),
+      term: core.term,
+      commitIndex: core.commit,
+      appliedIndex: this.appliedIndex,
+      lastIndex: core.lastIndex,
+      snapshotIndex: core.snapshotIndex,
+      members,
+      failure: this.failure?.message,
+    };
+  }
+
+  /** Stops ticking and listening; what waits fails CLOSED. The store is closed too. */
+  async close(): Promise<void> {
+    if (this.failure?.code === 'CLOSED') return;
+    this.ticker?.cancel();
+    this.stop(new TidemarkError('CLOSED', 'the raft node is closed'));
+    await this.whenIdle();
+    await this.options.transport?.close();
+    await this.options.store.close();
+  }
+
+  // ---- the loop ----------------------------------------------------------------------------------------
+
+  private receive(messages: Message[]): void {
+    const now = this.clock.monotonic();
+    for (const message of messages) {
+      this.lastContact.set(message.from, now);
+      this.inbox.push(message);
+    }
+    this.drive();
+  }
+
+  /** Runs the loop unless it runs already (it picks up what was queued meanwhile). */
+  private drive(): void {
+    if (this.driving || this.failure) return;
+    this.driving = true;
+    void this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.failure) break;
+        this.feedCore();
+        if (!this.raft.hasReady()) break;
+        await this.handle(this.raft.ready());
+      }
+    } catch (error) {
+      this.stop(
+        TidemarkError.is(error)
+          ? error
+          : new TidemarkError('INTERNAL', `the raft node stopped: ${String(error)}`, { cause: error }),
+      );
+      this.logger.error({ err: error }, 'the raft node stopped');
+    } finally {
+      this.driving = false;
+      const idle = this.idle;
+      this.idle = [];
+      for (const resolve of idle) resolve();
+    }
+    if (!this.failure && this.hasQueued()) this.drive();
+  }
+
+  private hasQueued(): boolean {
+    return (
+      this.inbox.length > 0 ||
+      this.ticks > 0 ||
+      this.proposals.length > 0 ||
+      this.changes.length > 0 ||
+      this.transfers.length > 0
+    );
+  }
+
+  /** Everything queued since the last Ready goes into the core, in arrival order per kind. */
+  private feedCore(): void {
+    for (; this.ticks > 0; this.ticks--) this.raft.tick();
+    const inbox = this.inbox;
+    this.inbox = [];
+    for (const message of inbox) this.raft.step(message);
+    this.proposeQueued();
+    const changes = this.changes;
+    this.changes = [];
+    for (const { change, settle } of changes) {
+      try {
+        const { index, term } = this.raft.proposeConfigChange(change);
+        this.waiters.set(index, { term, ...settle });
+      } catch (error) {
+        settle.timer.cancel();
+        settle.reject(this.withLeaderAddress(error));
+      }
+    }
+    const transfers = this.transfers;
+    this.transfers = [];
+    for (const to of transfers) {
+      try {
+        this.raft.transferLeadership(to);
+      } catch (error) {
+        this.logger.warn({ err: error, to }, 'leadership transfer refused');
+      }
+    }
+  }
+
+  private proposeQueued(): void {
+    const proposals = this.proposals;
+    if (proposals.length === 0) return;
+    this.proposals = [];
+    try {
+      const { index, term } = this.raft.propose(proposals.map((p) => p.data));
+      const first = index - proposals.length + 1;
+      proposals.forEach((p, i) => this.waiters.set(first + i, { term, ...p.settle }));
+    } catch (error) {
+      const refusal = this.withLeaderAddress(error);
+      for (const p of proposals) {
+        p.settle.timer.cancel();
+        p.settle.reject(refusal);
+      }
+    }
+  }
+
+  private async handle(rd: Ready): Promise<void> {
+    // 1. Durable first: no message that depends on this Ready may leave before.
+    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
+      await this.options.store.save({ hardState: rd.hardState, snapshot: rd.snapshot, entries: rd.entries });
+    }
+    // 2. Then the network.
+    if (rd.messages.length > 0) this.options.transport?.send(rd.messages);
+    // 3. Then the state machine, and whoever waits on it.
+    if (rd.snapshot) {
+      this.options.stateMachine.restore(this.addresses.restoreFrom(rd.snapshot.data));
+      this.appliedIndex = rd.snapshot.index;
+      this.snapshotIndex = rd.snapshot.index;
+      this.options.transport?.setPeers(this.peers());
+      this.failWaitersUpTo(rd.snapshot.index);
+    }
+    for (const entry of rd.committed) this.apply(entry);
+    for (const read of rd.readStates) {
+      const waiter = this.readWaiters.get(read.requestId);
+      if (waiter === undefined) continue;
+      this.readWaiters.delete(read.requestId);
+      this.readsToServe.push({
+        index: read.index,
+        resolve: () => {
+          waiter.timer.cancel();
+          waiter.resolve({ index: read.index, term: 0, result: undefined });
+        },
+      });
+    }
+    this.serveReads();
+    if (rd.softState) this.roleChanged(rd.softState.role);
+    this.raft.advance();
+    await this.maybeSnapshot();
+  }
+
+  private apply(entry: Entry): void {
+    let result: unknown;
+    if (entry.kind === 'config') {
+      this.addresses.apply(decodeConfigRecord(entry.data));
+      this.options.transport?.setPeers(this.peers());
+    } else if (entry.data.length > 0) {
+      result = this.options.stateMachine.apply(entry.data, entry.index, entry.term);
+    }
+    this.appliedIndex = entry.index;
+    const waiter = this.waiters.get(entry.index);
+    if (waiter === undefined) return;
+    this.waiters.delete(entry.index);
+    waiter.timer.cancel();
+    if (waiter.term === entry.term) waiter.resolve({ index: entry.index, term: entry.term, result });
+    else waiter.reject(overwritten(entry.index));
+  }
+
+  private serveReads(): void {
+    for (let i = this.readsToServe.length - 1; i >= 0; i--) {
+      const read = this.readsToServe[i] as { index: number; resolve: () => void };
+      if (read.index <= this.appliedIndex) {
+        this.readsToServe.splice(i, 1);
+        read.resolve();
+      }
+    }
+  }
+
+  private roleChanged(role: Role): void {
+    const { term } = this.raft.status();
+    this.logger.info({ role, term, leader: this.raft.status().leader }, `raft: ${role} in term ${term}`);
+    if (role !== 'leader') {
+      // Reads the old leadership took cannot be confirmed any more.
+      for (const [id, waiter] of this.readWaiters) {
+        waiter.timer.cancel();
+        waiter.reject(this.notLeader('serve a linearizable read'));
+        this.readWaiters.delete(id);
+      }
+    }
+    for (const listener of this.leadershipListeners) listener(role, term);
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    if (this.appliedIndex - this.snapshotIndex < this.snapshotEvery) return;
+    const data = this.addresses.encodeWith(this.options.stateMachine.snapshot());
+    const snapshot = this.raft.compact(this.appliedIndex, data);
+    await this.options.store.compact(snapshot);
+    this.snapshotIndex = snapshot.index;
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------------------
+
+  private changeMembership(change: ConfigChange): Promise<Applied> {
+    return new Promise<Applied>((resolve, reject) => {
+      this.changes.push({ change, settle: this.settlement(resolve, reject) });
+      this.drive();
+    });
+  }
+
+  private settlement(
+    resolve: (applied: Applied) => void,
+    reject: (error: unknown) => void,
+  ): Omit<Waiter, 'term'> {
+    const timer = this.clock
+      .setTimeout(() => {
+        for (const [index, waiter] of this.waiters) {
+          if (waiter.timer === timer) this.waiters.delete(index);
+        }
+        reject(
+          new TidemarkError(
+            'COORDINATION_UNAVAILABLE',
+            `not applied within ${this.proposalTimeoutMs} ms (no leader with a majority?); it may still commit`,
+          ),
+        );
+      }, this.proposalTimeoutMs)
+      .unref();
+    return { resolve, reject, timer };
+  }
+
+  private failWaitersUpTo(index: number): void {
+    for (const [at, waiter] of this.waiters) {
+      if (at > index) continue;
+      // Covered by a snapshot: whether it was this proposal cannot be told any more.
+      this.waiters.delete(at);
+      waiter.timer.cancel();
+      waiter.reject(
+        new TidemarkError(
+          'COORDINATION_UNAVAILABLE',
+          `entry ${at} arrived inside a snapshot: its outcome is unknown`,
+        ),
+      );
+    }
+  }
+
+  private stop(reason: TidemarkError): void {
+    if (this.failure) return;
+    this.failure = reason;
+    this.ticker?.cancel();
+    const all = [
+      ...this.waiters.values(),
+      ...this.readWaiters.values(),
+      ...this.proposals.map((p) => p.settle),
+    ];
+    all.push(...this.changes.map((c) => c.settle));
+    this.waiters.clear();
+    this.readWaiters.clear();
+    this.proposals = [];
+    this.changes = [];
+    for (const waiter of all) {
+      waiter.timer.cancel();
+      waiter.reject(reason);
+    }
+  }
+
+  private whenIdle(): Promise<void> {
+    if (!this.driving) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private mustBeRunning(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  private peers(): Map<NodeId, string> {
+    const peers = new Map(this.addresses.all());
+    peers.delete(this.options.id);
+    return peers;
+  }
+
+  private notLeader(what: string): TidemarkError {
+    const { leader } = this.raft.status();
+    return this.withLeaderAddress(
+      new TidemarkError(
+        'NOT_LEADER',
+        `raft: cannot ${what}: ${leader === '' ? 'no leader is known' : `${leader} leads`}`,
+        {
+          details: { leader },
+        },
+      ),
+    ) as TidemarkError;
+  }
+
+  /** A NOT_LEADER refusal names the leader's address too, so a client can go there. */
+  private withLeaderAddress(error: unknown): unknown {
+    if (!TidemarkError.is(error, 'NOT_LEADER')) return error;
+    const leader = this.raft.status().leader;
+    const leaderAddress = leader === '' ? undefined : this.addresses.get(leader);
+    return new TidemarkError('NOT_LEADER', error.message, { details: { leader, leaderAddress } });
+  }
+}
+
+function overwritten(index: number): TidemarkError {
+  return new TidemarkError(
+    'COORDINATION_UNAVAILABLE',
+    `entry ${index} was replaced by another leader's: the proposal did not commit; propose it again`,
+  );
+}

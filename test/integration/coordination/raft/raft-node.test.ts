@@ -1,0 +1,128 @@
+import { encodeMetadataCommand } from '../../../../src/coordination/cluster/metadata-record';
+import type { RaftNode } from '../../../../src/coordination/raft/raft-node';
+import { TidemarkError } from '../../../../src/lib/errors';
+import { eventually } from '../../../support/eventually';
+import { RaftNodeCluster } from '../../../support/raft/raft-node-cluster';
+
+let cluster: RaftNodeCluster;
+
+afterEach(() => cluster?.dispose());
+
+const valueOn = (id: string, key: string) => cluster.members.get(id)?.record.get(key)?.value;
+
+describe('RaftNode: the driver over real HTTP and real log stores', () => {
+  it('elects one leader; a proposal commits and is applied on every node', async () => {
+    cluster = await RaftNodeCluster.start(3);
+    const index = await cluster.set('colour', 'blue');
+    expect(index).toBeGreaterThan(0);
+    await eventually('every node applied it', () =>
+      ['n1', 'n2', 'n3'].every((id) => valueOn(id, 'colour') === 'blue'),
+    );
+    const leader = await cluster.leader();
+    const status = (leader.node as RaftNode).status();
+    expect(status.members.map((m) => m.id).sort()).toEqual(['n1', 'n2', 'n3']);
+    expect(status.commitIndex).toBeGreaterThanOrEqual(index);
+  });
+
+  it('a follower refuses a proposal with NOT_LEADER naming the leader and its address', async () => {
+    cluster = await RaftNodeCluster.start(3);
+    const leader = await cluster.leader();
+    await cluster.set('k', 'v');
+    const follower = [...cluster.members.values()].find((m) => m.id !== leader.id);
+    const refusal = await (follower?.node as RaftNode)
+      .propose(encodeMetadataCommand({ op: 'set', key: 'x', value: 'y' }))
+      .catch((error: unknown) => error);
+    expect(TidemarkError.is(refusal, 'NOT_LEADER')).toBe(true);
+    expect((refusal as TidemarkError).details).toEqual({ leader: leader.id, leaderAddress: leader.address });
+  });
+
+  it('the leader stops: another is elected, nothing committed is lost; the old one rejoins as follower', async () => {
+    cluster = await RaftNodeCluster.start(3);
+    for (let i = 0; i < 20; i++) await cluster.set(`k${i}`, `v${i}`);
+    const first = await cluster.leader();
+    await cluster.stop(first.id);
+    const second = await cluster.leader();
+    expect(second.id).not.toBe(first.id);
+    await cluster.set('after', 'failover');
+    await cluster.open(first.id, cluster.initialMap());
+    await eventually('the old leader caught up', () => valueOn(first.id, 'after') === 'failover');
+    for (let i = 0; i < 20; i++) expect(valueOn(first.id, `k${i}`)).toBe(`v${i}`);
+    expect((cluster.members.get(first.id)?.node as RaftNode).status().role).toBe('follower');
+  });
+
+  it('every node restarts at once: the committed state comes back from the log stores and snapshots', async () => {
+    cluster = await RaftNodeCluster.start(3);
+    for (let i = 0; i < 120; i++) await cluster.set(`k${i}`, `v${i}`);
+    const ids = [...cluster.members.keys()];
+    await Promise.all(ids.map((id) => cluster.stop(id)));
+    await Promise.all(ids.map((id) => cluster.open(id, cluster.initialMap())));
+    await cluster.set('again', 'yes');
+    await eventually('all applied', () => ids.every((id) => valueOn(id, 'again') === 'yes'));
+    for (const id of ids) for (let i = 0; i < 120; i++) expect(valueOn(id, `k${i}`)).toBe(`v${i}`);
+    const snapshots = ids.map((id) => (cluster.members.get(id)?.node as RaftNode).status().snapshotIndex);
+    expect(Math.min(...snapshots)).toBeGreaterThan(0);
+  });
+
+  it('a linearizable read on the leader sees every write before it; a follower refuses it', async () => {
+    cluster = await RaftNodeCluster.start(3);
+    await cluster.set('a', '1');
+    const leader = await cluster.leader();
+    await (leader.node as RaftNode).readBarrier();
+    expect(leader.record.get('a')?.value).toBe('1');
+    const follower = [...cluster.members.values()].find((m) => m.id !== leader.id);
+    await expect((follower?.node as RaftNode).readBarrier()).rejects.toMatchObject({ code: 'NOT_LEADER' });
+  });
+
+  it('adds a node as a learner, catches it up by snapshot, promotes it, removes another', async () => {
+    cluster = await RaftNodeCluster.start(3);
+    for (let i = 0; i < 120; i++) await cluster.set(`k${i}`, `v${i}`);
+    const leader = await cluster.leader();
+    const newcomer = await cluster.addMember('n4');
+    await (leader.node as RaftNode).addLearner('n4', newcomer.address);
+    await cluster.open('n4', cluster.initialMap(), true);
+    await eventually('n4 caught up', () => valueOn('n4', 'k119') === 'v119');
+    expect((newcomer.node as RaftNode).status().snapshotIndex).toBeGreaterThan(0);
+    await eventually('n4 promoted', async () => {
+      try {
+        await (leader.node as RaftNode).promote('n4');
+        return true;
+      } catch (error) {
+        if (TidemarkError.is(error, 'INVALID_ARGUMENT')) return false;
+        throw error;
+      }
+    });
+    const victim = [...cluster.members.values()].find((m) => m.id !== leader.id && m.id !== 'n4') as {
+      id: string;
+    };
+    await (leader.node as RaftNode).removeMember(victim.id);
+    const voters = (leader.node as RaftNode)
+      .status()
+      .members.filter((m) => m.voter)
+      .map((m) => m.id);
+    expect(voters.sort()).toEqual(
+      [leader.id, 'n4']
+        .concat(['n1', 'n2', 'n3'].filter((id) => id !== leader.id && id !== victim.id))
+        .sort(),
+    );
+    await cluster.set('with-n4', 'yes');
+    await eventually('n4 applies as a voter', () => valueOn('n4', 'with-n4') === 'yes');
+  });
+
+  it('leadership transfer hands over to the named voter', async () => {
+    cluster = await RaftNodeCluster.start(3);
+    await cluster.set('k', 'v');
+    const leader = await cluster.leader();
+    const target = [...cluster.members.values()].find((m) => m.id !== leader.id) as { id: string };
+    (leader.node as RaftNode).transferLeadership(target.id);
+    await eventually(
+      'the target leads',
+      () => cluster.members.get(target.id)?.node?.status().role === 'leader',
+    );
+  });
+
+  it('a one-member cluster elects itself and commits alone (embedded mode)', async () => {
+    cluster = await RaftNodeCluster.start(1);
+    await cluster.set('solo', 'yes');
+    expect(valueOn('n1', 'solo')).toBe('yes');
+  });
+});
