@@ -140,7 +140,7 @@ export class RaftNode {
     this.proposalTimeoutMs = options.proposalTimeoutMs ?? 10 * options.electionTimeoutMs;
   }
 
-  /** Loads the store, restores the state machine from the newest snapshot, starts ticking and listening. */
+  /** Loads the store and restores the state machine from the newest snapshot; `start()` sets it going. */
   static async open(options: RaftNodeOptions): Promise<RaftNode> {
     if (!(options.heartbeatIntervalMs > 0 && options.electionTimeoutMs >= 2 * options.heartbeatIntervalMs)) {
       throw new TidemarkError(
@@ -168,12 +168,13 @@ export class RaftNode {
       heartbeatTicks: 1,
       random: options.random ?? Math.random,
     });
-    const node = new RaftNode(options, raft, addresses, stored.snapshot?.index ?? 0);
-    await node.start();
-    return node;
+    return new RaftNode(options, raft, addresses, stored.snapshot?.index ?? 0);
   }
 
-  private async start(): Promise<void> {
+  /** Starts listening and ticking; a node that is the cluster's only voter takes the lead at once. */
+  async start(): Promise<void> {
+    this.mustBeRunning();
+    if (this.ticker) return;
     await this.options.transport?.start((messages) => this.receive(messages));
     this.options.transport?.setPeers(this.peers());
     this.ticker = this.clock
@@ -182,6 +183,8 @@ export class RaftNode {
         this.drive();
       }, this.options.heartbeatIntervalMs)
       .unref();
+    const { voters } = this.raft.status().membership;
+    if (voters.length === 1 && voters[0] === this.options.id) this.raft.campaign();
     this.drive();
   }
 

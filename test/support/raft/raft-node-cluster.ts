@@ -59,6 +59,7 @@ export class RaftNodeCluster {
       transport: new HttpRaftTransport({ nodeId: id, listen: member.address, secret: SECRET }),
       stateMachine: member.record,
     });
+    await member.node.start();
     return member.node;
   }
 

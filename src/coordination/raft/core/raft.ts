@@ -264,6 +264,14 @@ export class Raft {
     }
   }
 
+  /**
+   * Starts an election now instead of after the election timeout (etcd's Campaign): a one-voter cluster
+   * leads at once. Ignored on a node that cannot vote, and on the leader.
+   */
+  campaign(): void {
+    if (this.role !== 'leader') this.startElection(false);
+  }
+
   /** Whether ready() has anything. */
   hasReady(): boolean {
     if (this.readyOut) return false;
@@ -355,7 +363,7 @@ export class Raft {
     this.electionElapsed++;
     if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
-      this.campaign(false);
+      this.startElection(false);
     }
   }
 
@@ -457,7 +465,7 @@ export class Raft {
     return isVoter(this.log.membership(), this.id) && this.log.pendingSnapshot === undefined;
   }
 
-  private campaign(force: boolean): void {
+  private startElection(force: boolean): void {
     if (!this.promotable()) return;
     const pre = this.preVote && !force;
     if (pre) this.becomePreCandidate();
@@ -466,7 +474,7 @@ export class Raft {
     const voters = this.log.membership().voters;
     if (tally(voters, this.votes) === 'won') {
       // A cluster of one: nobody to ask.
-      if (pre) this.campaign(true);
+      if (pre) this.startElection(true);
       else this.becomeLeader();
       return;
     }
@@ -559,7 +567,7 @@ export class Raft {
         return;
       case 'timeoutNow':
         // The leader hands over: campaign at once, past pre-vote and the others' leases.
-        this.campaign(true);
+        this.startElection(true);
         return;
       default:
         return;
@@ -586,7 +594,7 @@ export class Raft {
         this.votes.set(m.from, !m.reject);
         const result = tally(this.log.membership().voters, this.votes);
         if (result === 'won') {
-          if (this.role === 'preCandidate') this.campaign(true);
+          if (this.role === 'preCandidate') this.startElection(true);
           else this.becomeLeader();
         } else if (result === 'lost') {
           this.becomeFollower(this.term, '');
