@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { z } from 'zod';
+import { clusterSchema } from './cluster.schema';
 import type { BlockCodec } from '../checkpoint/block/codecs';
 import { DEFAULT_CHECKPOINT_SYSTEM_CONFIG } from '../checkpoint/checkpoint-system-config';
 import { DEFAULT_MERGER_CONFIG } from '../checkpoint/merge/merger-config';
@@ -125,8 +126,20 @@ export const configSchema = z
     tiering: tieringSchema.default({}),
     recovery: recoverySchema.default({}),
     log: logSchema.default({}),
+    cluster: clusterSchema.default({}),
   })
   .strict()
+  .superRefine((config, ctx) => {
+    const { endpoints, join } = config.cluster;
+    const self = config.checkpoint.nodeId;
+    if (endpoints.length > 0 && !join && !endpoints.some((e) => e.id === self)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cluster', 'endpoints'],
+        message: `this node (checkpoint.nodeId "${self}") is not among the endpoints`,
+      });
+    }
+  })
   .transform((config) => ({
     ...config,
     wal: { ...config.wal, dir: config.wal.dir ?? path.join(config.dataDir, 'wal') },
@@ -146,3 +159,4 @@ export type LogConfig = TidemarkConfig['log'];
 export type CheckpointConfig = TidemarkConfig['checkpoint'];
 export type MergerSettings = TidemarkConfig['merger'];
 export type TieringSettings = TidemarkConfig['tiering'];
+export type { ClusterSettings } from './cluster.schema';

@@ -181,6 +181,49 @@ export const ENV_VARS: readonly EnvVar[] = [
     description: 'id of this node, written into manifests',
   },
   {
+    name: 'TIDEMARK_CLUSTER_ENDPOINTS',
+    key: 'cluster.endpoints',
+    kind: 'string',
+    description:
+      'the cluster\'s voters, "id=host:port" separated by commas (this node included); unset: embedded',
+  },
+  {
+    name: 'TIDEMARK_CLUSTER_LISTEN',
+    key: 'cluster.listen',
+    kind: 'string',
+    description: "where the Raft listener binds, host:port (default: this node's endpoint)",
+  },
+  {
+    name: 'TIDEMARK_CLUSTER_SECRET',
+    key: 'cluster.secret',
+    kind: 'string',
+    description: 'shared secret that signs every Raft RPC (at least 16 characters)',
+  },
+  {
+    name: 'TIDEMARK_CLUSTER_JOIN',
+    key: 'cluster.join',
+    kind: 'boolean',
+    description: 'this node is being added to a running cluster',
+  },
+  {
+    name: 'TIDEMARK_ELECTION_TIMEOUT_MS',
+    key: 'cluster.electionTimeoutMs',
+    kind: 'integer',
+    description: 'Raft election timeout, ms (randomised up to twice this)',
+  },
+  {
+    name: 'TIDEMARK_HEARTBEAT_INTERVAL_MS',
+    key: 'cluster.heartbeatIntervalMs',
+    kind: 'integer',
+    description: 'Raft leader heartbeat interval, ms',
+  },
+  {
+    name: 'TIDEMARK_PARTITION_TOLERANCE_MS',
+    key: 'cluster.partitionToleranceMs',
+    kind: 'integer',
+    description: 'a member not heard from this long is reported unreachable, ms',
+  },
+  {
     name: 'TIDEMARK_CHECKPOINT_CODEC',
     key: 'checkpoint.codec',
     kind: 'string',

@@ -17,6 +17,7 @@ import type { LeaseProvider } from '../tiering/lease/lease-provider';
 import { TieringNode } from '../tiering/tiering-node';
 import { DirLock, SegmentedWal } from '../wal';
 import { UploadedSegments } from '../wal/archive';
+import { openCoordinator } from './open-coordinator';
 import { SegmentRetention } from './segment-retention';
 import { TidemarkNode } from './tidemark-node';
 
@@ -50,8 +51,8 @@ const DATA_DIRECTORY = { what: 'data directory', owner: 'node' };
  * open-recovery-reader.ts instead, changing nothing): first the data directory's lock (one node per
  * directory, and nothing in it read before that), the catalog and the uploads record, so that the segment
  * retention policy exists before the WAL that asks it; then the WAL, the checkpoint system (a new fencing
- * token, the state rebuilt from the newest checkpoint plus the WAL), the job queue and tiering, and a
- * recovery engine over all of it. Nothing runs in the background until `start()` (job workers included);
+ * token, the state rebuilt from the newest checkpoint plus the WAL), the job queue and tiering, the Raft
+ * coordinator (its log in `{dataDir}/raft`), and a recovery engine over all of it. Nothing runs in the background until `start()` (job workers included);
  * `close()` undoes it all in order.
  */
 export async function openNode(
@@ -110,6 +111,8 @@ export async function openNode(
         compactionIntervalMs: settings.checkpoint.cleanupInterval,
       },
     );
+    const coordinator = await openCoordinator(settings, clock, loggers.child('coordination'));
+    opened.push(coordinator.raft);
     const recoveryMerger = new CheckpointMerger(settings.merger);
     const recovery = new RecoveryEngine(
       { store, prefix, nodeId, catalog, wal, uploads, clock },
@@ -119,7 +122,7 @@ export async function openNode(
     return new TidemarkNode(
       {
         ...{ settings, store, catalog, uploads, retention, wal, merger, system },
-        ...{ runner, queue, leases, tiering, recovery, clock, startJobs: jobs.startWorkers },
+        ...{ runner, queue, leases, tiering, recovery, coordinator, clock, startJobs: jobs.startWorkers },
         releaseDataDir: () => lock.release(),
       },
       recoveryMerger,

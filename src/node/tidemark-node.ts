@@ -14,6 +14,7 @@ import type { LeaseProvider } from '../tiering/lease/lease-provider';
 import type { TieringNode } from '../tiering/tiering-node';
 import type { SegmentedWal } from '../wal';
 import type { UploadedSegments } from '../wal/archive';
+import type { Coordinator } from './open-coordinator';
 import type { SegmentRetention } from './segment-retention';
 
 /** The longest a closing step that may wait on Redis or the object store takes before it is cut off. */
@@ -34,6 +35,8 @@ export interface NodeParts {
   leases: LeaseProvider;
   tiering: TieringNode;
   recovery: RecoveryEngine;
+  /** The Raft coordinator and the cluster's replicated record (a one-voter cluster when embedded). */
+  coordinator: Coordinator;
   /** What every part keeps time on (default: the system clock). */
   clock?: Clock;
   /** Starts the queue's workers, where they run in this process and are not started elsewhere (BullMQ). */
@@ -46,7 +49,8 @@ export interface NodeParts {
  * One open node (see open-node.ts): its parts, and their lifecycle in one place — `start` begins the
  * background work (job workers, periodic checkpoints, uploads, the maintenance lease and what it schedules),
  * once; `stopWork` ends every source of new work at once (the first step of a shutdown) and `start` is
- * refused after it; `close` winds down in order: the queue (jobs in flight finish), the lease, then no more
+ * refused after it; `close` winds down in order: the queue (jobs in flight finish), the lease, the Raft
+ * coordinator (it leaves the cluster's other members to elect another leader), then no more
  * local deletions, the uploads record, recovery, the checkpoint system, and last the WAL. A step that waits
  * on Redis or the object store is cut off after CLOSE_STEP_MS of real time; every later step runs even if
  * one before it failed, and the WAL closes (its lock released) whatever happened.
@@ -65,6 +69,7 @@ export class TidemarkNode implements Omit<NodeParts, 'startJobs' | 'releaseDataD
   readonly leases: LeaseProvider;
   readonly tiering: TieringNode;
   readonly recovery: RecoveryEngine;
+  readonly coordinator: Coordinator;
   readonly clock: Clock;
   private readonly startWorkers: (() => void) | undefined;
   private readonly releaseDataDir: (() => Promise<void>) | undefined;
@@ -89,6 +94,7 @@ export class TidemarkNode implements Omit<NodeParts, 'startJobs' | 'releaseDataD
     this.leases = parts.leases;
     this.tiering = parts.tiering;
     this.recovery = parts.recovery;
+    this.coordinator = parts.coordinator;
     this.clock = parts.clock ?? systemClock;
     this.startWorkers = parts.startJobs;
     this.releaseDataDir = parts.releaseDataDir;
@@ -105,6 +111,7 @@ export class TidemarkNode implements Omit<NodeParts, 'startJobs' | 'releaseDataD
       );
     }
     this.state = 'started';
+    await this.coordinator.raft.start();
     this.startWorkers?.();
     this.system.start();
     await this.tiering.start();
@@ -139,6 +146,7 @@ export class TidemarkNode implements Omit<NodeParts, 'startJobs' | 'releaseDataD
       await this.bounded('job queue', () => this.queue.close());
       await this.bounded('lease release', () => this.tiering.stop());
       await this.bounded('lease provider', () => this.leases.close());
+      await attempt('coordinator', () => this.coordinator.raft.close());
       this.retention.disarm();
       await attempt('uploads record', () => this.uploads.close());
       await attempt('recovery', () => this.recovery.close());

@@ -23,7 +23,10 @@ import { RecoveryEngine } from '../recovery/recovery-engine';
 import { TieringNode } from '../tiering/tiering-node';
 import { SegmentedWal } from '../wal';
 import { UploadedSegments } from '../wal/archive';
+import { MetadataRecord } from '../coordination/cluster/metadata-record';
+import { RaftNode } from '../coordination/raft/raft-node';
 import { CheckpointController } from './checkpoints/checkpoint.controller';
+import { ClusterController } from './cluster/cluster.controller';
 import { JobsController } from './jobs/jobs.controller';
 import { MaintenanceProcessor, UploadsProcessor } from './jobs/tiering.processor';
 import { ActiveRecoveries } from './recovery/active-recoveries';
@@ -43,6 +46,8 @@ const PARTS = [
   [TieringNode, (node: TidemarkNode) => node.tiering],
   [RecoveryEngine, (node: TidemarkNode) => node.recovery],
   [OBJECT_STORE, (node: TidemarkNode) => node.store],
+  [RaftNode, (node: TidemarkNode) => node.coordinator.raft],
+  [MetadataRecord, (node: TidemarkNode) => node.coordinator.metadata],
 ] as const;
 
 /**
@@ -70,7 +75,13 @@ export class NodeModule implements OnApplicationBootstrap, OnModuleDestroy, OnAp
     return {
       module: NodeModule,
       imports: bull,
-      controllers: [WalController, CheckpointController, JobsController, RecoveryController],
+      controllers: [
+        WalController,
+        CheckpointController,
+        JobsController,
+        RecoveryController,
+        ClusterController,
+      ],
       providers: [
         {
           provide: TidemarkNode,

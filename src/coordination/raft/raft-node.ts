@@ -1,5 +1,5 @@
 import { systemClock, type Clock, type Timer } from '../../lib/clock';
-import { TidemarkError } from '../../lib/errors';
+import { quoteInput, TidemarkError } from '../../lib/errors';
 import { silentLogger, type Logger } from '../../lib/logger';
 import {
   decodeConfigRecord,
@@ -186,6 +186,8 @@ export class RaftNode {
     const { voters } = this.raft.status().membership;
     if (voters.length === 1 && voters[0] === this.options.id) this.raft.campaign();
     this.drive();
+    // A cluster of one leads, with its no-op applied, by the time start() returns.
+    await this.whenIdle();
   }
 
   // ---- what callers do ---------------------------------------------------------------------------------
@@ -247,7 +249,8 @@ export class RaftNode {
     this.mustBeRunning();
     const status = this.raft.status();
     if (status.role !== 'leader') throw this.notLeader('transfer leadership');
-    if (!isVoter(status.membership, to)) throw new TidemarkError('INVALID_ARGUMENT', `${to} is not a voter`);
+    if (!isVoter(status.membership, to))
+      throw new TidemarkError('INVALID_ARGUMENT', `${quoteInput(to)} is not a voter`);
     this.transfers.push(to);
     this.drive();
   }

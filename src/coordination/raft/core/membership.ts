@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../../lib/errors';
+import { quoteInput, TidemarkError } from '../../../lib/errors';
 import type { ConfigChange, Membership, NodeId } from './types';
 
 /**
@@ -34,14 +34,14 @@ export function applyChange(current: Membership, change: ConfigChange): Membersh
   switch (change.type) {
     case 'addLearner':
       if (isMember(current, node)) {
-        throw new TidemarkError('INVALID_ARGUMENT', `node ${node} is a member already`);
+        throw new TidemarkError('INVALID_ARGUMENT', `node ${quoteInput(node)} is a member already`);
       }
       return { voters: current.voters, learners: [...current.learners, node] };
     case 'promote':
       if (!current.learners.includes(node)) {
         throw new TidemarkError(
           'INVALID_ARGUMENT',
-          `node ${node} is not a learner: only a learner can be promoted`,
+          `node ${quoteInput(node)} is not a learner: only a learner can be promoted`,
         );
       }
       return {
@@ -50,12 +50,12 @@ export function applyChange(current: Membership, change: ConfigChange): Membersh
       };
     case 'remove':
       if (!isMember(current, node)) {
-        throw new TidemarkError('INVALID_ARGUMENT', `node ${node} is not a member`);
+        throw new TidemarkError('INVALID_ARGUMENT', `node ${quoteInput(node)} is not a member`);
       }
       if (current.voters.length === 1 && current.voters[0] === node) {
         throw new TidemarkError(
           'INVALID_ARGUMENT',
-          `node ${node} is the last voter: the cluster cannot remove it`,
+          `node ${quoteInput(node)} is the last voter: the cluster cannot remove it`,
         );
       }
       return {

@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../../lib/errors';
+import { quoteInput, TidemarkError } from '../../../lib/errors';
 import { applyChange, encodeConfigRecord, isMember, isVoter, members } from './membership';
 import { Progress } from './progress';
 import { committedIndex, tally } from './quorum';
@@ -184,7 +184,7 @@ export class Raft {
       if (!caughtUp) {
         throw new TidemarkError(
           'INVALID_ARGUMENT',
-          `raft: learner ${change.node} has not caught up with the log yet`,
+          `raft: learner ${quoteInput(change.node)} has not caught up with the log yet`,
         );
       }
     }
@@ -200,7 +200,7 @@ export class Raft {
     this.mustLead('transfer leadership');
     if (to === this.id) return;
     if (!isVoter(this.log.membership(), to)) {
-      throw new TidemarkError('INVALID_ARGUMENT', `raft: ${to} is not a voter`);
+      throw new TidemarkError('INVALID_ARGUMENT', `raft: ${quoteInput(to)} is not a voter`);
     }
     if (this.leadTransferee === to) return;
     this.leadTransferee = to;
