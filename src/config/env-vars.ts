@@ -224,6 +224,12 @@ export const ENV_VARS: readonly EnvVar[] = [
     description: 'a member not heard from this long is reported unreachable, ms',
   },
   {
+    name: 'TIDEMARK_CLUSTER_SNAPSHOT_EVERY',
+    key: 'cluster.snapshotEvery',
+    kind: 'integer',
+    description: 'applied Raft entries between snapshots of the cluster state',
+  },
+  {
     name: 'TIDEMARK_CHECKPOINT_CODEC',
     key: 'checkpoint.codec',
     kind: 'string',

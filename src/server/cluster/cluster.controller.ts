@@ -76,6 +76,7 @@ export class ClusterController {
   }
 
   @Post('members/:id/promote')
+  @HttpCode(200)
   async promote(@Param('id') id: string, @RequestBody(NO_BODY) _body: unknown) {
     const applied = await this.raft.promote(id);
     return { id, voter: true, index: applied.index, term: applied.term };

@@ -1,0 +1,158 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { ChildServer, freePort } from '../child-server';
+import { CLI, ROOT } from '../ensure-built';
+import { eventually } from '../eventually';
+
+export const CLUSTER_SECRET = 'the-test-cluster-secret';
+
+export interface ServedNode {
+  readonly id: string;
+  readonly apiPort: number;
+  readonly raftAddress: string;
+  readonly dataDir: string;
+  server: ChildServer;
+}
+
+interface ClusterView {
+  id: string;
+  role: string;
+  leader: string;
+  term: number;
+  commitIndex: number;
+  appliedIndex: number;
+  snapshotIndex: number;
+  members: { id: string; voter: boolean; reachable: boolean; match?: number; lag?: number }[];
+}
+
+/**
+ * `tidemark serve` processes on loopback forming a Raft cluster from their configuration, as an operator
+ * runs them: each with its own data directory, REST port and Raft port, the endpoints and the secret in the
+ * environment. Short timings (election 500 ms, heartbeat 50 ms) keep failovers quick.
+ */
+export class ServeCluster {
+  readonly nodes = new Map<string, ServedNode>();
+  private readonly root = mkdtempSync(path.join(tmpdir(), 'tidemark-cluster-'));
+  private endpoints = '';
+
+  static async start(size: number): Promise<ServeCluster> {
+    const cluster = new ServeCluster();
+    for (let i = 1; i <= size; i++) await cluster.define(`n${i}`);
+    cluster.endpoints = [...cluster.nodes.values()].map((n) => `${n.id}=${n.raftAddress}`).join(',');
+    await Promise.all([...cluster.nodes.keys()].map((id) => cluster.startNode(id)));
+    return cluster;
+  }
+
+  /** A node's ports and directory (not started). */
+  async define(id: string): Promise<ServedNode> {
+    const node: ServedNode = {
+      id,
+      apiPort: await freePort(),
+      raftAddress: `127.0.0.1:${await freePort()}`,
+      dataDir: path.join(this.root, id),
+      server: undefined as unknown as ChildServer,
+    };
+    this.nodes.set(id, node);
+    return node;
+  }
+
+  async startNode(id: string, extraEnv: Record<string, string> = {}): Promise<void> {
+    const node = this.node(id);
+    node.server = new ChildServer({
+      command: process.execPath,
+      args: [CLI, 'serve'],
+      cwd: ROOT,
+      ready: /tidemark listening/,
+      startTimeoutMs: 60_000,
+      env: {
+        DATA_DIR: node.dataDir,
+        PORT: String(node.apiPort),
+        LOG_LEVEL: 'info',
+        TIDEMARK_NODE_ID: id,
+        TIDEMARK_CLUSTER_ENDPOINTS: this.endpoints,
+        TIDEMARK_CLUSTER_SECRET: CLUSTER_SECRET,
+        TIDEMARK_CLUSTER_LISTEN: node.raftAddress,
+        TIDEMARK_ELECTION_TIMEOUT_MS: '500',
+        TIDEMARK_HEARTBEAT_INTERVAL_MS: '50',
+        TIDEMARK_CLUSTER_SNAPSHOT_EVERY: '50',
+        ...extraEnv,
+      },
+    });
+    await node.server.start();
+  }
+
+  node(id: string): ServedNode {
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new Error(`no node ${id}`);
+    return node;
+  }
+
+  running(): ServedNode[] {
+    return [...this.nodes.values()].filter((n) => n.server?.running);
+  }
+
+  async view(id: string): Promise<ClusterView | undefined> {
+    return (await this.call(id, 'GET', '/v1/cluster')).body as ClusterView | undefined;
+  }
+
+  /** The one node of `among` that leads, once all of them agree on it. */
+  async leader(among: readonly ServedNode[] = this.running()): Promise<ServedNode> {
+    let found: ServedNode | undefined;
+    await eventually(
+      'the running nodes agree on one leader',
+      async () => {
+        const views = await Promise.all(among.map((n) => this.view(n.id)));
+        const leaders = new Set(views.map((v) => v?.leader));
+        const [leader] = leaders;
+        found = leaders.size === 1 && leader ? this.nodes.get(leader) : undefined;
+        return found !== undefined && views.some((v) => v?.role === 'leader');
+      },
+      60_000,
+    );
+    return found as ServedNode;
+  }
+
+  async call(
+    id: string,
+    method: string,
+    route: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: unknown }> {
+    const node = this.node(id);
+    try {
+      const response = await fetch(`http://127.0.0.1:${node.apiPort}${route}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
+    } catch {
+      return { status: 0, body: undefined };
+    }
+  }
+
+  /** Sets `key` through whichever node leads now, retrying through failovers; resolves once acknowledged. */
+  async set(key: string, value: string): Promise<void> {
+    await eventually(
+      `${key} acknowledged`,
+      async () => {
+        const nodes = this.running();
+        const leader = (await Promise.all(nodes.map((n) => this.view(n.id)))).find(
+          (v) => v?.role === 'leader',
+        );
+        if (leader === undefined) return false;
+        const { status } = await this.call(leader.id, 'PUT', `/v1/cluster/metadata/${key}`, { value });
+        return status === 200;
+      },
+      60_000,
+    );
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([...this.nodes.values()].map((n) => n.server?.stop('SIGKILL')));
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
