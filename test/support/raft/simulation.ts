@@ -91,6 +91,8 @@ export class Simulation {
   private nextNodeNumber: number;
   private readonly report: SimulationReport;
   private calm = false;
+  /** Voters left cut off (or down) during the quiet phase: a minority. */
+  private readonly isolated = new Set<NodeId>();
   private readonly intensity: number;
 
   constructor(private readonly options: SimulationOptions) {
@@ -387,14 +389,28 @@ export class Simulation {
   // ---- liveness -----------------------------------------------------------------------------------------
 
   /**
-   * The network heals and stays calm, every node that is not retired runs: within a bound a leader must be
-   * elected and a proposal must commit and be applied on every voter.
+   * The network heals and stays calm, every node that is not retired runs — except, without membership
+   * changes, a random minority of voters left down or cut off: within a bound a leader must be elected and a
+   * proposal must commit and be applied on every connected voter.
    */
   private checkLiveness(): void {
     this.calm = true;
     this.network.heal();
     this.network.faults = { drop: 0, duplicate: 0, maxDelay: 2 };
     for (const node of this.nodes.values()) if (!node.retired && node.raft === undefined) this.restart(node);
+    // Without membership changes the voters are known for sure: a minority of them may stay cut off (or
+    // down) while the majority must still make progress.
+    if (!this.options.membership) {
+      const ids = [...this.nodes.keys()];
+      const minority = this.rng
+        .shuffle([...ids])
+        .slice(0, this.rng.int(Math.floor((ids.length - 1) / 2) + 1));
+      for (const id of minority) {
+        this.isolated.add(id);
+        if (this.rng.chance(0.5)) this.crash(this.nodes.get(id) as SimNode);
+        else this.network.partition([id], ids);
+      }
+    }
     const bound = 60 * this.electionTicks;
     const start = this.now;
     let marker: { index: number; term: number } | undefined;
@@ -439,7 +455,7 @@ export class Simulation {
     if (status === undefined) return false;
     return status.membership.voters.every((id) => {
       const node = this.nodes.get(id);
-      return node === undefined || node.retired || node.applied >= marker.index;
+      return node === undefined || node.retired || this.isolated.has(id) || node.applied >= marker.index;
     });
   }
 }
