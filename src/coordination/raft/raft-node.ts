@@ -80,16 +80,19 @@ export interface RaftNodeStatus {
   readonly failure: string | undefined;
 }
 
+/** A caller waiting: for its entry (`index` of `term`, once proposed) to apply, or for read `requestId`. */
 interface Waiter {
-  readonly term: number;
   readonly resolve: (applied: Applied) => void;
   readonly reject: (error: unknown) => void;
-  readonly timer: Timer;
+  timer: Timer;
+  index: number;
+  term: number;
+  requestId: number;
 }
 
 interface PendingProposal {
   readonly data: Uint8Array;
-  readonly settle: Omit<Waiter, 'term'>;
+  readonly settle: Waiter;
 }
 
 /**
@@ -105,13 +108,13 @@ export class RaftNode {
   private readonly logger: Logger;
   private readonly lastContact = new Map<NodeId, number>();
   private readonly waiters = new Map<number, Waiter>();
-  private readonly readWaiters = new Map<number, Omit<Waiter, 'term'>>();
+  private readonly readWaiters = new Map<number, Waiter>();
   /** Reads whose index is known, waiting for the state machine to reach it. */
   private readonly readsToServe: { index: number; resolve: () => void }[] = [];
   private inbox: Message[] = [];
   private ticks = 0;
   private proposals: PendingProposal[] = [];
-  private changes: { change: ConfigChange; settle: Omit<Waiter, 'term'> }[] = [];
+  private changes: { change: ConfigChange; settle: Waiter }[] = [];
   private transfers: NodeId[] = [];
   private driving = false;
   private ticker: Timer | undefined;
@@ -221,6 +224,7 @@ export class RaftNode {
       try {
         this.mustBeRunning();
         this.raft.readIndex(requestId);
+        settle.requestId = requestId;
         this.readWaiters.set(requestId, settle);
         this.drive();
       } catch (error) {
@@ -371,7 +375,7 @@ export class RaftNode {
     for (const { change, settle } of changes) {
       try {
         const { index, term } = this.raft.proposeConfigChange(change);
-        this.waiters.set(index, { term, ...settle });
+        this.await(index, term, settle);
       } catch (error) {
         settle.timer.cancel();
         settle.reject(this.withLeaderAddress(error));
@@ -395,7 +399,7 @@ export class RaftNode {
     try {
       const { index, term } = this.raft.propose(proposals.map((p) => p.data));
       const first = index - proposals.length + 1;
-      proposals.forEach((p, i) => this.waiters.set(first + i, { term, ...p.settle }));
+      proposals.forEach((p, i) => this.await(first + i, term, p.settle));
     } catch (error) {
       const refusal = this.withLeaderAddress(error);
       for (const p of proposals) {
@@ -497,24 +501,35 @@ export class RaftNode {
     });
   }
 
-  private settlement(
-    resolve: (applied: Applied) => void,
-    reject: (error: unknown) => void,
-  ): Omit<Waiter, 'term'> {
-    const timer = this.clock
+  /** A waiter with its deadline; what it waits for is set once known (`await`, or a read's id). */
+  private settlement(resolve: (applied: Applied) => void, reject: (error: unknown) => void): Waiter {
+    const waiter: Waiter = {
+      resolve,
+      reject,
+      timer: undefined as unknown as Timer,
+      index: 0,
+      term: 0,
+      requestId: 0,
+    };
+    waiter.timer = this.clock
       .setTimeout(() => {
-        for (const [index, waiter] of this.waiters) {
-          if (waiter.timer === timer) this.waiters.delete(index);
-        }
+        if (this.waiters.get(waiter.index) === waiter) this.waiters.delete(waiter.index);
+        if (this.readWaiters.get(waiter.requestId) === waiter) this.readWaiters.delete(waiter.requestId);
         reject(
           new TidemarkError(
             'COORDINATION_UNAVAILABLE',
-            `not applied within ${this.proposalTimeoutMs} ms (no leader with a majority?); it may still commit`,
+            `not done within ${this.proposalTimeoutMs} ms (no leader with a majority?); a proposal may still commit`,
           ),
         );
       }, this.proposalTimeoutMs)
       .unref();
-    return { resolve, reject, timer };
+    return waiter;
+  }
+
+  private await(index: number, term: number, waiter: Waiter): void {
+    waiter.index = index;
+    waiter.term = term;
+    this.waiters.set(index, waiter);
   }
 
   private failWaitersUpTo(index: number): void {

@@ -120,6 +120,22 @@ describe('RaftNode: the driver over real HTTP and real log stores', () => {
     );
   });
 
+  it('without a majority a proposal fails COORDINATION_UNAVAILABLE in time, and the leader steps down', async () => {
+    cluster = await RaftNodeCluster.start(3);
+    await cluster.set('k', 'v');
+    const leader = await cluster.leader();
+    for (const id of cluster.members.keys()) if (id !== leader.id) await cluster.stop(id);
+    const outcome = await (leader.node as RaftNode)
+      .propose(encodeMetadataCommand({ op: 'set', key: 'lonely', value: 'x' }))
+      .then(
+        () => 'committed',
+        (error: unknown) => (error as TidemarkError).code,
+      );
+    expect(outcome).toBe('COORDINATION_UNAVAILABLE');
+    expect((leader.node as RaftNode).status().role).not.toBe('leader');
+    expect(leader.record.get('lonely')).toBeUndefined();
+  });
+
   it('a one-member cluster elects itself and commits alone (embedded mode)', async () => {
     cluster = await RaftNodeCluster.start(1);
     await cluster.set('solo', 'yes');
