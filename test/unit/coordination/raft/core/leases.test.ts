@@ -88,6 +88,6 @@ describe('raft core, pre-vote, check-quorum and the vote lease', () => {
     expect(net.status('n3')).toMatchObject({ role: 'candidate', term: 2 });
     net.deliver({ type: 'vote', to: 'n4' });
     expect(net.take({ from: 'n4' })).toEqual([]);
-    expect(net.status('n4')).toMatchObject({ term: 1, vote: '', leader: 'n1' });
+    expect(net.status('n4')).toMatchObject({ term: 1, vote: 'n1', leader: 'n1' });
   });
 });
