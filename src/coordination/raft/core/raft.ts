@@ -465,9 +465,14 @@ export class Raft {
     return isVoter(this.log.membership(), this.id) && this.log.pendingSnapshot === undefined;
   }
 
-  private startElection(force: boolean): void {
+  /**
+   * `skipPreVote`: the pre-vote is won already, or a transfer asked for the election. `transfer` alone marks
+   * the vote requests `force`, past the voters' lease on their leader (§3.10): a vote after a won pre-vote
+   * must still respect it.
+   */
+  private startElection(skipPreVote: boolean, transfer = false): void {
     if (!this.promotable()) return;
-    const pre = this.preVote && !force;
+    const pre = this.preVote && !skipPreVote;
     if (pre) this.becomePreCandidate();
     else this.becomeCandidate();
     const term = pre ? this.term + 1 : this.term;
@@ -488,7 +493,7 @@ export class Raft {
           term,
           index: this.log.lastIndex(),
           logTerm: this.log.lastTerm(),
-          force,
+          force: transfer,
         }),
       );
     }
@@ -567,7 +572,7 @@ export class Raft {
         return;
       case 'timeoutNow':
         // The leader hands over: campaign at once, past pre-vote and the others' leases.
-        this.startElection(true);
+        this.startElection(true, true);
         return;
       default:
         return;
