@@ -21,22 +21,23 @@ describe('raft core, §5.2 leader election', () => {
   });
 
   it('§5.2: a follower starts its election timeout over when it hears from the leader or grants a vote', () => {
-    const net = new Network(
-      ['n1', 'n2', 'n3'],
-      { preVote: false, checkQuorum: false },
-      { n2: { random: () => 0.5 } },
-    );
+    const net = new Network(['n1', 'n2', 'n3'], { preVote: false, checkQuorum: false });
     net.elect('n1');
     net.tick('n3', 9);
     net.tick('n1'); // a heartbeat
     net.stabilize();
     net.tick('n3', 9);
     expect(net.status('n3').role).toBe('follower');
-    net.tick('n2', 15); // n2 times out (15 ticks) and campaigns in term 2: n3 grants its vote
-    net.stabilize({ type: 'vote', to: 'n3' });
-    expect(net.status('n3')).toMatchObject({ term: 2, vote: 'n2' });
+    // Term 2 from a candidate n3 refuses (its log is behind), then n3 grants n2's vote in that term.
+    net.step(message({ type: 'vote', from: 'n1', to: 'n3', term: 2, index: 0, logTerm: 0 }));
     net.tick('n3', 9);
-    expect(net.status('n3').role).toBe('follower');
+    net.step(message({ type: 'vote', from: 'n2', to: 'n3', term: 2, index: 1, logTerm: 1 }));
+    expect(net.take({ from: 'n3' }).map((m) => [m.to, m.reject])).toEqual([
+      ['n1', true],
+      ['n2', false],
+    ]);
+    net.tick('n3', 9);
+    expect(net.status('n3')).toMatchObject({ role: 'follower', term: 2, vote: 'n2' });
     net.tick('n3');
     expect(net.status('n3')).toMatchObject({ role: 'candidate', term: 3 });
   });
