@@ -325,7 +325,8 @@ export class Raft {
     if (this.role === 'leader') {
       // The leader counts its own copy only once it is durable.
       const self = this.progress.get(this.id);
-      if (self && self.maybeUpdate(this.log.stable)) this.maybeCommit();
+      // Its own copy may complete a majority: followers then learn the commit now, not at the next heartbeat.
+      if (self && self.maybeUpdate(this.log.stable) && this.maybeCommit()) this.broadcastAppend();
     }
   }
 
@@ -520,11 +521,9 @@ export class Raft {
     if (m.type === 'append' || m.type === 'heartbeat') {
       // A deposed leader (or one cut off a while): our term makes it step down. With check-quorum and
       // pre-vote a node does not raise its term on its own, so this is how a stale leader learns.
-      this.send(message({ type: 'appendResponse', from: this.id, to: m.from, term: this.term }));
+      this.reply(m, 'appendResponse');
     } else if (m.type === 'preVote') {
-      this.send(
-        message({ type: 'preVoteResponse', from: this.id, to: m.from, term: this.term, reject: true }),
-      );
+      this.reply(m, 'preVoteResponse', { reject: true });
     }
   }
 
@@ -535,13 +534,13 @@ export class Raft {
     const responseType = pre ? 'preVoteResponse' : 'voteResponse';
     if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
       // A granted pre-vote answers with the term asked about, so the asker can tell it from stale answers.
-      this.send(message({ type: responseType, from: this.id, to: m.from, term: m.term }));
+      this.reply(m, responseType, { term: m.term });
       if (!pre) {
         this.electionElapsed = 0;
         this.vote = m.from;
       }
     } else {
-      this.send(message({ type: responseType, from: this.id, to: m.from, term: this.term, reject: true }));
+      this.reply(m, responseType, { reject: true });
     }
   }
 
@@ -556,15 +555,7 @@ export class Raft {
       case 'heartbeat':
         this.heardFromLeader(m.from);
         this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-        this.send(
-          message({
-            type: 'heartbeatResponse',
-            from: this.id,
-            to: m.from,
-            term: this.term,
-            context: m.context,
-          }),
-        );
+        this.reply(m, 'heartbeatResponse', { context: m.context });
         return;
       case 'snapshot':
         this.heardFromLeader(m.from);
@@ -614,64 +605,39 @@ export class Raft {
   private handleAppend(m: Message): void {
     if (m.index < this.log.committed) {
       // Everything up to the commit index is settled: say so, and the leader moves on.
-      this.send(
-        message({
-          type: 'appendResponse',
-          from: this.id,
-          to: m.from,
-          term: this.term,
-          index: this.log.committed,
-        }),
-      );
+      this.reply(m, 'appendResponse', { index: this.log.committed });
       return;
     }
     const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
     if (lastNew !== undefined) {
-      this.send(
-        message({ type: 'appendResponse', from: this.id, to: m.from, term: this.term, index: lastNew }),
-      );
+      this.reply(m, 'appendResponse', { index: lastNew });
       return;
     }
     const hint = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm);
-    this.send(
-      message({
-        type: 'appendResponse',
-        from: this.id,
-        to: m.from,
-        term: this.term,
-        index: m.index,
-        reject: true,
-        rejectHint: hint,
-        logTerm: this.log.term(hint) ?? 0,
-      }),
-    );
+    this.reply(m, 'appendResponse', {
+      index: m.index,
+      reject: true,
+      rejectHint: hint,
+      logTerm: this.log.term(hint) ?? 0,
+    });
   }
 
   private handleSnapshot(m: Message): void {
     const snapshot = m.snapshot;
     if (snapshot === undefined) return;
     if (snapshot.index <= this.log.committed) {
-      this.send(
-        message({
-          type: 'appendResponse',
-          from: this.id,
-          to: m.from,
-          term: this.term,
-          index: this.log.committed,
-        }),
-      );
+      this.reply(m, 'appendResponse', { index: this.log.committed });
       return;
     }
-    this.log.restore(snapshot);
-    this.send(
-      message({
-        type: 'appendResponse',
-        from: this.id,
-        to: m.from,
-        term: this.term,
-        index: this.log.lastIndex(),
-      }),
-    );
+    // When the log already held the snapshot's last entry it is kept, and only committed up to there: the
+    // entries after it are not known to match the leader's, so the answer claims no more than the commit.
+    const restored = this.log.restore(snapshot);
+    this.reply(m, 'appendResponse', { index: restored ? this.log.lastIndex() : this.log.committed });
+  }
+
+  /** An answer to `m`, in this node's term unless `fields` say otherwise. */
+  private reply(m: Message, type: Message['type'], fields: Partial<Message> = {}): void {
+    this.send(message({ type, from: this.id, to: m.from, term: this.term, ...fields }));
   }
 
   // ---- leader ---------------------------------------------------------------------------------------
