@@ -9,15 +9,25 @@ interface BenchOptions {
   quick?: boolean;
   dir?: string;
   out?: string;
+  only?: string;
+  profile?: string;
 }
 
-type Run = (options: { quick: boolean; dir?: string; out?: string }) => Promise<unknown>;
+type Run = (options: {
+  quick: boolean;
+  dir?: string;
+  out?: string;
+  only?: string;
+  profile?: string;
+}) => Promise<unknown>;
 
 interface Bench {
   name: string;
   description: string;
   /** What --dir is for; a benchmark without one takes no --dir. */
   dir?: string;
+  /** Options of its own: [flags, description]. */
+  options?: [string, string][];
   // Loaded on demand, so one benchmark does not load the modules of the others.
   load: () => Promise<Run>;
 }
@@ -61,6 +71,17 @@ const BENCHES: readonly Bench[] = [
     dir: 'directory for the temporary stores and WAL (default: the OS temporary directory)',
     load: async () => (await import('./recovery-bench')).runRecoveryBench,
   },
+  {
+    name: 'cluster',
+    description:
+      'Raft across processes on loopback: failover time after kill -9 of the leader (3 and 5 nodes), proposal throughput and latency against the disk, REST',
+    dir: "directory for the nodes' logs (default: the OS temporary directory)",
+    options: [
+      ['--only <parts>', 'comma-separated: failover, throughput, rest (default all)'],
+      ['--profile <dir>', "node --cpu-prof the throughput run's nodes into <dir>, summarise the leader's"],
+    ],
+    load: async () => (await import('./cluster-bench')).runClusterBench,
+  },
 ];
 
 function buildProgram(): Command {
@@ -71,11 +92,12 @@ function buildProgram(): Command {
       .description(bench.description)
       .option('--quick', 'a short run');
     if (bench.dir !== undefined) command.option('--dir <dir>', bench.dir);
+    for (const [flags, description] of bench.options ?? []) command.option(flags, description);
     command
       .option('--out <file>', 'where to write the figures as JSON')
       .action(async (options: BenchOptions) => {
         const run = await bench.load();
-        await run({ quick: options.quick === true, dir: options.dir, out: options.out });
+        await run({ ...options, quick: options.quick === true });
       });
   }
   return program;
