@@ -39,7 +39,12 @@ export class RaftNodeCluster {
         record: new MetadataRecord(),
       });
     }
-    await Promise.all([...initial.keys()].map((id) => cluster.open(id, initial)));
+    const opened = await Promise.allSettled([...initial.keys()].map((id) => cluster.open(id, initial)));
+    const failed = opened.find((outcome) => outcome.status === 'rejected');
+    if (failed) {
+      await cluster.dispose();
+      throw failed.reason;
+    }
     return cluster;
   }
 

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ChildServer, freePort } from '../child-server';
+import { createServer } from 'node:net';
+import { ChildServer } from '../child-server';
 import { CLI, ROOT } from '../ensure-built';
 import { eventually } from '../eventually';
 
@@ -40,7 +41,13 @@ export class ServeCluster {
     const cluster = new ServeCluster();
     for (let i = 1; i <= size; i++) await cluster.define(`n${i}`);
     cluster.endpoints = [...cluster.nodes.values()].map((n) => `${n.id}=${n.raftAddress}`).join(',');
-    await Promise.all([...cluster.nodes.keys()].map((id) => cluster.startNode(id)));
+    const started = await Promise.allSettled([...cluster.nodes.keys()].map((id) => cluster.startNode(id)));
+    const failed = started.find((outcome) => outcome.status === 'rejected');
+    if (failed) {
+      // The nodes that did start must not outlive the test (jest would never exit).
+      await cluster.dispose();
+      throw failed.reason;
+    }
     return cluster;
   }
 
@@ -48,8 +55,8 @@ export class ServeCluster {
   async define(id: string): Promise<ServedNode> {
     const node: ServedNode = {
       id,
-      apiPort: await freePort(),
-      raftAddress: `127.0.0.1:${await freePort()}`,
+      apiPort: await stablePort(),
+      raftAddress: `127.0.0.1:${await stablePort()}`,
       dataDir: path.join(this.root, id),
       server: undefined as unknown as ChildServer,
     };
@@ -154,5 +161,22 @@ export class ServeCluster {
   async dispose(): Promise<void> {
     await Promise.all([...this.nodes.values()].map((n) => n.server?.stop('SIGKILL')));
     rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A free port below Linux's ephemeral range (32768–60999). A node keeps its ports across restarts, and while
+ * it is down an outgoing connection could take a port from the ephemeral range as its source port — then
+ * the restarted node could not listen (EADDRINUSE). Ports below the range are never handed out that way.
+ */
+async function stablePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
   }
 }

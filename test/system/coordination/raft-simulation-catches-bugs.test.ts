@@ -77,6 +77,5 @@ describe('raft simulation: a broken rule is caught', () => {
       () => firstViolation(2000, { nodes: 3, steps: 600, faults: true, intensity: 5 }),
     );
     expect(caught).toMatch(/leader completeness|committed|applied/);
-    console.log(caught);
   });
 });
