@@ -1,0 +1,97 @@
+import type { NodeId } from '../raft/core';
+import type { ClusterCheckpointCommand, ClusterCheckpointRecord } from './cluster-checkpoint-record';
+
+/** Flink's checkpointing knobs, for the cluster. */
+export interface ClusterCheckpointSettings {
+  /** Begin a cluster checkpoint this often (0: only when asked). */
+  readonly intervalMs: number;
+  /** A checkpoint not committed this long after it began is aborted. */
+  readonly timeoutMs: number;
+  /** At least this long between the end of one checkpoint and the beginning of the next. */
+  readonly minPauseMs: number;
+  /** Checkpoints in flight at once. */
+  readonly maxConcurrent: number;
+  /** Aborted checkpoints in a row the cluster tolerates before it reports itself failing. */
+  readonly tolerableFailures: number;
+}
+
+export const DEFAULT_CLUSTER_CHECKPOINT_SETTINGS: ClusterCheckpointSettings = {
+  intervalMs: 60_000,
+  timeoutMs: 600_000,
+  minPauseMs: 0,
+  maxConcurrent: 1,
+  tolerableFailures: 0,
+};
+
+/** What the leader sees when it decides. */
+export interface LeaderView {
+  readonly now: number;
+  /** The members now (voters and learners). */
+  readonly members: readonly NodeId[];
+  /** Members it has not heard from within the partition tolerance. */
+  readonly unreachable: ReadonlySet<NodeId>;
+  /** A majority is reachable: without one the leader begins nothing. */
+  readonly hasQuorum: boolean;
+  /** Someone asked for a checkpoint now (POST /v1/cluster/checkpoints). */
+  readonly requested: boolean;
+}
+
+/**
+ * The leader's decisions over the replicated record, after Flink's CheckpointCoordinator: commit what every
+ * member acknowledged; abort what timed out or lost a member; begin the next one when the interval is up
+ * (or one was asked for), the minimum pause has passed, fewer than `maxConcurrent` are in flight and
+ * every member is reachable. Pure: the driver proposes what it returns, and the record decides again on apply
+ * (a proposal that lost a race is simply ignored there).
+ */
+export function decide(
+  record: ClusterCheckpointRecord,
+  settings: ClusterCheckpointSettings,
+  view: LeaderView,
+): ClusterCheckpointCommand[] {
+  const commands: ClusterCheckpointCommand[] = [];
+  let inFlight = 0;
+  for (const checkpoint of record.pendingCheckpoints()) {
+    const missing = checkpoint.members.filter((node) => checkpoint.acks[node] === undefined);
+    if (missing.length === 0) {
+      commands.push({ type: 'commit', id: checkpoint.id, at: view.now });
+      continue;
+    }
+    const gone = missing.filter((node) => !view.members.includes(node) || view.unreachable.has(node));
+    if (gone.length > 0) {
+      commands.push({ type: 'abort', id: checkpoint.id, reason: `lost ${gone.join(', ')}`, at: view.now });
+      continue;
+    }
+    if (view.now - checkpoint.beganAt >= settings.timeoutMs) {
+      const reason = `timed out after ${settings.timeoutMs} ms waiting for ${missing.join(', ')}`;
+      commands.push({ type: 'abort', id: checkpoint.id, reason, at: view.now });
+      continue;
+    }
+    inFlight++;
+  }
+  // What ends now ends at `now`: the minimum pause counts from there.
+  const lastEnded = commands.length > 0 ? view.now : record.lastEndedAt();
+  if (shouldBegin(record, settings, view, inFlight, lastEnded)) {
+    commands.push({ type: 'begin', id: record.lastId + 1, members: [...view.members], at: view.now });
+  }
+  return commands;
+}
+
+function shouldBegin(
+  record: ClusterCheckpointRecord,
+  settings: ClusterCheckpointSettings,
+  view: LeaderView,
+  inFlight: number,
+  lastEnded: number,
+): boolean {
+  if (!view.hasQuorum || view.members.length === 0 || inFlight >= settings.maxConcurrent) return false;
+  // Every member must acknowledge: with one out of reach the checkpoint could only time out.
+  if (view.members.some((node) => view.unreachable.has(node))) return false;
+  if (lastEnded > 0 && view.now - lastEnded < settings.minPauseMs) return false;
+  if (view.requested) return true;
+  return settings.intervalMs > 0 && view.now - record.lastBeganAt() >= settings.intervalMs;
+}
+
+/** The record says the cluster fails its checkpoints beyond what it tolerates. */
+export function failing(record: ClusterCheckpointRecord, settings: ClusterCheckpointSettings): boolean {
+  return record.consecutiveFailures > settings.tolerableFailures;
+}
