@@ -51,7 +51,7 @@ export function decide(
   const commands: ClusterCheckpointCommand[] = [];
   let inFlight = 0;
   for (const checkpoint of record.pendingCheckpoints()) {
-    const missing = checkpoint.members.filter((node) => checkpoint.acks[node] === undefined);
+    const missing = checkpoint.members.filter((node) => !Object.hasOwn(checkpoint.acks, node));
     if (missing.length === 0) {
       commands.push({ type: 'commit', id: checkpoint.id, at: view.now });
       continue;

@@ -98,7 +98,7 @@ export class ClusterCheckpointRecord {
       case 'commit': {
         const pending = this.pending(command.id);
         if (typeof pending === 'string') return ignored(pending);
-        const missing = pending.members.filter((node) => pending.acks[node] === undefined);
+        const missing = pending.members.filter((node) => !Object.hasOwn(pending.acks, node));
         if (missing.length > 0) return ignored(`${command.id} lacks the acks of ${missing.join(', ')}`);
         // Raft applies entries in log order, whose terms never fall: a commit proposed by a leader deposed
         // before a newer leader took the jobs is refused here, whatever the log carried it.
@@ -163,7 +163,11 @@ export class ClusterCheckpointRecord {
     record.consecutiveFailures = data.consecutiveFailures;
     record.lastCommittedId = data.lastCommittedId;
     record.jobs = data.jobs ?? undefined;
-    for (const checkpoint of data.checkpoints) record.checkpoints.set(checkpoint.id, checkpoint);
+    for (const checkpoint of data.checkpoints) {
+      // Acks are keyed by node id: a prototype-less object, so an id like "toString" is only ever a node.
+      const acks = Object.assign(Object.create(null) as Record<NodeId, NodeCheckpointAck>, checkpoint.acks);
+      record.checkpoints.set(checkpoint.id, { ...checkpoint, acks });
+    }
     return record;
   }
 
@@ -191,9 +195,10 @@ export class ClusterCheckpointRecord {
     if (checkpoint === undefined) return ignored(`no cluster checkpoint ${command.id}`);
     if (!checkpoint.members.includes(command.node))
       return ignored(`${command.node} is not a member of ${command.id}`);
-    const previous = checkpoint.acks[command.node];
     // Re-sent after a crash between ack and its outcome: the same ack again is a no-op, not an error.
-    if (previous !== undefined) return ignored(`${command.node} acknowledged ${command.id} already`);
+    if (Object.hasOwn(checkpoint.acks, command.node)) {
+      return ignored(`${command.node} acknowledged ${command.id} already`);
+    }
     if (checkpoint.state !== 'pending') return ignored(`${command.id} is ${checkpoint.state}: a late ack`);
     checkpoint.acks[command.node] = {
       checkpointId: command.checkpointId,

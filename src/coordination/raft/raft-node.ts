@@ -62,7 +62,11 @@ export interface MemberStatus {
   readonly lag: number | undefined;
   /** Ms since a message from it arrived (undefined: never, or itself). */
   readonly lastContactMs: number | undefined;
-  readonly reachable: boolean;
+  /**
+   * Heard from within the partition tolerance. On a follower only the leader (and itself) can be judged:
+   * undefined for the others.
+   */
+  readonly reachable: boolean | undefined;
 }
 
 export interface RaftNodeStatus {
@@ -110,7 +114,7 @@ export class RaftNode {
   private readonly waiters = new Map<number, Waiter>();
   private readonly readWaiters = new Map<number, Waiter>();
   /** Reads whose index is known, waiting for the state machine to reach it. */
-  private readonly readsToServe: { index: number; resolve: () => void }[] = [];
+  private readsToServe: { index: number; waiter: Waiter }[] = [];
   private inbox: Message[] = [];
   private ticks = 0;
   private proposals: PendingProposal[] = [];
@@ -126,6 +130,7 @@ export class RaftNode {
   private readonly proposalTimeoutMs: number;
   private readonly leadershipListeners: ((role: Role, term: number) => void)[] = [];
   private idle: (() => void)[] = [];
+  private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly options: RaftNodeOptions,
@@ -156,7 +161,12 @@ export class RaftNode {
     }
     const stored = await options.store.load();
     const addresses = new MemberAddresses(options.initialMembers);
-    if (stored.snapshot) options.stateMachine.restore(addresses.restoreFrom(stored.snapshot.data));
+    try {
+      if (stored.snapshot) options.stateMachine.restore(addresses.restoreFrom(stored.snapshot.data));
+    } catch (error) {
+      await options.store.close();
+      throw error;
+    }
     const raft = new Raft({
       id: options.id,
       initial: {
@@ -179,6 +189,11 @@ export class RaftNode {
     this.mustBeRunning();
     if (this.ticker) return;
     await this.options.transport?.start((messages) => this.receive(messages));
+    // Closed (or failed) while the listener was starting: close() may have found it not listening yet.
+    if (this.failure) {
+      await this.options.transport?.close();
+      throw this.failure;
+    }
     this.options.transport?.setPeers(this.peers());
     this.ticker = this.clock
       .setInterval(() => {
@@ -204,6 +219,7 @@ export class RaftNode {
     if (command.length === 0) {
       return Promise.reject(new TidemarkError('INVALID_ARGUMENT', 'a raft command cannot be empty'));
     }
+    if (this.failure) return Promise.reject(this.failure);
     return new Promise<Applied<T>>((resolve, reject) => {
       this.proposals.push({
         data: command,
@@ -281,9 +297,13 @@ export class RaftNode {
         next: progress?.next,
         lag: progress === undefined ? undefined : Math.max(0, core.lastIndex - progress.match),
         lastContactMs,
+        // A follower hears only from the leader: of the others it cannot tell.
         reachable:
-          id === this.options.id ||
-          (lastContactMs !== undefined && lastContactMs <= this.options.partitionToleranceMs),
+          id === this.options.id
+            ? true
+            : core.role !== 'leader' && id !== core.leader
+              ? undefined
+              : lastContactMs !== undefined && lastContactMs <= this.options.partitionToleranceMs,
       };
     });
     return {
@@ -301,19 +321,28 @@ export class RaftNode {
     };
   }
 
-  /** Stops ticking and listening; what waits fails CLOSED. The store is closed too. */
-  async close(): Promise<void> {
-    if (this.failure?.code === 'CLOSED') return;
+  /** Stops ticking and listening; what waits fails CLOSED; the store is closed too. Every call waits for the one close. */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     this.ticker?.cancel();
     this.stop(new TidemarkError('CLOSED', 'the raft node is closed'));
     await this.whenIdle();
-    await this.options.transport?.close();
-    await this.options.store.close();
+    try {
+      await this.options.transport?.close();
+    } finally {
+      await this.options.store.close();
+    }
   }
 
   // ---- the loop ----------------------------------------------------------------------------------------
 
   private receive(messages: Message[]): void {
+    // A stopped node takes nothing in: its inbox would only grow.
+    if (this.failure) return;
     const now = this.clock.monotonic();
     for (const message of messages) {
       this.lastContact.set(message.from, now);
@@ -365,10 +394,12 @@ export class RaftNode {
 
   /** Everything queued since the last Ready goes into the core, in arrival order per kind. */
   private feedCore(): void {
-    for (; this.ticks > 0; this.ticks--) this.raft.tick();
+    // Messages that waited during a slow save first: the answers a leader's check-quorum counts on, the
+    // append that spares a follower an election. Then the time that passed.
     const inbox = this.inbox;
     this.inbox = [];
     for (const message of inbox) this.raft.step(message);
+    for (; this.ticks > 0; this.ticks--) this.raft.tick();
     this.proposeQueued();
     const changes = this.changes;
     this.changes = [];
@@ -429,13 +460,7 @@ export class RaftNode {
       const waiter = this.readWaiters.get(read.requestId);
       if (waiter === undefined) continue;
       this.readWaiters.delete(read.requestId);
-      this.readsToServe.push({
-        index: read.index,
-        resolve: () => {
-          waiter.timer.cancel();
-          waiter.resolve({ index: read.index, term: 0, result: undefined });
-        },
-      });
+      this.readsToServe.push({ index: read.index, waiter });
     }
     this.serveReads();
     if (rd.softState) this.roleChanged(rd.softState.role);
@@ -460,14 +485,18 @@ export class RaftNode {
     else waiter.reject(overwritten(entry.index));
   }
 
+  /** Reads whose index the state machine has reached (in practice all: a read's index is a commit index). */
   private serveReads(): void {
-    for (let i = this.readsToServe.length - 1; i >= 0; i--) {
-      const read = this.readsToServe[i] as { index: number; resolve: () => void };
-      if (read.index <= this.appliedIndex) {
-        this.readsToServe.splice(i, 1);
-        read.resolve();
+    const waiting: { index: number; waiter: Waiter }[] = [];
+    for (const read of this.readsToServe) {
+      if (read.index > this.appliedIndex) {
+        waiting.push(read);
+        continue;
       }
+      read.waiter.timer.cancel();
+      read.waiter.resolve({ index: read.index, term: 0, result: undefined });
     }
+    this.readsToServe = waiting;
   }
 
   private roleChanged(role: Role): void {
@@ -495,6 +524,15 @@ export class RaftNode {
   // ---- helpers -----------------------------------------------------------------------------------------
 
   private changeMembership(change: ConfigChange): Promise<Applied> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.options.transport === undefined) {
+      return Promise.reject(
+        new TidemarkError(
+          'INVALID_ARGUMENT',
+          'this node runs without a Raft transport (no cluster.endpoints): its membership cannot change',
+        ),
+      );
+    }
     return new Promise<Applied>((resolve, reject) => {
       this.changes.push({ change, settle: this.settlement(resolve, reject) });
       this.drive();
@@ -527,6 +565,12 @@ export class RaftNode {
   }
 
   private await(index: number, term: number, waiter: Waiter): void {
+    // A waiter on this index from an earlier term: its entry was cut from the log, so it cannot commit.
+    const replaced = this.waiters.get(index);
+    if (replaced !== undefined && replaced !== waiter) {
+      replaced.timer.cancel();
+      replaced.reject(overwritten(index));
+    }
     waiter.index = index;
     waiter.term = term;
     this.waiters.set(index, waiter);
@@ -555,15 +599,24 @@ export class RaftNode {
       ...this.waiters.values(),
       ...this.readWaiters.values(),
       ...this.proposals.map((p) => p.settle),
+      ...this.readsToServe.map((r) => r.waiter),
     ];
     all.push(...this.changes.map((c) => c.settle));
     this.waiters.clear();
     this.readWaiters.clear();
     this.proposals = [];
     this.changes = [];
+    this.inbox = [];
+    this.readsToServe = [];
     for (const waiter of all) {
       waiter.timer.cancel();
       waiter.reject(reason);
+    }
+    // A node that cannot persist must not keep answering its peers (nor hoard what they send).
+    if (reason.code !== 'CLOSED') {
+      this.options.transport?.close().catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'raft transport did not close cleanly');
+      });
     }
   }
 
@@ -598,7 +651,9 @@ export class RaftNode {
   /** A NOT_LEADER refusal names the leader's address too, so a client can go there. */
   private withLeaderAddress(error: unknown): unknown {
     if (!TidemarkError.is(error, 'NOT_LEADER')) return error;
-    const leader = this.raft.status().leader;
+    // The core names the leader to go to (a transfer's target, say); else whom this node follows.
+    const named = error.details.leader;
+    const leader = typeof named === 'string' && named !== '' ? named : this.raft.status().leader;
     const leaderAddress = leader === '' ? undefined : this.addresses.get(leader);
     return new TidemarkError('NOT_LEADER', error.message, { details: { leader, leaderAddress } });
   }

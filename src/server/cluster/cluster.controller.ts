@@ -12,11 +12,19 @@ import { type BodyReaders, NO_BODY, RequestBody } from '../http/request-body.dec
 
 const memberBody = z
   .object({
-    id: z.string().trim().min(1, 'expected a node id').max(255, 'at most 255 characters'),
+    id: z
+      .string()
+      .trim()
+      .min(1, 'expected a node id')
+      .refine((id) => Buffer.byteLength(id) <= 255, 'at most 255 bytes of UTF-8'),
     address: z
       .string()
       .trim()
-      .regex(/^(?:\[[0-9A-Fa-f:.]+\]|[^:[\]\s/]+):\d{1,5}$/, 'expected host:port'),
+      .regex(/^(?:\[[0-9A-Fa-f:.]+\]|[^:[\]\s/]+):\d{1,5}$/, 'expected host:port')
+      .refine((address) => {
+        const port = Number(address.slice(address.lastIndexOf(':') + 1));
+        return port >= 1 && port <= 65535;
+      }, 'expected a port from 1 to 65535'),
   })
   .strict();
 const MEMBER_BODY: BodyReaders<z.infer<typeof memberBody>> = {
@@ -38,8 +46,15 @@ const readQuery = z.object({ consistency: z.enum(['linearizable', 'local']).opti
 export interface ClusterView extends RaftNodeStatus {
   /** `embedded`: a one-voter cluster of this node; `cluster`: peers configured. */
   readonly mode: 'embedded' | 'cluster';
-  /** Voters reachable (this node included) and whether they are a majority. */
-  readonly quorum: { readonly voters: number; readonly reachable: number; readonly healthy: boolean };
+  /**
+   * On the leader: voters reachable (itself included) and whether they are a majority. On a follower:
+   * `reachable` is unknown and `healthy` says whether it hears a leader.
+   */
+  readonly quorum: {
+    readonly voters: number;
+    readonly reachable: number | undefined;
+    readonly healthy: boolean;
+  };
 }
 
 /**
@@ -59,13 +74,17 @@ export class ClusterController {
   status(): ClusterView {
     const status = this.raft.status();
     const voters = status.members.filter((m) => m.voter);
-    const reachable = voters.filter((m) => m.reachable).length;
     const embedded = status.members.length === 1 && status.members[0]?.address === '';
-    return {
-      mode: embedded ? 'embedded' : 'cluster',
-      ...status,
-      quorum: { voters: voters.length, reachable, healthy: reachable > voters.length / 2 },
-    };
+    let quorum: ClusterView['quorum'];
+    if (status.role === 'leader') {
+      const reachable = voters.filter((m) => m.reachable === true).length;
+      quorum = { voters: voters.length, reachable, healthy: reachable > voters.length / 2 };
+    } else {
+      // A follower knows only whether it hears the leader; the leader judges the rest.
+      const leader = status.members.find((m) => m.id === status.leader);
+      quorum = { voters: voters.length, reachable: undefined, healthy: leader?.reachable === true };
+    }
+    return { mode: embedded ? 'embedded' : 'cluster', ...status, quorum };
   }
 
   @Post('members')

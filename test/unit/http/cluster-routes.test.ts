@@ -79,3 +79,30 @@ describe('GET /v1/cluster and the metadata routes (embedded)', () => {
     expect((await request(server()).get('/v1/cluster').expect(200)).body.lastIndex).toBe(before);
   });
 });
+
+describe('member ids and addresses at the edge', () => {
+  it('refuses an id over 255 bytes of UTF-8 and a port out of range', async () => {
+    const long = 'é'.repeat(128); // 128 characters, 256 bytes
+    const tooLong = expectProblem(
+      await request(server()).post('/v1/cluster/members').send({ id: long, address: '127.0.0.1:7400' }),
+      400,
+      'INVALID_ARGUMENT',
+    );
+    expect(tooLong.detail).toMatch(/id: at most 255 bytes of UTF-8/);
+    for (const address of ['127.0.0.1:0', '127.0.0.1:99999']) {
+      const refused = expectProblem(
+        await request(server()).post('/v1/cluster/members').send({ id: 'n2', address }),
+        400,
+        'INVALID_ARGUMENT',
+      );
+      expect(refused.detail).toMatch(/address: expected a port from 1 to 65535/);
+    }
+    // Valid input reaches the node, which has no transport in the embedded mode and says so.
+    const embedded = expectProblem(
+      await request(server()).post('/v1/cluster/members').send({ id: 'n2', address: '127.0.0.1:7400' }),
+      400,
+      'INVALID_ARGUMENT',
+    );
+    expect(embedded.detail).toMatch(/without a Raft transport/);
+  });
+});

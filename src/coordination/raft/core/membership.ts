@@ -25,11 +25,19 @@ export function members(membership: Membership): NodeId[] {
   return [...membership.voters, ...membership.learners];
 }
 
+/** The longest node id, in UTF-8 bytes (the message codec's limit). */
+export const MAX_NODE_ID_BYTES = 255;
+const utf8 = new TextEncoder();
+
 /** The membership `change` leads to from `current`, or INVALID_ARGUMENT saying why it cannot apply. */
 export function applyChange(current: Membership, change: ConfigChange): Membership {
   const { node } = change;
   if (typeof node !== 'string' || node.length === 0) {
     throw new TidemarkError('INVALID_ARGUMENT', 'a membership change needs a node id');
+  }
+  // The wire carries an id in at most 255 bytes: a longer one would make every snapshot unsendable.
+  if (utf8.encode(node).length > MAX_NODE_ID_BYTES) {
+    throw new TidemarkError('INVALID_ARGUMENT', `a node id is at most ${MAX_NODE_ID_BYTES} bytes of UTF-8`);
   }
   switch (change.type) {
     case 'addLearner':

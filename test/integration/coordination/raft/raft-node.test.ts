@@ -136,6 +136,21 @@ describe('RaftNode: the driver over real HTTP and real log stores', () => {
     expect(leader.record.get('lonely')).toBeUndefined();
   });
 
+  it('after close a proposal and a membership change fail CLOSED at once; close waits for the one close', async () => {
+    cluster = await RaftNodeCluster.start(3);
+    const leader = await cluster.leader();
+    const node = leader.node as RaftNode;
+    await Promise.all([node.close(), node.close()]);
+    await expect(
+      node.propose(encodeMetadataCommand({ op: 'set', key: 'k', value: 'v' })),
+    ).rejects.toMatchObject({
+      code: 'CLOSED',
+    });
+    await expect(node.addLearner('n9', '127.0.0.1:1')).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(() => node.transferLeadership('n2')).toThrow(expect.objectContaining({ code: 'CLOSED' }));
+    leader.node = undefined;
+  });
+
   it('a one-member cluster elects itself and commits alone (embedded mode)', async () => {
     cluster = await RaftNodeCluster.start(1);
     await cluster.set('solo', 'yes');

@@ -124,3 +124,19 @@ describe('the cluster checkpoint record', () => {
     expect(copy.apply({ type: 'commit', id: 4, at: 1 }, 3).applied).toBe(true);
   });
 });
+
+it('a member named like an object property ("toString") is a member like any other, after a snapshot too', () => {
+  const record = new ClusterCheckpointRecord();
+  record.apply({ type: 'begin', id: 1, members: ['n1', 'toString'], at: 0 }, 1);
+  record.apply(
+    { type: 'ack', id: 1, node: 'n1', checkpointId: 1, barrierLsn: 1, manifestKey: 'm', ackedAt: 0 },
+    1,
+  );
+  const copy = ClusterCheckpointRecord.fromJSON(JSON.parse(JSON.stringify(record)));
+  for (const each of [record, copy]) {
+    expect(each.apply({ type: 'commit', id: 1, at: 1 }, 1)).toEqual({
+      applied: false,
+      why: '1 lacks the acks of toString',
+    });
+  }
+});
