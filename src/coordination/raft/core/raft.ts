@@ -159,23 +159,24 @@ export class Raft {
   }
 
   /**
-   * Proposes one membership change. Refused (INVALID_ARGUMENT, nothing changed) while another change is
-   * uncommitted, before this leader has committed an entry of its term, for a learner that has not caught up,
-   * or when the change does not apply to the membership in force.
+   * Proposes one membership change. Refused, with nothing changed: INVALID_ARGUMENT when the change does
+   * not apply to the membership in force; PRECONDITION_FAILED — try again shortly — while another change is
+   * uncommitted, before this leader has committed an entry of its term, during a leadership transfer, or for
+   * a learner that has not caught up.
    */
   proposeConfigChange(change: ConfigChange): { index: number; term: number } {
     this.mustLead('change the membership');
     if (this.pendingConfigIndex > this.log.committed) {
-      throw new TidemarkError('INVALID_ARGUMENT', 'raft: another membership change is in progress');
+      throw new TidemarkError('PRECONDITION_FAILED', 'raft: another membership change is in progress');
     }
     if (this.log.term(this.log.committed) !== this.term) {
       throw new TidemarkError(
-        'INVALID_ARGUMENT',
+        'PRECONDITION_FAILED',
         'raft: the new leader has not committed an entry of its term yet',
       );
     }
     if (this.leadTransferee !== '') {
-      throw new TidemarkError('INVALID_ARGUMENT', 'raft: a leadership transfer is in progress');
+      throw new TidemarkError('PRECONDITION_FAILED', 'raft: a leadership transfer is in progress');
     }
     const current = this.log.membership();
     const next = applyChange(current, change);
@@ -183,7 +184,7 @@ export class Raft {
       const caughtUp = (this.progress.get(change.node)?.match ?? 0) >= this.log.committed;
       if (!caughtUp) {
         throw new TidemarkError(
-          'INVALID_ARGUMENT',
+          'PRECONDITION_FAILED',
           `raft: learner ${quoteInput(change.node)} has not caught up with the log yet`,
         );
       }

@@ -48,7 +48,7 @@ describe('raft core, membership changes', () => {
     net.stabilize();
     const before = net.status('n1');
     const error = refusal(() => net.raft('n1').proposeConfigChange({ type: 'promote', node: 'n4' }));
-    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.code).toBe('PRECONDITION_FAILED'); // retryable: it may catch up
     expect(net.status('n1')).toEqual(before);
     net.heal();
     net.tick('n1');
@@ -113,7 +113,7 @@ describe('raft core, membership changes', () => {
     const error = refusal(() =>
       net.raft('n1').proposeConfigChange({ type: 'addLearner', node: 'n5', address: '' }),
     );
-    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.code).toBe('PRECONDITION_FAILED');
     expect({ status: net.status('n1'), log: net.log('n1') }).toEqual(before);
     expect(net.raft('n1').hasReady()).toBe(false);
   });
@@ -125,7 +125,7 @@ describe('raft core, membership changes', () => {
     expect(net.status('n1')).toMatchObject({ role: 'leader', commit: 0 });
     const before = net.status('n1');
     const learner: ConfigChange = { type: 'addLearner', node: 'n4', address: '' };
-    expect(refusal(() => net.raft('n1').proposeConfigChange(learner)).code).toBe('INVALID_ARGUMENT');
+    expect(refusal(() => net.raft('n1').proposeConfigChange(learner)).code).toBe('PRECONDITION_FAILED');
     expect(net.status('n1')).toEqual(before);
     net.stabilize(); // the no-op commits
     expect(net.raft('n1').proposeConfigChange(learner)).toEqual({ index: 2, term: 1 });

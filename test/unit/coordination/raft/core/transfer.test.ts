@@ -44,7 +44,7 @@ describe('raft core, leadership transfer', () => {
     const error = refusal(() => net.propose('n1', 'c'));
     expect([error.code, error.details]).toEqual(['NOT_LEADER', { leader: 'n3' }]);
     const change = refusal(() => net.raft('n1').proposeConfigChange({ type: 'remove', node: 'n2' }));
-    expect(change.code).toBe('INVALID_ARGUMENT');
+    expect(change.code).toBe('PRECONDITION_FAILED');
     expect(net.status('n1')).toMatchObject({ lastIndex: before, leadTransferee: 'n3' });
   });
 
