@@ -118,6 +118,7 @@ export class RaftNode {
   private inbox: Message[] = [];
   private ticks = 0;
   private proposals: PendingProposal[] = [];
+  private submitted: Uint8Array[] = [];
   private changes: { change: ConfigChange; settle: Waiter }[] = [];
   private transfers: NodeId[] = [];
   private driving = false;
@@ -227,6 +228,19 @@ export class RaftNode {
       });
       this.drive();
     });
+  }
+
+  /**
+   * Hands `command` to whoever leads, without waiting for it (etcd's proposal forwarding): appended here
+   * on the leader, sent to the leader from a follower. Nothing answers: the caller watches the state
+   * machine for the effect and submits again if it does not come (the command must be idempotent).
+   * Dropped when no leader is known; refused only on a stopped node.
+   */
+  submit(command: Uint8Array): void {
+    if (command.length === 0) throw new TidemarkError('INVALID_ARGUMENT', 'a raft command cannot be empty');
+    this.mustBeRunning();
+    this.submitted.push(command);
+    this.drive();
   }
 
   /**
@@ -387,6 +401,7 @@ export class RaftNode {
       this.inbox.length > 0 ||
       this.ticks > 0 ||
       this.proposals.length > 0 ||
+      this.submitted.length > 0 ||
       this.changes.length > 0 ||
       this.transfers.length > 0
     );
@@ -401,6 +416,7 @@ export class RaftNode {
     for (const message of inbox) this.raft.step(message);
     for (; this.ticks > 0; this.ticks--) this.raft.tick();
     this.proposeQueued();
+    this.forwardSubmitted();
     const changes = this.changes;
     this.changes = [];
     for (const { change, settle } of changes) {
@@ -437,6 +453,18 @@ export class RaftNode {
         p.settle.timer.cancel();
         p.settle.reject(refusal);
       }
+    }
+  }
+
+  private forwardSubmitted(): void {
+    const submitted = this.submitted;
+    if (submitted.length === 0) return;
+    this.submitted = [];
+    try {
+      this.raft.proposeAnywhere(submitted);
+    } catch (error) {
+      // No leader known (an election), or the leader is busy: the submitter sends again.
+      this.logger.debug({ err: error, commands: submitted.length }, 'raft: submitted commands dropped');
     }
   }
 
@@ -605,6 +633,7 @@ export class RaftNode {
     this.waiters.clear();
     this.readWaiters.clear();
     this.proposals = [];
+    this.submitted = [];
     this.changes = [];
     this.inbox = [];
     this.readsToServe = [];

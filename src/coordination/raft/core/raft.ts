@@ -159,6 +159,28 @@ export class Raft {
   }
 
   /**
+   * Proposes `data` wherever this node is: on the leader as `propose` does (returning where the last entry
+   * went); on a follower that knows its leader, forwarded to it (etcd's MsgProp) and `undefined` — the
+   * caller learns the outcome from the state machine, and sends again if it must (a forwarded proposal
+   * lost on the way, or dropped by a leader that lost its lead meanwhile, is not answered). NOT_LEADER when
+   * no leader is known.
+   */
+  proposeAnywhere(data: readonly Uint8Array[]): { index: number; term: number } | undefined {
+    if (this.role === 'leader') return this.propose(data);
+    if (this.leader === '') this.mustLead('propose');
+    this.send(
+      message({
+        type: 'propose',
+        from: this.id,
+        to: this.leader,
+        term: 0,
+        entries: data.map((bytes) => ({ term: 0, index: 0, kind: 'normal', data: bytes })),
+      }),
+    );
+    return undefined;
+  }
+
+  /**
    * Proposes one membership change. Refused, with nothing changed: INVALID_ARGUMENT when the change does
    * not apply to the membership in force; PRECONDITION_FAILED — try again shortly — while another change is
    * uncommitted, before this leader has committed an entry of its term, during a leadership transfer, or for
@@ -237,6 +259,11 @@ export class Raft {
   /** A message from another node. Messages of other terms, stale or foreign ones are handled or dropped. */
   step(m: Message): void {
     if (m.to !== this.id) return;
+    // A forwarded proposal says nothing about terms: whoever leads now appends it, nobody else.
+    if (m.type === 'propose') {
+      this.acceptForwarded(m);
+      return;
+    }
     if (m.term > this.term) {
       if (!this.acceptHigherTerm(m)) return;
     } else if (m.term < this.term) {
@@ -658,6 +685,17 @@ export class Raft {
         return;
       default:
         return;
+    }
+  }
+
+  /** A member's forwarded proposals, appended as this leader's own; dropped when that cannot be done now. */
+  private acceptForwarded(m: Message): void {
+    if (this.role !== 'leader' || !this.progress.has(m.from) || m.entries.length === 0) return;
+    if (m.entries.some((entry) => entry.kind !== 'normal' || entry.data.length === 0)) return;
+    try {
+      this.propose(m.entries.map((entry) => entry.data));
+    } catch {
+      // A transfer under way or too much uncommitted: the sender hears nothing and proposes again.
     }
   }
 

@@ -58,7 +58,8 @@ export type MessageType =
   | 'heartbeat'
   | 'heartbeatResponse'
   | 'snapshot'
-  | 'timeoutNow';
+  | 'timeoutNow'
+  | 'propose';
 
 /**
  * One message, one shape (as etcd's raftpb.Message): the fields a type does not use are 0, '' or empty.
@@ -70,6 +71,8 @@ export type MessageType =
  *   candidate would take, without taking it. `force` marks a campaign a leadership transfer started.
  * - heartbeat(Response): `context` echoes a read-index request (linearizable reads).
  * - snapshot: carries `snapshot`; its response is an appendResponse at the snapshot's index.
+ * - propose: a follower's proposals forwarded to its leader (etcd's MsgProp): `entries` carry only data
+ *   (term and index 0), the message's term is 0 — it is no claim about terms, and no answer comes back.
  */
 export interface Message {
   readonly type: MessageType;

@@ -47,6 +47,7 @@ const TYPE_CODES: Record<MessageType, number> = {
   heartbeatResponse: 7,
   snapshot: 8,
   timeoutNow: 9,
+  propose: 10,
 };
 const TYPES_BY_CODE = invert(TYPE_CODES);
 

@@ -25,6 +25,7 @@ const TYPES: MessageType[] = [
   'heartbeatResponse',
   'snapshot',
   'timeoutNow',
+  'propose',
 ];
 
 const nodeId = fc.oneof(
@@ -220,8 +221,8 @@ describe('raft message codec', () => {
 
     it('an unknown message type, flag or entry kind', () => {
       const typed = valid();
-      typed[2] = 10;
-      expect(expectRefused(typed).message).toMatch(/unknown message type 10/);
+      typed[2] = 11;
+      expect(expectRefused(typed).message).toMatch(/unknown message type 11/);
       const flagged = valid();
       flagged[3] = 8;
       expect(expectRefused(flagged).message).toMatch(/unknown message flags/);
