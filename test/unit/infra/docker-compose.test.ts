@@ -20,8 +20,11 @@ interface Service {
 }
 
 const text = readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
-const compose = parse(text) as { services: Record<string, Service> };
+// `<<: *anchor` merge keys, as compose reads them.
+const compose = parse(text, { merge: true }) as { services: Record<string, Service> };
 const services = Object.entries(compose.services);
+/** The three Tidemark nodes; deployment-files.test.ts checks how they refer to each other. */
+const NODES = ['tidemark-1', 'tidemark-2', 'tidemark-3'];
 
 /** What .env.example sets: the variables a user has to provide. */
 const example = Object.fromEntries(
@@ -48,8 +51,8 @@ function environment(service: Service): Record<string, string> {
 }
 
 describe('docker-compose.yml', () => {
-  it('parses and runs Tidemark, Redis, MinIO and the bucket set-up', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['minio', 'minio-init', 'redis', 'tidemark']);
+  it('parses and runs three Tidemark nodes, Redis, MinIO and the bucket set-up', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['minio', 'minio-init', 'redis', ...NODES]);
   });
 
   it.each(services.filter(([, s]) => s.image !== undefined))('pins the image of %s to a version', (_, s) => {
@@ -60,9 +63,10 @@ describe('docker-compose.yml', () => {
     expect(tag).toMatch(/\d+[.-]\d+/); // a version or a release date, not a moving name like `7-alpine`
   });
 
-  it('builds the only service without an image from the repository', () => {
-    expect(services.filter(([, s]) => s.image === undefined).map(([name]) => name)).toEqual(['tidemark']);
-    expect(compose.services.tidemark!.build).toMatchObject({ dockerfile: 'infra/Dockerfile' });
+  it('builds the only services without an image, the Tidemark nodes, from the repository', () => {
+    expect(services.filter(([, s]) => s.image === undefined).map(([name]) => name)).toEqual(NODES);
+    for (const node of NODES)
+      expect(compose.services[node]!.build).toMatchObject({ dockerfile: 'infra/Dockerfile' });
   });
 
   it('publishes no Redis or MinIO port', () => {
@@ -70,9 +74,9 @@ describe('docker-compose.yml', () => {
       expect(compose.services[name]!.ports).toBeUndefined();
   });
 
-  it('publishes the API on the loopback interface only', () => {
+  it('publishes the APIs on the loopback interface only', () => {
     const published = services.flatMap(([, s]) => s.ports ?? []);
-    expect(published).toEqual(['127.0.0.1:7070:7070']);
+    expect(published).toEqual(['127.0.0.1:7071:7070', '127.0.0.1:7072:7070', '127.0.0.1:7073:7070']);
     for (const port of published) {
       if (typeof port === 'string') expect(port).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
       else expect(port.host_ip).toBe('127.0.0.1');
@@ -90,9 +94,10 @@ describe('docker-compose.yml', () => {
     }
     const redis = compose.services.redis!.command as string[];
     expect(redis[redis.indexOf('--requirepass') + 1]).toMatch(/^\$\{REDIS_PASSWORD:\?.+\}$/);
-    expect(environment(compose.services.tidemark!).REDIS_URL).toMatch(
-      /^redis:\/\/:\$\{REDIS_PASSWORD:\?[^}]+\}@redis:6379$/,
-    );
+    for (const node of NODES)
+      expect(environment(compose.services[node]!).REDIS_URL).toMatch(
+        /^redis:\/\/:\$\{REDIS_PASSWORD:\?[^}]+\}@redis:6379$/,
+      );
 
     // Every variable the file needs is required (`:?`) and named in .env.example.
     const used = [...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)([^}]*)\}/g)];
@@ -110,27 +115,30 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('configures Tidemark so that its configuration loads (MinIO store, Redis with its password)', () => {
-    const env = Object.fromEntries(
-      Object.entries(environment(compose.services.tidemark!)).map(([key, value]) => [
-        key,
-        interpolate(value, example),
-      ]),
-    );
-    expect(env.TIDEMARK_CONFIG).toBe('/etc/tidemark/minio.yaml'); // the file mounted from infra/config
-    const config = loadConfig({ configFile: path.join(ROOT, 'infra/config/minio.yaml'), env });
-    expect(config.storage).toMatchObject({
-      backend: 'S3',
-      bucket: 'tidemark',
-      endpoint: 'http://minio:9000',
-      forcePathStyle: true,
-    });
-    expect(config.tiering.redisUrl).toBe(`redis://:${example.REDIS_PASSWORD}@redis:6379`);
-    expect(config.server).toMatchObject({ host: '0.0.0.0', port: 7070 });
-    expect(config.dataDir).toBe('/data');
-    // The bucket minio-init creates is the one Tidemark writes to.
-    expect((compose.services['minio-init']!.entrypoint as string[]).join(' ')).toContain(
-      'mc mb --ignore-existing local/tidemark',
-    );
-  });
+  it.each(NODES)(
+    'configures %s so that its configuration loads (MinIO store, Redis with its password)',
+    (node) => {
+      const env = Object.fromEntries(
+        Object.entries(environment(compose.services[node]!)).map(([key, value]) => [
+          key,
+          interpolate(value, example),
+        ]),
+      );
+      expect(env.TIDEMARK_CONFIG).toBe('/etc/tidemark/minio.yaml'); // the file mounted from infra/config
+      const config = loadConfig({ configFile: path.join(ROOT, 'infra/config/minio.yaml'), env });
+      expect(config.storage).toMatchObject({
+        backend: 'S3',
+        bucket: 'tidemark',
+        endpoint: 'http://minio:9000',
+        forcePathStyle: true,
+      });
+      expect(config.tiering.redisUrl).toBe(`redis://:${example.REDIS_PASSWORD}@redis:6379`);
+      expect(config.server).toMatchObject({ host: '0.0.0.0', port: 7070 });
+      expect(config.dataDir).toBe('/data');
+      // The bucket minio-init creates is the one Tidemark writes to.
+      expect((compose.services['minio-init']!.entrypoint as string[]).join(' ')).toContain(
+        'mc mb --ignore-existing local/tidemark',
+      );
+    },
+  );
 });
