@@ -42,6 +42,7 @@ export class IncrementalCheckpointSystem {
   private readonly queue = new SerialQueue();
   /** Timestamp (µs) of the newest entry applied. */
   private newestTimestamp = 0;
+  private readonly pinSources = new Map<string, () => Iterable<number>>();
 
   private constructor(
     private readonly deps: CheckpointSystemDeps & { logger: Logger; clock: Clock },
@@ -214,6 +215,35 @@ export class IncrementalCheckpointSystem {
     });
   }
 
+  /**
+   * A cluster barrier's cut: the state as of every entry appended so far, as a committed checkpoint — a
+   * new one, or the newest restorable one when no entry arrived since (an idle node acknowledges barrier
+   * after barrier without piling up empty checkpoints).
+   */
+  checkpointForBarrier(): Promise<CheckpointListing> {
+    return this.queue.run(async () => {
+      await this.catchUp();
+      const newest = this.deps.catalog.latestRestorable();
+      if (newest !== undefined && this.materializer.lsn === newest.lsn) return this.get(newest.id);
+      return this.takeCheckpoint('auto');
+    });
+  }
+
+  /**
+   * Checkpoints something else still needs (a cluster checkpoint names them): retention keeps them, and
+   * with their chains, and `delete` refuses them unless forced. `source` says who pins, for the refusal.
+   */
+  pin(source: string, ids: () => Iterable<number>): void {
+    this.pinSources.set(source, ids);
+  }
+
+  /** Every pinned checkpoint id, with who pins it. */
+  pinned(): Map<number, string> {
+    const pinned = new Map<number, string>();
+    for (const [source, ids] of this.pinSources) for (const id of ids()) pinned.set(id, source);
+    return pinned;
+  }
+
   private async writeIncremental(context: CheckpointWriteContext, parent: CheckpointSummary) {
     const delta = this.deps.merger.createIncremental(parent.id, this.materializer.deltaSince(parent.lsn), {
       fromLsn: parent.lsn,
@@ -291,6 +321,14 @@ export class IncrementalCheckpointSystem {
           `checkpoint ${id} is the newest restorable one: the node restarts from it and the local WAL ` +
             'before it may already be deleted; take a newer checkpoint first, or force',
           { details: { checkpointId: id } },
+        );
+      }
+      const pinnedBy = this.pinned().get(id);
+      if (options.force !== true && pinnedBy !== undefined) {
+        throw new TidemarkError(
+          'DEPENDENT_CHECKPOINTS',
+          `checkpoint ${id} is pinned by ${pinnedBy}: it stays while that needs it, unless forced`,
+          { details: { checkpointId: id, pinnedBy } },
         );
       }
       // A deletion is a commit too: a writer that lost its lease must not delete.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, nonEmptyString, positiveInt } from './schema-primitives';
+import { bool, nonEmptyString, nonNegativeInt, positiveInt } from './schema-primitives';
 
 /**
  * The Raft coordinator's settings, after the reference's DistributedConfig (node_id, cluster_endpoints,
@@ -54,6 +54,24 @@ const endpointList = z.preprocess(
   z.array(endpoint),
 );
 
+/**
+ * Cluster checkpoints (barriers), with Flink's knobs: `intervalMs` (0: only when asked), `timeoutMs`,
+ * `minPauseMs` between the end of one and the beginning of the next, `maxConcurrent` in flight,
+ * `tolerableFailures` in a row before the cluster reports its checkpoints failing, and `retained`: the newest
+ * committed cluster checkpoints whose node checkpoints every node keeps whatever its own retention says.
+ */
+const clusterCheckpointsSchema = z
+  .object({
+    intervalMs: nonNegativeInt(60_000),
+    timeoutMs: positiveInt(600_000),
+    minPauseMs: nonNegativeInt(0),
+    maxConcurrent: positiveInt(1),
+    tolerableFailures: nonNegativeInt(0),
+    retained: positiveInt(3),
+  })
+  .strict()
+  .default({});
+
 export const clusterSchema = z
   .object({
     /** Every voter of the cluster at its first start, this node included; empty: the embedded mode. */
@@ -70,6 +88,7 @@ export const clusterSchema = z
     partitionToleranceMs: positiveInt(10_000),
     /** Applied entries between snapshots of the cluster's state. */
     snapshotEvery: positiveInt(10_000),
+    checkpoints: clusterCheckpointsSchema,
     tls: z
       .object({
         keyFile: nonEmptyString('a file path'),

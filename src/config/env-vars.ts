@@ -230,6 +230,42 @@ export const ENV_VARS: readonly EnvVar[] = [
     description: 'applied Raft entries between snapshots of the cluster state',
   },
   {
+    name: 'TIDEMARK_CLUSTER_CHECKPOINT_INTERVAL_MS',
+    key: 'cluster.checkpoints.intervalMs',
+    kind: 'integer',
+    description: 'begin a cluster checkpoint this often, ms (0: only when asked)',
+  },
+  {
+    name: 'TIDEMARK_CLUSTER_CHECKPOINT_TIMEOUT_MS',
+    key: 'cluster.checkpoints.timeoutMs',
+    kind: 'integer',
+    description: 'abort a cluster checkpoint not committed this long after it began, ms',
+  },
+  {
+    name: 'TIDEMARK_CLUSTER_CHECKPOINT_MIN_PAUSE_MS',
+    key: 'cluster.checkpoints.minPauseMs',
+    kind: 'integer',
+    description: 'least time between the end of one cluster checkpoint and the next, ms',
+  },
+  {
+    name: 'TIDEMARK_CLUSTER_CHECKPOINT_MAX_CONCURRENT',
+    key: 'cluster.checkpoints.maxConcurrent',
+    kind: 'integer',
+    description: 'cluster checkpoints in flight at once',
+  },
+  {
+    name: 'TIDEMARK_CLUSTER_CHECKPOINT_TOLERABLE_FAILURES',
+    key: 'cluster.checkpoints.tolerableFailures',
+    kind: 'integer',
+    description: 'failed cluster checkpoints in a row before the cluster reports itself failing',
+  },
+  {
+    name: 'TIDEMARK_CLUSTER_CHECKPOINTS_RETAINED',
+    key: 'cluster.checkpoints.retained',
+    kind: 'integer',
+    description: 'newest committed cluster checkpoints every node keeps restorable',
+  },
+  {
     name: 'TIDEMARK_CHECKPOINT_CODEC',
     key: 'checkpoint.codec',
     kind: 'string',

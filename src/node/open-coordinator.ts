@@ -1,19 +1,37 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { MetadataRecord } from '../coordination/cluster/metadata-record';
+import { CheckpointCoordinator } from '../coordination/barrier/checkpoint-coordinator';
+import { CheckpointParticipant } from '../coordination/barrier/checkpoint-participant';
+import { ClusterStateMachine } from '../coordination/cluster/cluster-state-machine';
+import type { MetadataRecord } from '../coordination/cluster/metadata-record';
 import { FileRaftLogStore } from '../coordination/raft/log-store/file-raft-log-store';
 import { RaftNode } from '../coordination/raft/raft-node';
 import { HttpRaftTransport } from '../coordination/raft/transport/http/http-raft-transport';
 import type { RaftTransport } from '../coordination/raft/transport/raft-transport';
+import type { IncrementalCheckpointSystem } from '../checkpoint/incremental-checkpoint-system';
 import type { TidemarkConfig } from '../config/config.schema';
 import type { Clock } from '../lib/clock';
 import { TidemarkError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
+import type { ObjectStore } from '../storage';
+import { barrierCheckpoints, clusterPinnedCheckpoints } from './barrier-checkpoints';
 
 export interface Coordinator {
   readonly raft: RaftNode;
-  /** The cluster's replicated key-value record (the state machine Raft runs today). */
+  /** What Raft replicates: the cluster's metadata and its checkpoint record. */
+  readonly state: ClusterStateMachine;
+  /** The cluster's replicated key-value record. */
   readonly metadata: MetadataRecord;
+  /** The leader's half of cluster checkpoints (begin, commit, abort); idle on a follower. */
+  readonly checkpoints: CheckpointCoordinator;
+  /** This node's half: cut at each barrier, acknowledge, record what committed. */
+  readonly participant: CheckpointParticipant;
+}
+
+/** What the coordinator's barrier participant cuts with. */
+export interface CoordinatorParts {
+  readonly system: IncrementalCheckpointSystem;
+  readonly store: ObjectStore;
 }
 
 /**
@@ -26,13 +44,14 @@ export async function openCoordinator(
   settings: TidemarkConfig,
   clock: Clock,
   logger: Logger,
+  parts: CoordinatorParts,
 ): Promise<Coordinator> {
   const { cluster } = settings;
   const id = settings.checkpoint.nodeId;
   const members = new Map(cluster.endpoints.map((e) => [e.id, e.address]));
   if (members.size === 0) members.set(id, '');
   const networked = cluster.endpoints.length > 1 || cluster.join;
-  const metadata = new MetadataRecord();
+  const state = new ClusterStateMachine();
   const raft = await RaftNode.open({
     id,
     initialMembers: members,
@@ -43,11 +62,34 @@ export async function openCoordinator(
     snapshotEvery: cluster.snapshotEvery,
     store: new FileRaftLogStore(path.join(settings.dataDir, 'raft'), { logger }),
     transport: networked ? transport(settings, members.get(id), clock, logger) : undefined,
-    stateMachine: metadata,
+    stateMachine: state,
     clock,
     logger,
   });
-  return { raft, metadata };
+  const prefix = settings.storage.prefix;
+  const checkpoints = new CheckpointCoordinator({
+    nodeId: id,
+    raft,
+    state,
+    settings: cluster.checkpoints,
+    pollMs: cluster.heartbeatIntervalMs,
+    clock,
+    logger,
+  });
+  const participant = new CheckpointParticipant({
+    nodeId: id,
+    raft,
+    state,
+    local: barrierCheckpoints(parts.system, parts.store, prefix),
+    resendMs: cluster.electionTimeoutMs,
+    clock,
+    logger,
+  });
+  parts.system.pin(
+    'cluster checkpoints',
+    clusterPinnedCheckpoints(() => state.checkpoints, id, cluster.checkpoints.retained),
+  );
+  return { raft, state, metadata: state.metadata, checkpoints, participant };
 }
 
 function transport(

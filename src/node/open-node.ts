@@ -111,7 +111,10 @@ export async function openNode(
         compactionIntervalMs: settings.checkpoint.cleanupInterval,
       },
     );
-    const coordinator = await openCoordinator(settings, clock, loggers.child('coordination'));
+    const coordinator = await openCoordinator(settings, clock, loggers.child('coordination'), {
+      system,
+      store,
+    });
     opened.push(coordinator.raft);
     const recoveryMerger = new CheckpointMerger(settings.merger);
     const recovery = new RecoveryEngine(

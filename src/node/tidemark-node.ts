@@ -112,6 +112,8 @@ export class TidemarkNode implements Omit<NodeParts, 'startJobs' | 'releaseDataD
     }
     this.state = 'started';
     await this.coordinator.raft.start();
+    this.coordinator.participant.start();
+    this.coordinator.checkpoints.start();
     this.startWorkers?.();
     this.system.start();
     await this.tiering.start();
@@ -121,6 +123,8 @@ export class TidemarkNode implements Omit<NodeParts, 'startJobs' | 'releaseDataD
   /** No new work from now on: no scheduling, no periodic checkpoint, no lease won back that starts any. */
   stopWork(): void {
     this.state = 'stopped';
+    this.coordinator.checkpoints.close();
+    this.coordinator.participant.close();
     this.tiering.stopScheduling();
     this.system.stopTimers();
   }

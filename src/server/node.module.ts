@@ -23,9 +23,12 @@ import { RecoveryEngine } from '../recovery/recovery-engine';
 import { TieringNode } from '../tiering/tiering-node';
 import { SegmentedWal } from '../wal';
 import { UploadedSegments } from '../wal/archive';
+import { CheckpointCoordinator } from '../coordination/barrier/checkpoint-coordinator';
+import { ClusterStateMachine } from '../coordination/cluster/cluster-state-machine';
 import { MetadataRecord } from '../coordination/cluster/metadata-record';
 import { RaftNode } from '../coordination/raft/raft-node';
 import { CheckpointController } from './checkpoints/checkpoint.controller';
+import { ClusterCheckpointsController } from './cluster/cluster-checkpoints.controller';
 import { ClusterController } from './cluster/cluster.controller';
 import { JobsController } from './jobs/jobs.controller';
 import { MaintenanceProcessor, UploadsProcessor } from './jobs/tiering.processor';
@@ -48,6 +51,8 @@ const PARTS = [
   [OBJECT_STORE, (node: TidemarkNode) => node.store],
   [RaftNode, (node: TidemarkNode) => node.coordinator.raft],
   [MetadataRecord, (node: TidemarkNode) => node.coordinator.metadata],
+  [ClusterStateMachine, (node: TidemarkNode) => node.coordinator.state],
+  [CheckpointCoordinator, (node: TidemarkNode) => node.coordinator.checkpoints],
 ] as const;
 
 /**
@@ -81,6 +86,7 @@ export class NodeModule implements OnApplicationBootstrap, OnModuleDestroy, OnAp
         JobsController,
         RecoveryController,
         ClusterController,
+        ClusterCheckpointsController,
       ],
       providers: [
         {

@@ -7,6 +7,7 @@ import { assertValidKey, assertValidSegment } from './key-rules';
  *   {prefix}/blocks/{h[0..2]}/{h}                           content-addressed checkpoint blocks
  *   {prefix}/checkpoints/{id}/manifest.json                 one manifest per checkpoint
  *   {prefix}/wal/{nodeId}/{firstLsn}-{lastLsn}.seg          uploaded WAL segments
+ *   {prefix}/cluster-checkpoints/{id}.json                  a committed cluster checkpoint, as this node knows it
  *
  * Numbers are zero-padded to 20 digits (as WAL file names are), so keys list in numeric order. Every part a
  * caller supplies is checked (INVALID_ARGUMENT): the prefix is a valid key, a node id is one valid segment, a
@@ -70,6 +71,10 @@ export function manifestKey(prefix: string, checkpointId: number): string {
   return `${checkpointPrefix(prefix, checkpointId)}manifest.json`;
 }
 
+export function clusterCheckpointKey(prefix: string, clusterCheckpointId: number): string {
+  return `${checkPrefix(prefix)}/cluster-checkpoints/${padNumber(checkNumber('clusterCheckpointId', clusterCheckpointId))}.json`;
+}
+
 export function walPrefix(prefix: string): string {
   return `${checkPrefix(prefix)}/wal/`;
 }
@@ -114,6 +119,22 @@ export function parseManifestKey(prefix: string, key: string): number | undefine
   const rest = after(key, checkpointsPrefix(prefix));
   const match = rest === undefined ? null : /^(\d+)\/manifest\.json$/.exec(rest);
   return match === null ? undefined : parsePadded(match[1]);
+}
+
+/**
+ * The prefix and checkpoint id of any node's manifest key (a cluster checkpoint names every member's
+ * manifest by its whole key, so a restore finds each node's checkpoints under its own prefix).
+ */
+export function splitManifestKey(key: string): { prefix: string; checkpointId: number } | undefined {
+  const match = /^(.+)\/checkpoints\/(\d{20})\/manifest\.json$/.exec(key);
+  if (match === null) return undefined;
+  const checkpointId = parsePadded(match[2]);
+  if (checkpointId === undefined) return undefined;
+  try {
+    return { prefix: checkPrefix(match[1]), checkpointId };
+  } catch {
+    return undefined;
+  }
 }
 
 export interface WalSegmentKeyParts {

@@ -34,6 +34,8 @@ export interface LeaderView {
   readonly hasQuorum: boolean;
   /** Someone asked for a checkpoint now (POST /v1/cluster/checkpoints). */
   readonly requested: boolean;
+  /** When this leader took over: the cluster's first checkpoint is due an interval after (as Flink's). */
+  readonly leaderSince?: number;
 }
 
 /**
@@ -70,25 +72,38 @@ export function decide(
   }
   // What ends now ends at `now`: the minimum pause counts from there.
   const lastEnded = commands.length > 0 ? view.now : record.lastEndedAt();
-  if (shouldBegin(record, settings, view, inFlight, lastEnded)) {
+  if (beginRefusal(record, settings, view, inFlight, lastEnded) === undefined) {
     commands.push({ type: 'begin', id: record.lastId + 1, members: [...view.members], at: view.now });
   }
   return commands;
 }
 
-function shouldBegin(
+/**
+ * Why no checkpoint begins now (undefined: one does). The first reason that holds, in the order Flink's
+ * coordinator checks them; `not due` when nothing stands in the way but the interval.
+ */
+export function beginRefusal(
   record: ClusterCheckpointRecord,
   settings: ClusterCheckpointSettings,
   view: LeaderView,
-  inFlight: number,
-  lastEnded: number,
-): boolean {
-  if (!view.hasQuorum || view.members.length === 0 || inFlight >= settings.maxConcurrent) return false;
+  inFlight = record.pendingCheckpoints().length,
+  lastEnded = record.lastEndedAt(),
+): string | undefined {
+  if (!view.hasQuorum) return 'the leader does not reach a majority of the voters';
+  if (view.members.length === 0) return 'the cluster has no members';
+  if (inFlight >= settings.maxConcurrent) {
+    return `${inFlight} cluster checkpoint(s) in flight, at most ${settings.maxConcurrent} (maxConcurrent)`;
+  }
   // Every member must acknowledge: with one out of reach the checkpoint could only time out.
-  if (view.members.some((node) => view.unreachable.has(node))) return false;
-  if (lastEnded > 0 && view.now - lastEnded < settings.minPauseMs) return false;
-  if (view.requested) return true;
-  return settings.intervalMs > 0 && view.now - record.lastBeganAt() >= settings.intervalMs;
+  const unreachable = view.members.filter((node) => view.unreachable.has(node));
+  if (unreachable.length > 0) return `unreachable: ${unreachable.join(', ')}`;
+  if (lastEnded > 0 && view.now - lastEnded < settings.minPauseMs) {
+    return `the minimum pause of ${settings.minPauseMs} ms since the last one has not passed`;
+  }
+  if (view.requested) return undefined;
+  const last = record.lastBeganAt() || (view.leaderSince ?? 0);
+  const due = settings.intervalMs > 0 && view.now - last >= settings.intervalMs;
+  return due ? undefined : 'not due';
 }
 
 /** The record says the cluster fails its checkpoints beyond what it tolerates. */

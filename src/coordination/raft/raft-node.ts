@@ -80,6 +80,10 @@ export interface RaftNodeStatus {
   readonly lastIndex: number;
   readonly snapshotIndex: number;
   readonly members: readonly MemberStatus[];
+  /** Ms since a leader's append, heartbeat or snapshot arrived (0 on the leader itself). */
+  readonly sinceLeaderMs: number;
+  /** A member not heard from for this long is unreachable; a node that hears no leader this long is cut off. */
+  readonly partitionToleranceMs: number;
   /** The node stopped: its store failed (see `failure`), or it was closed. */
   readonly failure: string | undefined;
 }
@@ -111,6 +115,8 @@ export class RaftNode {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly lastContact = new Map<NodeId, number>();
+  /** When a leader last spoke to this node (monotonic ms): how a follower knows it is cut off. */
+  private leaderSeenAt: number;
   private readonly waiters = new Map<number, Waiter>();
   private readonly readWaiters = new Map<number, Waiter>();
   /** Reads whose index is known, waiting for the state machine to reach it. */
@@ -145,6 +151,7 @@ export class RaftNode {
     this.logger = options.logger ?? silentLogger;
     this.appliedIndex = applied;
     this.snapshotIndex = applied;
+    this.leaderSeenAt = this.clock.monotonic();
     this.snapshotEvery = options.snapshotEvery ?? 10_000;
     this.proposalTimeoutMs = options.proposalTimeoutMs ?? 10 * options.electionTimeoutMs;
   }
@@ -196,6 +203,7 @@ export class RaftNode {
       throw this.failure;
     }
     this.options.transport?.setPeers(this.peers());
+    this.leaderSeenAt = this.clock.monotonic();
     this.ticker = this.clock
       .setInterval(() => {
         this.ticks++;
@@ -331,6 +339,8 @@ export class RaftNode {
       lastIndex: core.lastIndex,
       snapshotIndex: core.snapshotIndex,
       members,
+      sinceLeaderMs: core.role === 'leader' ? 0 : Math.round(now - this.leaderSeenAt),
+      partitionToleranceMs: this.options.partitionToleranceMs,
       failure: this.failure?.message,
     };
   }
@@ -360,6 +370,10 @@ export class RaftNode {
     const now = this.clock.monotonic();
     for (const message of messages) {
       this.lastContact.set(message.from, now);
+      // Only a leader sends these.
+      if (message.type === 'append' || message.type === 'heartbeat' || message.type === 'snapshot') {
+        this.leaderSeenAt = now;
+      }
       this.inbox.push(message);
     }
     this.drive();

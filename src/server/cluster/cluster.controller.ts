@@ -5,6 +5,8 @@ import {
   MetadataRecord,
   type MetadataValue,
 } from '../../coordination/cluster/metadata-record';
+import { clusterHealth, type ClusterHealth } from '../../coordination/cluster/cluster-health';
+import { ClusterStateMachine } from '../../coordination/cluster/cluster-state-machine';
 import { RaftNode, type RaftNodeStatus } from '../../coordination/raft/raft-node';
 import { echoInput, quoteInput, TidemarkError } from '../../lib/errors';
 import { BODY_INPUT, parseInput, QUERY_INPUT } from '../../lib/input-issues';
@@ -43,17 +45,15 @@ const VALUE_BODY: BodyReaders<z.infer<typeof valueBody>> = {
 
 const readQuery = z.object({ consistency: z.enum(['linearizable', 'local']).optional() }).strict();
 
-export interface ClusterView extends RaftNodeStatus {
+export interface ClusterView extends RaftNodeStatus, ClusterHealth {
   /** `embedded`: a one-voter cluster of this node; `cluster`: peers configured. */
   readonly mode: 'embedded' | 'cluster';
-  /**
-   * On the leader: voters reachable (itself included) and whether they are a majority. On a follower:
-   * `reachable` is unknown and `healthy` says whether it hears a leader.
-   */
-  readonly quorum: {
-    readonly voters: number;
-    readonly reachable: number | undefined;
-    readonly healthy: boolean;
+  /** The cluster checkpoints' counters (GET /v1/cluster/checkpoints has the rest). */
+  readonly checkpoints: {
+    readonly lastId: number;
+    readonly lastCommittedId: number;
+    readonly pending: number[];
+    readonly consecutiveFailures: number;
   };
 }
 
@@ -68,23 +68,25 @@ export class ClusterController {
   constructor(
     @Inject(RaftNode) private readonly raft: RaftNode,
     @Inject(MetadataRecord) private readonly metadata: MetadataRecord,
+    @Inject(ClusterStateMachine) private readonly state: ClusterStateMachine,
   ) {}
 
   @Get()
   status(): ClusterView {
     const status = this.raft.status();
-    const voters = status.members.filter((m) => m.voter);
     const embedded = status.members.length === 1 && status.members[0]?.address === '';
-    let quorum: ClusterView['quorum'];
-    if (status.role === 'leader') {
-      const reachable = voters.filter((m) => m.reachable === true).length;
-      quorum = { voters: voters.length, reachable, healthy: reachable > voters.length / 2 };
-    } else {
-      // A follower knows only whether it hears the leader; the leader judges the rest.
-      const leader = status.members.find((m) => m.id === status.leader);
-      quorum = { voters: voters.length, reachable: undefined, healthy: leader?.reachable === true };
-    }
-    return { mode: embedded ? 'embedded' : 'cluster', ...status, quorum };
+    const record = this.state.checkpoints;
+    return {
+      mode: embedded ? 'embedded' : 'cluster',
+      ...status,
+      ...clusterHealth(status),
+      checkpoints: {
+        lastId: record.lastId,
+        lastCommittedId: record.lastCommittedId,
+        pending: record.pendingCheckpoints().map((c) => c.id),
+        consecutiveFailures: record.consecutiveFailures,
+      },
+    };
   }
 
   @Post('members')

@@ -33,11 +33,15 @@ export function checkRetentionPolicy(policy: RetentionPolicy): RetentionPolicy {
   return policy;
 }
 
-/** `committed`: the catalog's committed checkpoints; `nowMs`: wall-clock ms. */
+/**
+ * `committed`: the catalog's committed checkpoints; `nowMs`: wall-clock ms; `pinned`: checkpoints kept
+ * whatever the policy says (a retained cluster checkpoint names them), with their chains.
+ */
 export function planRetention(
   committed: readonly CheckpointSummary[],
   policy: RetentionPolicy,
   nowMs: number,
+  pinned: Iterable<number> = [],
 ): RetentionPlan {
   checkRetentionPolicy(policy);
   const byId = new Map(committed.map((checkpoint) => [checkpoint.id, checkpoint]));
@@ -53,6 +57,8 @@ export function planRetention(
   for (const checkpoint of committed) {
     if (anchor === undefined || checkpoint.id >= anchor.id) kept.add(checkpoint.id);
   }
+
+  for (const id of pinned) if (byId.has(id)) kept.add(id);
 
   for (const id of [...kept]) {
     for (let parent = byId.get(id)?.parentId; parent != null && !kept.has(parent);) {

@@ -33,7 +33,8 @@ export interface RetentionResult {
  */
 export async function runRetention(deps: RetentionDeps, policy: RetentionPolicy): Promise<RetentionResult> {
   const logger = deps.logger ?? silentLogger;
-  const plan = planRetention(deps.catalog.list(), policy, (deps.clock ?? systemClock).now());
+  const now = (deps.clock ?? systemClock).now();
+  const plan = planRetention(deps.catalog.list(), policy, now, deps.system.pinned().keys());
   const expiredCheckpoints: number[] = [];
   // The system checks its own fence (adoptLease) too; this one holds even when none was adopted.
   if (plan.expire.length > 0) await deps.fence();

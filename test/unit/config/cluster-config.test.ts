@@ -27,7 +27,37 @@ describe('cluster settings', () => {
       heartbeatIntervalMs: 100,
       partitionToleranceMs: 10000,
       snapshotEvery: 10000,
+      checkpoints: {
+        intervalMs: 60000,
+        timeoutMs: 600000,
+        minPauseMs: 0,
+        maxConcurrent: 1,
+        tolerableFailures: 0,
+        retained: 3,
+      },
     });
+  });
+
+  it("read the cluster checkpoints' knobs from the environment, and refuse nonsense", () => {
+    const { cluster } = load({
+      TIDEMARK_CLUSTER_CHECKPOINT_INTERVAL_MS: '0',
+      TIDEMARK_CLUSTER_CHECKPOINT_TIMEOUT_MS: '5000',
+      TIDEMARK_CLUSTER_CHECKPOINT_MIN_PAUSE_MS: '250',
+      TIDEMARK_CLUSTER_CHECKPOINT_MAX_CONCURRENT: '2',
+      TIDEMARK_CLUSTER_CHECKPOINT_TOLERABLE_FAILURES: '3',
+      TIDEMARK_CLUSTER_CHECKPOINTS_RETAINED: '5',
+    });
+    expect(cluster.checkpoints).toEqual({
+      intervalMs: 0,
+      timeoutMs: 5000,
+      minPauseMs: 250,
+      maxConcurrent: 2,
+      tolerableFailures: 3,
+      retained: 5,
+    });
+    expect(() => load({ TIDEMARK_CLUSTER_CHECKPOINT_MAX_CONCURRENT: '0' })).toThrow(
+      /cluster\.checkpoints\.maxConcurrent/,
+    );
   });
 
   it('read endpoints as "id=host:port" or "id=http://host:port", separated by commas', () => {
