@@ -24,6 +24,10 @@ export interface RecoverCliOptions {
   level?: string;
   threads?: string;
   progress?: boolean;
+  /** A committed cluster checkpoint's id: every member's part of it (recover-cluster-run.ts). */
+  clusterCheckpoint?: string;
+  /** With --cluster-checkpoint: only this member. */
+  node?: string;
   /** Print the stack trace of a failure (the global `--debug`). */
   debug?: boolean;
 }
@@ -74,6 +78,10 @@ function parseInputs(options: RecoverCliOptions): Inputs {
  * configuration; prints `tidemark: CODE: message` on stderr for an error.
  */
 export async function runRecover(options: RecoverCliOptions, io: RecoverIo): Promise<number> {
+  if (options.node !== undefined) {
+    io.stderr('tidemark: INVALID_ARGUMENT: --node goes with --cluster-checkpoint\n');
+    return EXIT_USAGE;
+  }
   let reader: RecoveryReader | undefined;
   let bars: RecoverProgressBars | undefined;
   try {

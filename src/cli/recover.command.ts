@@ -4,7 +4,8 @@ import type { RecoverCliOptions, RecoverIo } from './recover-run';
 import { reportUsageErrors } from './usage-errors';
 
 /**
- * `tidemark recover --to <ISO time | lsn:N | checkpoint:N> [--components a,b] --out <dir>`: recovers state
+ * `tidemark recover --to <ISO time | lsn:N | checkpoint:N> [--components a,b] --out <dir>` (or
+ * `--cluster-checkpoint N [--node id]`: a cluster's restore point, every member into `<dir>/<node>`): recovers state
  * from the configured store (and this node's catalog, WAL and uploads record when its data directory is
  * there) or from a local store directory (`--path`), and writes it to a directory (format:
  * src/recovery/output/directory-writer.ts). `--dry-run` prints the plan and reads no block. Progress bars
@@ -20,6 +21,11 @@ export function registerRecover(program: Command, io: Partial<RecoverIo> = {}): 
       '--to <target>',
       'checkpoint:N, lsn:N, time:<µs since the epoch>, or an ISO 8601 time with a zone',
     )
+    .option(
+      '--cluster-checkpoint <n>',
+      "every member's part of committed cluster checkpoint N, into <out>/<node>",
+    )
+    .option('--node <id>', 'with --cluster-checkpoint: only this member')
     .option('--components <ids>', 'comma-separated component ids (default: all)')
     .option('--out <dir>', 'directory to write the state to (new or empty)')
     .option('--dry-run', 'print the plan (checkpoints, WAL range, objects, bytes, estimate); read no block')
@@ -34,8 +40,13 @@ export function registerRecover(program: Command, io: Partial<RecoverIo> = {}): 
     .option('--no-progress', 'draw no progress bars')
     .action(async (options: RecoverCliOptions, command: Command) => {
       // Loaded lazily, as the other commands do, so `tidemark --help` stays quick.
-      const { runRecover } = await import('./recover-run');
       const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;
+      if (options.clusterCheckpoint !== undefined) {
+        const { runRecoverCluster } = await import('./recover-cluster-run');
+        streams.exit(await runRecoverCluster({ ...options, debug }, streams));
+        return;
+      }
+      const { runRecover } = await import('./recover-run');
       streams.exit(await runRecover({ ...options, debug }, streams));
     });
 }

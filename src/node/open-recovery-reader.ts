@@ -20,6 +20,11 @@ export interface RecoveryReaderOptions {
   recovery?: Partial<RecoveryConfig>;
   /** Told what could not be read, and what is read instead. */
   warn: (text: string) => void;
+  /**
+   * Another member's checkpoints in the same store (a cluster restore point): read under its prefix, as
+   * that node, with nothing of this node's data directory.
+   */
+  member?: { prefix: string; nodeId: string };
 }
 
 /** A recovery engine over a node's data, opened to read; `close` ends its threads and what it opened. */
@@ -38,12 +43,9 @@ export async function openRecoveryReader(
   settings: TidemarkConfig,
   options: RecoveryReaderOptions,
 ): Promise<RecoveryReader> {
-  const base = { prefix: settings.storage.prefix, nodeId: settings.checkpoint.nodeId };
-  const backend: RecoveryBackend =
-    options.storePath !== undefined
-      ? { store: openLocalStore(options.storePath, base.prefix), ...base }
-      : { store: readOnlyStore(settings), ...base };
-  if (options.storePath === undefined && existsSync(settings.dataDir)) {
+  const base = options.member ?? { prefix: settings.storage.prefix, nodeId: settings.checkpoint.nodeId };
+  const backend: RecoveryBackend = { store: openStoreToRead(settings, options.storePath), ...base };
+  if (options.storePath === undefined && options.member === undefined && existsSync(settings.dataDir)) {
     const catalogFile = CatalogFile.inDataDir(settings.dataDir);
     if (existsSync(catalogFile.path)) {
       try {
@@ -77,7 +79,8 @@ export async function openRecoveryReader(
  * emptied of the temporary files of puts in flight, a running node's among them): a recovery writes nothing
  * there.
  */
-function readOnlyStore(settings: TidemarkConfig): ObjectStore {
+export function openStoreToRead(settings: TidemarkConfig, storePath?: string): ObjectStore {
+  if (storePath !== undefined) return openLocalStore(storePath, settings.storage.prefix);
   const storage = settings.storage;
   if (storage.backend !== 'LocalFile') return createBackend(storage).store;
   return new ReadOnlyLocalFileStore(storage.basePath ?? path.join(settings.dataDir, 'store'));

@@ -73,10 +73,16 @@ function checkComponentId(id: string): void {
   }
 }
 
-const PLAN_KEYS = ['checkpoint', 'lsn', 'time', 'components'];
+const PLAN_KEYS = ['checkpoint', 'clusterCheckpoint', 'lsn', 'time', 'components'];
 
-/** `GET /v1/recovery/plan?checkpoint=N | lsn=N | time=…&components=a,b`. */
-export function parsePlanQuery(query: unknown): { target: RecoveryTarget; components?: string[] } {
+/**
+ * What a caller may ask to recover to: a target of this node's, or a committed cluster checkpoint — which
+ * the service resolves to this node's own checkpoint in it (its ack) before recovering.
+ */
+export type RequestedTarget = RecoveryTarget | { clusterCheckpointId: number };
+
+/** `GET /v1/recovery/plan?checkpoint=N | clusterCheckpoint=N | lsn=N | time=…&components=a,b`. */
+export function parsePlanQuery(query: unknown): { target: RequestedTarget; components?: string[] } {
   const q = (query ?? {}) as Record<string, unknown>;
   for (const [key, value] of Object.entries(q)) {
     if (!PLAN_KEYS.includes(key)) {
@@ -84,18 +90,22 @@ export function parsePlanQuery(query: unknown): { target: RecoveryTarget; compon
     }
     if (typeof value !== 'string') throw invalidArgument(`query parameter ${key} must be given once`);
   }
-  const given = ['checkpoint', 'lsn', 'time'].filter((key) => q[key] !== undefined);
+  const given = ['checkpoint', 'clusterCheckpoint', 'lsn', 'time'].filter((key) => q[key] !== undefined);
   if (given.length !== 1) {
-    throw invalidArgument('give exactly one target: ?checkpoint=N, ?lsn=N or ?time=<ISO 8601 or µs>');
+    throw invalidArgument(
+      'give exactly one target: ?checkpoint=N, ?clusterCheckpoint=N, ?lsn=N or ?time=<ISO 8601 or µs>',
+    );
   }
   const text = q[given[0]!] as string;
-  const target: RecoveryTarget =
+  const target: RequestedTarget =
     given[0] === 'checkpoint'
       ? { checkpointId: integer(text, 'checkpoint', 1) }
-      : given[0] === 'lsn'
-        ? { lsn: integer(text, 'lsn', 0) }
-        : // A `+` of a zone offset left unescaped in a query string arrives as a space.
-          { time: parseTime(text.replace(/ (\d{2}:\d{2})$/, '+$1')) };
+      : given[0] === 'clusterCheckpoint'
+        ? { clusterCheckpointId: integer(text, 'clusterCheckpoint', 1) }
+        : given[0] === 'lsn'
+          ? { lsn: integer(text, 'lsn', 0) }
+          : // A `+` of a zone offset left unescaped in a query string arrives as a space.
+            { time: parseTime(text.replace(/ (\d{2}:\d{2})$/, '+$1')) };
   const components = q.components === undefined ? undefined : parseComponentList(q.components as string);
   return { target, ...(components ? { components } : {}) };
 }
@@ -107,11 +117,13 @@ const count = (what: string, min: number) =>
     .min(min, `expected ${what}`)
     .max(Number.MAX_SAFE_INTEGER, `expected ${what}`);
 
-const TARGET = 'expected {"checkpointId": N}, {"lsn": N} or {"time": "<ISO 8601>" | µs}';
+const TARGET =
+  'expected {"checkpointId": N}, {"clusterCheckpointId": N}, {"lsn": N} or {"time": "<ISO 8601>" | µs}';
 
 const targetSchema = z.union(
   [
     z.object({ checkpointId: count('a positive checkpoint id', 1) }).strict(),
+    z.object({ clusterCheckpointId: count('a positive cluster checkpoint id', 1) }).strict(),
     z.object({ lsn: count('a non-negative LSN', 0) }).strict(),
     z.object({ time: z.union([count('µs since the epoch', 0), z.string()]) }).strict(),
   ],
@@ -139,7 +151,7 @@ const recoverRequestSchema = z
   .strict();
 
 export interface RecoverRequest {
-  target: RecoveryTarget;
+  target: RequestedTarget;
   components?: string[];
   format: OutputFormat;
 }
@@ -154,7 +166,7 @@ export function parseRecoverRequest(body: unknown): RecoverRequest {
   );
   const { target, components, format } = request;
   for (const id of components ?? []) checkComponentId(id);
-  const parsed: RecoveryTarget =
+  const parsed: RequestedTarget =
     'time' in target
       ? { time: typeof target.time === 'string' ? parseTime(target.time, 'target.time') : target.time }
       : target;

@@ -59,8 +59,9 @@ export function checkpointView(c: ClusterCheckpoint) {
  * Cluster checkpoints over REST: `GET /v1/cluster/checkpoints` (newest first, with the record's counters),
  * `GET /v1/cluster/checkpoints/:id` (state, per-node acks and durations) and `POST /v1/cluster/checkpoints`
  * (begin one now, on the leader: 202 once "begin" applied; 409 NOT_LEADER on a follower, naming the leader;
- * 409 PRECONDITION_FAILED when the policy refuses, with why). Reads are linearizable unless
- * `?consistency=local`.
+ * 409 PRECONDITION_FAILED when the policy refuses, with why). Reads show this node's applied record (a
+ * follower's lags the leader's by about a heartbeat; an ended checkpoint never changes again), so every
+ * member answers them; `?consistency=linearizable` on the leader waits for a read barrier first.
  */
 @Controller('v1/cluster/checkpoints')
 export class ClusterCheckpointsController {
@@ -79,7 +80,7 @@ export class ClusterCheckpointsController {
       QUERY_INPUT,
       'known: consistency, state, limit',
     );
-    if (consistency !== 'local') await this.raft.readBarrier();
+    if (consistency === 'linearizable') await this.raft.readBarrier();
     const record = this.state.checkpoints;
     const checkpoints = record
       .list()
@@ -103,7 +104,7 @@ export class ClusterCheckpointsController {
     if (!parsed.success) {
       throw new TidemarkError('INVALID_ARGUMENT', 'a cluster checkpoint id is a positive integer');
     }
-    if (consistency !== 'local') await this.raft.readBarrier();
+    if (consistency === 'linearizable') await this.raft.readBarrier();
     const checkpoint = this.state.checkpoints.get(parsed.data);
     if (checkpoint === undefined) {
       throw new TidemarkError('CHECKPOINT_NOT_FOUND', `no cluster checkpoint ${parsed.data} in the record`, {

@@ -5,9 +5,19 @@ import { TidemarkError } from '../../lib/errors';
 import { binaryErrorFrame, toBinaryStream } from '../../recovery/output/binary-stream';
 import { ndjsonErrorLine, toNdjson } from '../../recovery/output/ndjson';
 import { RecoveryEngine } from '../../recovery/recovery-engine';
-import type { RecoveryPlan } from '../../recovery/recovery-types';
+import type { RecoveryPlan, RecoveryTarget } from '../../recovery/recovery-types';
+import { ClusterStateMachine } from '../../coordination/cluster/cluster-state-machine';
+import type { TidemarkConfig } from '../../config/config.schema';
+import { clusterRestorePoint, nodeTarget } from '../../node/cluster-restore-point';
+import type { ObjectStore } from '../../storage';
+import { OBJECT_STORE, TIDEMARK_CONFIG } from '../tokens';
 import { ActiveRecoveries } from './active-recoveries';
-import { parsePlanQuery, parseRecoverRequest, type RecoverRequest } from '../../recovery/recovery-request';
+import {
+  parsePlanQuery,
+  parseRecoverRequest,
+  type RecoverRequest,
+  type RequestedTarget,
+} from '../../recovery/recovery-request';
 import { batched, streamTo } from './stream-output';
 
 /** A JSON body is required. */
@@ -25,6 +35,8 @@ const CONTENT_TYPES = {
  * - `POST /v1/recovery` `{target: {checkpointId} | {lsn} | {time: ISO 8601 | µs}, components?, format?}` —
  *   recovers and streams the state: NDJSON (default, `application/x-ndjson`) or binary
  *   (`application/octet-stream`); formats in src/recovery/output/ndjson.ts and binary-stream.ts.
+ * - `{clusterCheckpointId: N}` (`?clusterCheckpoint=N`) is this node's own checkpoint in committed cluster
+ *   checkpoint N: each member restores its part of the cluster's restore point.
  *
  * The state is recovered completely before the first byte is sent, so every recovery error is an ordinary
  * problem+json response with its status (400 bad target, 404 unknown checkpoint, 422 corrupt data, 503 …).
@@ -36,12 +48,15 @@ export class RecoveryController {
   constructor(
     @Inject(RecoveryEngine) private readonly engine: RecoveryEngine,
     @Inject(ActiveRecoveries) private readonly runs: ActiveRecoveries,
+    @Inject(ClusterStateMachine) private readonly cluster: ClusterStateMachine,
+    @Inject(OBJECT_STORE) private readonly store: ObjectStore,
+    @Inject(TIDEMARK_CONFIG) private readonly config: TidemarkConfig,
   ) {}
 
   @Get('plan')
-  plan(@Query() query: unknown): Promise<RecoveryPlan> {
+  async plan(@Query() query: unknown): Promise<RecoveryPlan> {
     const { target, components } = parsePlanQuery(query);
-    return this.engine.findRecoveryPath(target, components);
+    return this.engine.findRecoveryPath(await this.resolve(target), components);
   }
 
   @Post()
@@ -55,8 +70,9 @@ export class RecoveryController {
     };
     res.on('close', onClose);
     try {
+      const resolved = await this.resolve(target);
       const result = await this.runs.run(
-        (signal) => this.engine.recoverTo(target, components, { signal }),
+        (signal) => this.engine.recoverTo(resolved, components, { signal }),
         gone.signal,
       );
       res.statusCode = 200;
@@ -70,5 +86,16 @@ export class RecoveryController {
     } finally {
       res.off('close', onClose);
     }
+  }
+
+  private async resolve(target: RequestedTarget): Promise<RecoveryTarget> {
+    if (!('clusterCheckpointId' in target)) return target;
+    const point = await clusterRestorePoint({
+      id: target.clusterCheckpointId,
+      record: this.cluster.checkpoints,
+      store: this.store,
+      prefix: this.config.storage.prefix,
+    });
+    return nodeTarget(point, this.config.checkpoint.nodeId);
   }
 }
