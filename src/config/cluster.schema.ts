@@ -89,6 +89,13 @@ export const clusterSchema = z
     /** Applied entries between snapshots of the cluster's state. */
     snapshotEvery: positiveInt(10_000),
     checkpoints: clusterCheckpointsSchema,
+    /**
+     * With Redis (tiering.redisUrl), the leader keeps `{term, nodeId, address}` there for this long,
+     * renewed every third of it: a hint for workers in other processes, never the authority.
+     */
+    leaderHintTtlMs: positiveInt(5_000),
+    /** This node's REST API as other processes reach it (stored in the leader hint), e.g. http://n1:7070. */
+    apiUrl: z.string().trim().url('expected a URL such as http://n1:7070').optional(),
     tls: z
       .object({
         keyFile: nonEmptyString('a file path'),

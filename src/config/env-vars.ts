@@ -230,6 +230,18 @@ export const ENV_VARS: readonly EnvVar[] = [
     description: 'applied Raft entries between snapshots of the cluster state',
   },
   {
+    name: 'TIDEMARK_LEADER_HINT_TTL_MS',
+    key: 'cluster.leaderHintTtlMs',
+    kind: 'integer',
+    description: "how long the leader's hint in Redis lasts without renewal, ms",
+  },
+  {
+    name: 'TIDEMARK_CLUSTER_API_URL',
+    key: 'cluster.apiUrl',
+    kind: 'string',
+    description: "this node's REST API as other processes reach it (kept in the leader hint)",
+  },
+  {
     name: 'TIDEMARK_CLUSTER_CHECKPOINT_INTERVAL_MS',
     key: 'cluster.checkpoints.intervalMs',
     kind: 'integer',

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { CheckpointCoordinator } from '../coordination/barrier/checkpoint-coordinator';
 import { CheckpointParticipant } from '../coordination/barrier/checkpoint-participant';
 import { ClusterStateMachine } from '../coordination/cluster/cluster-state-machine';
+import { LeaderHintKeeper, type LeaderHint } from '../coordination/lease';
 import type { MetadataRecord } from '../coordination/cluster/metadata-record';
 import { FileRaftLogStore } from '../coordination/raft/log-store/file-raft-log-store';
 import { RaftNode } from '../coordination/raft/raft-node';
@@ -26,6 +27,8 @@ export interface Coordinator {
   readonly checkpoints: CheckpointCoordinator;
   /** This node's half: cut at each barrier, acknowledge, record what committed. */
   readonly participant: CheckpointParticipant;
+  /** With Redis: keeps the leader hint while this node leads (a hint for other processes, not authority). */
+  readonly leaderHint: { readonly keeper: LeaderHintKeeper; readonly hint: LeaderHint } | undefined;
 }
 
 /** What the coordinator's barrier participant cuts with. */
@@ -89,7 +92,32 @@ export async function openCoordinator(
     'cluster checkpoints',
     clusterPinnedCheckpoints(() => state.checkpoints, id, cluster.checkpoints.retained),
   );
-  return { raft, state, metadata: state.metadata, checkpoints, participant };
+  const leaderHint = openLeaderHint(settings, clock, logger);
+  if (leaderHint !== undefined) {
+    raft.onRoleChange((role, term) => leaderHint.keeper.leadershipChanged(role, term));
+  }
+  return { raft, state, metadata: state.metadata, checkpoints, participant, leaderHint };
+}
+
+function openLeaderHint(settings: TidemarkConfig, clock: Clock, logger: Logger): Coordinator['leaderHint'] {
+  const { redisUrl, redisKeyPrefix } = settings.tiering;
+  if (redisUrl === undefined) return undefined;
+  // ioredis loads only when Redis is configured (as the lease's provider does).
+  const hint = new (loadRedisLeaderHint().RedisLeaderHint)({
+    url: redisUrl,
+    keyPrefix: `${redisKeyPrefix}:`,
+    clock,
+    logger,
+  });
+  const keeper = new LeaderHintKeeper({
+    hint,
+    nodeId: settings.checkpoint.nodeId,
+    address: settings.cluster.apiUrl,
+    ttlMs: settings.cluster.leaderHintTtlMs,
+    clock,
+    logger,
+  });
+  return { keeper, hint };
 }
 
 function transport(
@@ -119,4 +147,9 @@ function transport(
     clock,
     logger,
   });
+}
+
+function loadRedisLeaderHint(): typeof import('../coordination/lease/redis-leader-hint') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../coordination/lease/redis-leader-hint');
 }

@@ -116,6 +116,8 @@ export async function openNode(
       store,
     });
     opened.push(coordinator.raft);
+    const hint = coordinator.leaderHint?.hint;
+    if (hint !== undefined) opened.push(hint);
     const recoveryMerger = new CheckpointMerger(settings.merger);
     const recovery = new RecoveryEngine(
       { store, prefix, nodeId, catalog, wal, uploads, clock },

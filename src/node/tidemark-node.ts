@@ -150,6 +150,11 @@ export class TidemarkNode implements Omit<NodeParts, 'startJobs' | 'releaseDataD
       await this.bounded('job queue', () => this.queue.close());
       await this.bounded('lease release', () => this.tiering.stop());
       await this.bounded('lease provider', () => this.leases.close());
+      // The hint first: a closing leader takes its hint back while it still leads.
+      await this.bounded('leader hint', async () => {
+        await this.coordinator.leaderHint?.keeper.close();
+        await this.coordinator.leaderHint?.hint.close();
+      });
       await attempt('coordinator', () => this.coordinator.raft.close());
       this.retention.disarm();
       await attempt('uploads record', () => this.uploads.close());

@@ -27,6 +27,7 @@ describe('cluster settings', () => {
       heartbeatIntervalMs: 100,
       partitionToleranceMs: 10000,
       snapshotEvery: 10000,
+      leaderHintTtlMs: 5000,
       checkpoints: {
         intervalMs: 60000,
         timeoutMs: 600000,
