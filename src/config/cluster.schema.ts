@@ -94,6 +94,11 @@ export const clusterSchema = z
      * renewed every third of it: a hint for workers in other processes, never the authority.
      */
     leaderHintTtlMs: positiveInt(5_000),
+    /**
+     * Test only: SIGUSR2 cuts this node off from every peer (and heals it again), so tests can partition
+     * a node without network namespaces. Never set it in production.
+     */
+    testFaults: bool(false),
     /** This node's REST API as other processes reach it (stored in the leader hint), e.g. http://n1:7070. */
     apiUrl: z.string().trim().url('expected a URL such as http://n1:7070').optional(),
     tls: z

@@ -230,6 +230,12 @@ export const ENV_VARS: readonly EnvVar[] = [
     description: 'applied Raft entries between snapshots of the cluster state',
   },
   {
+    name: 'TIDEMARK_TEST_FAULTS',
+    key: 'cluster.testFaults',
+    kind: 'boolean',
+    description: 'test only: SIGUSR2 cuts this node off from its Raft peers, and heals it',
+  },
+  {
     name: 'TIDEMARK_LEADER_HINT_TTL_MS',
     key: 'cluster.leaderHintTtlMs',
     kind: 'integer',

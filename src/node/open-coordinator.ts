@@ -8,6 +8,7 @@ import type { MetadataRecord } from '../coordination/cluster/metadata-record';
 import { FileRaftLogStore } from '../coordination/raft/log-store/file-raft-log-store';
 import { RaftNode } from '../coordination/raft/raft-node';
 import { HttpRaftTransport } from '../coordination/raft/transport/http/http-raft-transport';
+import { PartitionableTransport } from '../coordination/raft/transport/partitionable-transport';
 import type { RaftTransport } from '../coordination/raft/transport/raft-transport';
 import type { IncrementalCheckpointSystem } from '../checkpoint/incremental-checkpoint-system';
 import type { TidemarkConfig } from '../config/config.schema';
@@ -64,7 +65,9 @@ export async function openCoordinator(
     partitionToleranceMs: cluster.partitionToleranceMs,
     snapshotEvery: cluster.snapshotEvery,
     store: new FileRaftLogStore(path.join(settings.dataDir, 'raft'), { logger }),
-    transport: networked ? transport(settings, members.get(id), clock, logger) : undefined,
+    transport: networked
+      ? faultHooked(settings, transport(settings, members.get(id), clock, logger), logger)
+      : undefined,
     stateMachine: state,
     clock,
     logger,
@@ -118,6 +121,23 @@ function openLeaderHint(settings: TidemarkConfig, clock: Clock, logger: Logger):
     logger,
   });
   return { keeper, hint };
+}
+
+/** With `cluster.testFaults`: SIGUSR2 toggles a partition of this node (a hook for tests alone). */
+function faultHooked(settings: TidemarkConfig, inner: RaftTransport, logger: Logger): RaftTransport {
+  if (!settings.cluster.testFaults) return inner;
+  const partitionable = new PartitionableTransport(inner);
+  const toggle = () => {
+    partitionable.setCut(!partitionable.cut);
+    logger.warn({ cut: partitionable.cut }, 'test fault: raft transport cut off from every peer (SIGUSR2)');
+  };
+  process.on('SIGUSR2', toggle);
+  const close = partitionable.close.bind(partitionable);
+  partitionable.close = async () => {
+    process.off('SIGUSR2', toggle);
+    await close();
+  };
+  return partitionable;
 }
 
 function transport(

@@ -28,6 +28,7 @@ describe('cluster settings', () => {
       partitionToleranceMs: 10000,
       snapshotEvery: 10000,
       leaderHintTtlMs: 5000,
+      testFaults: false,
       checkpoints: {
         intervalMs: 60000,
         timeoutMs: 600000,
