@@ -1,5 +1,6 @@
 import {
   Raft,
+  type Entry,
   type Membership,
   type Message,
   type NodeId,
@@ -26,6 +27,29 @@ export interface SimulationOptions {
   intensity?: number;
   /** Receives a line per delivered message (for replaying a seed by hand). */
   trace?: (line: string) => void;
+  /** An application on top of Raft (see SimMachine); without one, nodes apply only the chain. */
+  machine?: SimMachine;
+}
+
+/**
+ * An application state machine run on every node beside the chain (the barrier simulation's): it applies
+ * committed entries, adds its state to each snapshot, and acts after each step. It must not call into a
+ * node's Raft from apply or restore (they run between ready() and advance()).
+ */
+export interface SimMachine {
+  /** `entry`, committed, applied on `node` (in log order). */
+  apply(node: NodeId, entry: Entry): void;
+  /** The machine's state on `node`, stored in the snapshot after the chain. */
+  snapshot(node: NodeId): Uint8Array;
+  /**
+   * `node`'s state replaced by its snapshot's (`data` undefined: none, the state is empty) at `index`:
+   * `restart` after a crash (what was in memory is gone), else a snapshot from the leader.
+   */
+  restore(node: NodeId, data: Uint8Array | undefined, index: number, restart: boolean): void;
+  /** A message about to be delivered to a running node. */
+  delivered?(message: Message): void;
+  /** After every step (the network delivered, every node handled its Ready). */
+  afterStep?(): void;
 }
 
 function describeMessage(m: Message): string {
@@ -54,6 +78,8 @@ const encodeChain = (chain: number) => {
   return bytes;
 };
 const decodeChain = (data: Uint8Array) => new DataView(data.buffer, data.byteOffset, 8).getFloat64(0);
+/** What a machine stored in a snapshot, after the chain's 8 bytes. */
+const machineData = (data: Uint8Array) => data.subarray(8);
 
 class SimNode {
   raft: Raft | undefined;
@@ -141,6 +167,51 @@ export class Simulation {
     return this.report;
   }
 
+  // ---- for a machine that drives the nodes (the barrier simulation) --------------------------------------
+
+  /** Steps taken so far: the simulated clock. */
+  get time(): number {
+    return this.now;
+  }
+
+  /** Where the simulation is, for a failure message. */
+  where(): string {
+    return `seed ${this.options.seed}, step ${this.now}`;
+  }
+
+  nodeIds(): NodeId[] {
+    return [...this.nodes.keys()];
+  }
+
+  /** A node's Raft, undefined while it is down (or retired). */
+  raftOf(id: NodeId): Raft | undefined {
+    return this.nodes.get(id)?.raft;
+  }
+
+  isRetired(id: NodeId): boolean {
+    return this.nodes.get(id)?.retired === true;
+  }
+
+  /** Crashes a running node: what it had not persisted is lost; a later fault restarts it. */
+  crashNode(id: NodeId): void {
+    const node = this.nodes.get(id);
+    if (node !== undefined) this.crash(node);
+  }
+
+  /** One more step, after run(): the network stays as it is. */
+  stepOnce(): void {
+    this.step();
+  }
+
+  /** The network heals and stays calm, every node that is not retired runs, nobody is held apart. */
+  calmDown(): void {
+    this.calm = true;
+    this.isolated.clear();
+    this.network.heal();
+    this.network.faults = { drop: 0, duplicate: 0, maxDelay: 2 };
+    for (const node of this.nodes.values()) if (!node.retired && node.raft === undefined) this.restart(node);
+  }
+
   // ---- one step -------------------------------------------------------------------------------------
 
   private step(): void {
@@ -154,9 +225,11 @@ export class Simulation {
       if (node?.raft === undefined) continue;
       if (message.type === 'snapshot') this.report.snapshotsSent++;
       this.options.trace?.(`${this.now} deliver ${describeMessage(message)}`);
+      this.options.machine?.delivered?.(message);
       node.raft.step(message);
     }
     for (const node of this.liveNodes()) this.handleReady(node);
+    this.options.machine?.afterStep?.();
   }
 
   private handleReady(node: SimNode): void {
@@ -185,6 +258,7 @@ export class Simulation {
         node.applied = rd.snapshot.index;
         node.chain = decodeChain(rd.snapshot.data);
         this.checker.applied(node.id, node.applied, node.chain);
+        this.options.machine?.restore(node.id, machineData(rd.snapshot.data), node.applied, false);
       }
       for (const entry of rd.committed) {
         if (entry.index !== node.applied + 1) {
@@ -193,6 +267,7 @@ export class Simulation {
         node.chain = chainWith(node.chain, entry);
         node.applied = entry.index;
         this.checker.applied(node.id, entry.index, node.chain);
+        this.options.machine?.apply(node.id, entry);
       }
       for (const read of rd.readStates) this.checker.readConfirmed(node.id, read.requestId, read.index);
       raft.advance();
@@ -205,7 +280,9 @@ export class Simulation {
     if (node.disk.chainAt(node.applied) !== node.chain) {
       this.checker.fail(`${node.id}'s state machine disagrees with its log at ${node.applied}`);
     }
-    const snapshot: Snapshot = raft.compact(node.applied, encodeChain(node.chain));
+    const machine = this.options.machine;
+    const data = machine ? Buffer.concat([encodeChain(node.chain), machine.snapshot(node.id)]) : undefined;
+    const snapshot: Snapshot = raft.compact(node.applied, data ?? encodeChain(node.chain));
     node.disk.compact({ ...snapshot, chain: node.chain });
   }
 
@@ -327,6 +404,8 @@ export class Simulation {
     // The state machine is rebuilt from the snapshot; the core hands the committed entries after it again.
     node.applied = disk.snapshot?.index ?? 0;
     node.chain = disk.snapshot?.chain ?? 0;
+    const data = disk.snapshot === undefined ? undefined : machineData(disk.snapshot.data);
+    this.options.machine?.restore(node.id, data, node.applied, true);
   }
 
   // ---- membership -------------------------------------------------------------------------------------
