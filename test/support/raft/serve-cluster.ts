@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { ChildServer } from '../child-server';
 import { CLI, ROOT } from '../ensure-built';
 import { eventually } from '../eventually';
@@ -15,6 +16,17 @@ export interface ServedNode {
   readonly dataDir: string;
   server: ChildServer;
 }
+
+export interface ServeClusterOptions {
+  /**
+   * More environment for a node, on every start of it (a restart too): its own key prefix, a config file,
+   * Redis, intervals. Wins over the defaults below; `startNode`'s own `extraEnv` wins over it.
+   */
+  readonly env?: (node: ServedNode) => Record<string, string>;
+}
+
+/** How much of each node's output is kept for `logs` (the newest part). */
+const LOG_KEPT = 4 * 1024 * 1024;
 
 interface ClusterView {
   id: string;
@@ -36,9 +48,12 @@ export class ServeCluster {
   readonly nodes = new Map<string, ServedNode>();
   private readonly root = mkdtempSync(path.join(tmpdir(), 'tidemark-cluster-'));
   private endpoints = '';
+  private readonly output = new Map<string, string>();
 
-  static async start(size: number): Promise<ServeCluster> {
-    const cluster = new ServeCluster();
+  constructor(private readonly options: ServeClusterOptions = {}) {}
+
+  static async start(size: number, options: ServeClusterOptions = {}): Promise<ServeCluster> {
+    const cluster = new ServeCluster(options);
     for (let i = 1; i <= size; i++) await cluster.define(`n${i}`);
     cluster.endpoints = [...cluster.nodes.values()].map((n) => `${n.id}=${n.raftAddress}`).join(',');
     const started = await Promise.allSettled([...cluster.nodes.keys()].map((id) => cluster.startNode(id)));
@@ -83,10 +98,47 @@ export class ServeCluster {
         TIDEMARK_ELECTION_TIMEOUT_MS: '500',
         TIDEMARK_HEARTBEAT_INTERVAL_MS: '50',
         TIDEMARK_CLUSTER_SNAPSHOT_EVERY: '50',
+        ...this.options.env?.(node),
         ...extraEnv,
       },
     });
-    await node.server.start();
+    this.log(id, `\n--- ${new Date().toISOString()} starting ${id} ---\n`);
+    try {
+      await node.server.start();
+    } finally {
+      // ChildServer keeps a process's output only until it is ready; keep all of it here, for `logs`.
+      const child = this.child(id);
+      this.log(id, (node.server as unknown as { output?: string }).output ?? '');
+      child?.stdout?.on('data', (chunk: Buffer) => this.log(id, chunk.toString()));
+      child?.stderr?.on('data', (chunk: Buffer) => this.log(id, chunk.toString()));
+    }
+  }
+
+  /** The process id of a running node (undefined when it is not running). */
+  pid(id: string): number | undefined {
+    return this.node(id).server?.running ? this.child(id)?.pid : undefined;
+  }
+
+  /** Sends `signal` to a running node's process (SIGUSR2: the test fault hook, with TIDEMARK_TEST_FAULTS). */
+  signal(id: string, signal: NodeJS.Signals): void {
+    const pid = this.pid(id);
+    if (pid === undefined) throw new Error(`${id} is not running`);
+    process.kill(pid, signal);
+  }
+
+  /** What a node printed, over all its starts (the newest few MiB): for a failing test to show. */
+  logs(id: string): string {
+    return this.output.get(id) ?? '';
+  }
+
+  private log(id: string, text: string): void {
+    const kept = (this.output.get(id) ?? '') + text;
+    this.output.set(id, kept.length > LOG_KEPT ? kept.slice(kept.length - LOG_KEPT) : kept);
+  }
+
+  /** ChildServer does not hand out its process; the pid and the output streams are needed here. */
+  private child(id: string): ChildProcess | undefined {
+    return (this.node(id).server as unknown as { child?: ChildProcess } | undefined)?.child;
   }
 
   node(id: string): ServedNode {
