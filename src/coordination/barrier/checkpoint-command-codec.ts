@@ -26,6 +26,7 @@ const commandSchema = z.discriminatedUnion('type', [
       barrierLsn: count,
       manifestKey: text.min(1),
       ackedAt: count,
+      cutMs: count.optional(),
     })
     .strict(),
   z.object({ type: z.literal('decline'), id, node: nodeId, reason: text, at: count }).strict(),

@@ -110,9 +110,10 @@ export class CheckpointCoordinator {
     );
   }
 
+  /** Once the Raft loop's current batch has applied (see CheckpointParticipant.later). */
   private soon(): void {
     if (this.closed) return;
-    this.options.clock.setTimeout(() => this.round(), 0).unref();
+    queueMicrotask(() => this.round());
   }
 
   private round(): void {

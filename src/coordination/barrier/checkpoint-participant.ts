@@ -57,6 +57,7 @@ export class CheckpointParticipant {
   private readonly unrecorded = new Set<number>();
   private timer: Timer | undefined;
   private closed = false;
+  private scheduled = false;
 
   constructor(private readonly options: CheckpointParticipantOptions) {
     options.state.onCheckpointCommand(({ command, outcome }) => {
@@ -87,9 +88,17 @@ export class CheckpointParticipant {
     this.timer?.cancel();
   }
 
-  /** After the Raft loop's current batch has applied: the record is then as of its last entry. */
+  /**
+   * After the Raft loop's current batch has applied (it applies a batch without yielding, so a microtask
+   * runs once the record is as of its last entry) — not a timer, which would add a millisecond or more.
+   */
   private later(): void {
-    if (!this.closed) this.options.clock.setTimeout(() => this.reconcile(), 0).unref();
+    if (this.closed || this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.reconcile();
+    });
   }
 
   private reconcile(): void {
@@ -120,8 +129,10 @@ export class CheckpointParticipant {
     let answer: ClusterCheckpointCommand;
     try {
       for (const hook of this.hooks) await hook({ id });
+      const started = clock.monotonic();
       const cut = await local.cut();
-      answer = { type: 'ack', id, node: nodeId, ...cut, ackedAt: clock.now() };
+      const cutMs = Math.round(clock.monotonic() - started);
+      answer = { type: 'ack', id, node: nodeId, ...cut, ackedAt: clock.now(), cutMs };
       logger.info({ clusterCheckpointId: id, ...cut }, 'cut for cluster checkpoint');
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);

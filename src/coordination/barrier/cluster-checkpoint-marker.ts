@@ -18,6 +18,7 @@ const ackSchema = z
     barrierLsn: z.number().int().nonnegative(),
     manifestKey: z.string().min(1),
     ackedAt: z.number().int().nonnegative(),
+    cutMs: z.number().int().nonnegative().optional(),
   })
   .strict();
 

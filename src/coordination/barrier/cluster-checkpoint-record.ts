@@ -20,6 +20,8 @@ export interface NodeCheckpointAck {
   /** Where the node's manifest is in the object store. */
   readonly manifestKey: string;
   readonly ackedAt: number;
+  /** How long the node's own checkpoint took (ms): what the barrier costs it, apart from coordination. */
+  readonly cutMs?: number;
 }
 
 export interface ClusterCheckpoint {
@@ -205,6 +207,7 @@ export class ClusterCheckpointRecord {
       barrierLsn: command.barrierLsn,
       manifestKey: command.manifestKey,
       ackedAt: command.ackedAt,
+      ...(command.cutMs === undefined ? {} : { cutMs: command.cutMs }),
     };
     return APPLIED;
   }

@@ -483,12 +483,22 @@ export class RaftNode {
   }
 
   private async handle(rd: Ready): Promise<void> {
-    // 1. Durable first: no message that depends on this Ready may leave before.
+    // A leader's appends and heartbeats go out while its own disk writes (Raft thesis §10.2.1, as etcd):
+    // the leader counts its own copy only once persisted (advance), so nothing commits on a copy it lacks.
+    let messages = rd.messages;
+    if (messages.length > 0 && this.raft.isLeader()) {
+      const early = messages.filter((m) => m.type === 'append' || m.type === 'heartbeat');
+      if (early.length > 0) {
+        this.options.transport?.send(early);
+        messages = messages.filter((m) => m.type !== 'append' && m.type !== 'heartbeat');
+      }
+    }
+    // 1. Durable first: no other message that depends on this Ready may leave before.
     if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
       await this.options.store.save({ hardState: rd.hardState, snapshot: rd.snapshot, entries: rd.entries });
     }
     // 2. Then the network.
-    if (rd.messages.length > 0) this.options.transport?.send(rd.messages);
+    if (messages.length > 0) this.options.transport?.send(messages);
     // 3. Then the state machine, and whoever waits on it.
     if (rd.snapshot) {
       this.options.stateMachine.restore(this.addresses.restoreFrom(rd.snapshot.data));

@@ -36,6 +36,7 @@ export function checkpointView(c: ClusterCheckpoint) {
             manifestKey: ack.manifestKey,
             ackedAt: new Date(ack.ackedAt).toISOString(),
             durationMs: Math.max(0, ack.ackedAt - c.beganAt),
+            cutMs: ack.cutMs,
           },
         ];
       }),

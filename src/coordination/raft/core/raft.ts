@@ -363,6 +363,11 @@ export class Raft {
     return this.log.compact(index, data);
   }
 
+  /** Whether this node leads now (cheaper than status() on a hot path). */
+  isLeader(): boolean {
+    return this.role === 'leader';
+  }
+
   status(): RaftStatus {
     const progress = new Map<NodeId, { match: number; next: number; state: string; recentActive: boolean }>();
     if (this.role === 'leader') {
