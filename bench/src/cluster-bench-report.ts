@@ -1,4 +1,5 @@
 /** The cluster benchmark's tables (cluster-bench.ts measures; this file only prints). */
+import type { BarrierResult } from './cluster-bench-barrier';
 import type { FailoverResult } from './cluster-bench-failover';
 import type { ProfileSummary } from './cluster-bench-profile';
 import type { RestResult } from './cluster-bench-rest';
@@ -91,5 +92,28 @@ export function printProfile(summary: ProfileSummary): void {
   table(
     ['self time', 'ms', 'share', 'where'],
     summary.top.map((t) => [t.function, fmt(t.ms), `${(t.share * 100).toFixed(1)}%`, t.where]),
+  );
+}
+
+export function printBarrier(result: BarrierResult, goalOverheadP50Ms: number): void {
+  const header = ['cluster checkpoints, ms', 'count', 'min', 'p50', 'p90', 'p99', 'max'];
+  const row = (name: string, p: BarrierResult['beginToCommitMs']): string[] => [
+    name,
+    String(p.count),
+    ...[p.min, p.p50, p.p90, p.p99, p.max].map((x) => x.toFixed(0)),
+  ];
+  table(header, [
+    row('begin → commit', result.beginToCommitMs),
+    row("slowest node's own checkpoint", result.slowestCutMs),
+    row('coordination overhead', result.coordinationOverheadMs),
+    row('  begin → a cut starts (latest)', result.beginToCutStartMs),
+    row('  last cut done → commit', result.lastAckToCommitMs),
+    row('kill -9 leader → next commit', result.killToNextCommitMs),
+  ]);
+  const met = result.coordinationOverheadMs.p50 <= goalOverheadP50Ms;
+  console.log(
+    `overhead = begin→commit − the slowest node's own checkpoint (its cutMs); goal p50 ≤ ${goalOverheadP50Ms} ms: ` +
+      `${met ? 'met' : 'not met'} (${result.committed} committed, ${result.aborted} aborted, ` +
+      `${result.nodes} nodes, ${result.entriesPerNode}+ entries each)`,
   );
 }

@@ -4,19 +4,13 @@
  * driven by closed-loop fetch calls from this process against the leader. It measures the whole service —
  * Nest, JSON, request logging at the default level — on top of Raft; the client shares the machine.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { onCleanup } from './cluster-bench-cleanup';
-import { freePort } from './cluster-bench-free-port';
 import type { Percentiles } from './cluster-bench-protocol';
+import { leaderOf, SERVE_CLI, startServeCluster } from './cluster-bench-serve';
 import { percentiles } from './cluster-bench-stats';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
-export const SERVE_CLI = path.join(ROOT, 'dist', 'cli.js');
-const SECRET = 'the-cluster-bench-secret';
+export { SERVE_CLI };
 
 export interface RestOptions {
   root: string;
@@ -44,53 +38,14 @@ export interface RestResult {
   levels: RestLevel[];
 }
 
-interface Served {
-  id: string;
-  apiPort: number;
-  child: ChildProcess;
-  stderr: string;
-}
-
 /** A metadata SET command is 1 + 2 + key + 4 + value bytes: a 5-byte key and 52-byte value make 64. */
 const VALUE = 'v'.repeat(52);
 
 export async function measureRest(options: RestOptions): Promise<RestResult> {
-  const dir = fs.mkdtempSync(path.join(options.root, 'tidemark-bench-serve-'));
-  const removeDir = onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
   const ids = ['n1', 'n2', 'n3'];
-  const raft = new Map<string, string>();
-  const api = new Map<string, number>();
-  for (const id of ids) {
-    raft.set(id, `127.0.0.1:${await freePort()}`);
-    api.set(id, await freePort());
-  }
-  const endpoints = [...raft].map(([id, address]) => `${id}=${address}`).join(',');
-  const served: Served[] = ids.map((id) => {
-    const child = spawn(process.execPath, [SERVE_CLI, 'serve'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        DATA_DIR: path.join(dir, id),
-        PORT: String(api.get(id)),
-        TIDEMARK_NODE_ID: id,
-        TIDEMARK_CLUSTER_ENDPOINTS: endpoints,
-        TIDEMARK_CLUSTER_SECRET: SECRET,
-        TIDEMARK_CLUSTER_LISTEN: raft.get(id),
-      },
-      // The service logs each request to stdout: dropped here so that reading it costs nothing.
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const node: Served = { id, apiPort: api.get(id) as number, child, stderr: '' };
-    child.stderr?.on('data', (chunk: Buffer) => {
-      if (node.stderr.length < 4000) node.stderr += chunk.toString();
-    });
-    return node;
-  });
-  const killAll = onCleanup(() => {
-    for (const node of served) node.child.kill('SIGKILL');
-  });
+  const cluster = await startServeCluster(options.root, ids);
   try {
-    const leader = await leaderOf(served);
+    const leader = await leaderOf(cluster.nodes);
     const levels: RestLevel[] = [];
     for (const concurrency of options.levels) {
       const level = await closedLoop(leader.apiPort, concurrency, options.warmupMs, options.measureMs);
@@ -103,35 +58,8 @@ export async function measureRest(options: RestOptions): Promise<RestResult> {
     }
     return { nodes: ids.length, cli: SERVE_CLI, key: 'k0000', valueBytes: VALUE.length, levels };
   } finally {
-    await Promise.all(served.map((node) => stopChild(node.child)));
-    killAll();
-    removeDir();
+    await cluster.stop();
   }
-}
-
-async function leaderOf(served: Served[]): Promise<Served> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    for (const node of served) {
-      if (node.child.exitCode !== null) throw new Error(`${node.id} exited: ${node.stderr}`);
-    }
-    const views = await Promise.all(
-      served.map(async (node) => {
-        try {
-          const response = await fetch(`http://127.0.0.1:${node.apiPort}/v1/cluster`);
-          return response.ok ? ((await response.json()) as { role: string; leader: string }) : undefined;
-        } catch {
-          return undefined;
-        }
-      }),
-    );
-    const leaders = new Set(views.map((view) => view?.leader));
-    const [leader] = leaders;
-    const node = served.find((n) => n.id === leader);
-    if (leaders.size === 1 && node && views.some((view) => view?.role === 'leader')) return node;
-    await sleep(100);
-  }
-  throw new Error('the tidemark serve processes agreed on no leader within 60 s');
 }
 
 async function closedLoop(
@@ -178,16 +106,4 @@ async function closedLoop(
     firstError,
     latencyMs: percentiles(latencies),
   };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }

@@ -7,9 +7,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { measureBarrier, type BarrierResult } from './cluster-bench-barrier';
 import { measureFailover, type FailoverResult } from './cluster-bench-failover';
 import { summariseProfile, type ProfileSummary } from './cluster-bench-profile';
-import { printFailover, printProfile, printRest, printThroughput } from './cluster-bench-report';
+import {
+  printBarrier,
+  printFailover,
+  printProfile,
+  printRest,
+  printThroughput,
+} from './cluster-bench-report';
 import { measureRest, SERVE_CLI, type RestResult } from './cluster-bench-rest';
 import { measureThroughput, type ThroughputResult } from './cluster-bench-throughput';
 
@@ -18,7 +25,7 @@ export interface ClusterBenchOptions {
   /** Where the nodes' temporary directories go (the disk measured): default the OS temp dir. */
   dir?: string;
   out?: string;
-  /** Parts to run, comma-separated: failover, throughput, rest (default all). */
+  /** Parts to run, comma-separated: failover, throughput, rest, barrier (default all). */
   only?: string;
   /** Profile the throughput run's nodes (node --cpu-prof) into this directory and summarise the leader's. */
   profile?: string;
@@ -28,8 +35,8 @@ export interface ClusterBenchOptions {
 const ELECTION_TIMEOUT_MS = 1000;
 const HEARTBEAT_INTERVAL_MS = 100;
 const COMMAND_BYTES = 64;
-const GOALS = { failoverP99ElectionTimeouts: 2, proposalsPerSec: 20_000 };
-const PARTS = ['failover', 'throughput', 'rest'] as const;
+const GOALS = { failoverP99ElectionTimeouts: 2, proposalsPerSec: 20_000, barrierOverheadP50Ms: 5 };
+const PARTS = ['failover', 'throughput', 'rest', 'barrier'] as const;
 
 export async function runClusterBench(opts: ClusterBenchOptions = {}): Promise<void> {
   const quick = opts.quick ?? false;
@@ -104,6 +111,24 @@ export async function runClusterBench(opts: ClusterBenchOptions = {}): Promise<v
     }
   }
 
+  let barrier: BarrierResult | { skipped: string } | undefined;
+  if (parts.has('barrier')) {
+    if (!fs.existsSync(SERVE_CLI)) {
+      barrier = { skipped: `${SERVE_CLI} not found: npm run build first` };
+      console.log(`cluster checkpoints: skipped, ${barrier.skipped}`);
+    } else {
+      console.log('cluster checkpoints, 3 tidemark serve processes:');
+      barrier = await measureBarrier({
+        root,
+        checkpoints: quick ? 20 : 200,
+        kills: quick ? 2 : 10,
+        electionTimeoutMs: ELECTION_TIMEOUT_MS,
+        heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+        log,
+      });
+    }
+  }
+
   const loadAfter = os.loadavg();
   console.log('');
   if (failover.length > 0) printFailover(failover, GOALS.failoverP99ElectionTimeouts);
@@ -119,6 +144,10 @@ export async function runClusterBench(opts: ClusterBenchOptions = {}): Promise<v
     printRest(rest);
   }
   if (profile) printProfile(profile);
+  if (barrier && 'beginToCommitMs' in barrier) {
+    console.log('');
+    printBarrier(barrier, GOALS.barrierOverheadP50Ms);
+  }
   console.log(
     `\nload average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, ` +
       `after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}; ${((Date.now() - started) / 1000).toFixed(0)} s`,
@@ -155,6 +184,7 @@ export async function runClusterBench(opts: ClusterBenchOptions = {}): Promise<v
     throughput,
     profile,
     rest,
+    barrier,
   };
   await fs.promises.mkdir(path.dirname(out), { recursive: true });
   await fs.promises.writeFile(out, `${JSON.stringify(document, null, 2)}\n`);

@@ -77,7 +77,7 @@ const BENCHES: readonly Bench[] = [
       'Raft across processes on loopback: failover time after kill -9 of the leader (3 and 5 nodes), proposal throughput and latency against the disk, REST',
     dir: "directory for the nodes' logs (default: the OS temporary directory)",
     options: [
-      ['--only <parts>', 'comma-separated: failover, throughput, rest (default all)'],
+      ['--only <parts>', 'comma-separated: failover, throughput, rest, barrier (default all)'],
       ['--profile <dir>', "node --cpu-prof the throughput run's nodes into <dir>, summarise the leader's"],
     ],
     load: async () => (await import('./cluster-bench')).runClusterBench,
