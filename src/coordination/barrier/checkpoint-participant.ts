@@ -37,6 +37,18 @@ export interface CheckpointParticipantOptions {
   readonly logger: Logger;
 }
 
+/** An answer sent, when, how often, and to which leadership. */
+interface SentAnswer {
+  readonly command: ClusterCheckpointCommand;
+  at: number;
+  attempts: number;
+  leader: string;
+  term: number;
+}
+
+/** Resends back off up to resendMs × 2^4. */
+const MAX_BACKOFF_DOUBLINGS = 4;
+
 /** Recent committed checkpoints whose record is written again on start (a crash may have cut it off). */
 const RECORDS_HEALED_ON_START = 20;
 
@@ -52,7 +64,7 @@ export class CheckpointParticipant {
   /** Barriers being cut now. */
   private readonly cutting = new Set<number>();
   /** Answers sent, by checkpoint id, until the record shows them. */
-  private readonly answers = new Map<number, ClusterCheckpointCommand>();
+  private readonly answers = new Map<number, SentAnswer>();
   /** Committed checkpoints whose store record is not written yet. */
   private readonly unrecorded = new Set<number>();
   private timer: Timer | undefined;
@@ -107,7 +119,7 @@ export class CheckpointParticipant {
     for (const checkpoint of state.checkpoints.pendingCheckpoints()) {
       if (!checkpoint.members.includes(nodeId) || Object.hasOwn(checkpoint.acks, nodeId)) continue;
       const answer = this.answers.get(checkpoint.id);
-      if (answer !== undefined) this.send(answer);
+      if (answer !== undefined) this.resendIfDue(answer);
       else if (!this.cutting.has(checkpoint.id)) void this.cut(checkpoint.id);
     }
     for (const id of this.answers.keys()) {
@@ -142,13 +154,28 @@ export class CheckpointParticipant {
       this.cutting.delete(id);
     }
     if (this.closed || this.options.state.checkpoints.get(id)?.state !== 'pending') return;
-    this.answers.set(id, answer);
-    this.send(answer);
+    const sent: SentAnswer = { command: answer, at: 0, attempts: 0, leader: '', term: 0 };
+    this.answers.set(id, sent);
+    this.send(sent);
   }
 
-  private send(answer: ClusterCheckpointCommand): void {
+  /**
+   * Again when leadership moved since (the copy sent may be lost with the old leader's log), else after a
+   * back-off that doubles each time: a copy may still wait in a slow leader's log, and sending one every
+   * interval regardless could outgrow what the log commits (the barrier simulation found that livelock).
+   */
+  private resendIfDue(sent: SentAnswer): void {
+    const { leader, term } = this.options.raft.status();
+    const backoff = this.options.resendMs * 2 ** Math.min(sent.attempts - 1, MAX_BACKOFF_DOUBLINGS);
+    const moved = leader !== sent.leader || term !== sent.term;
+    if (moved || this.options.clock.monotonic() - sent.at >= backoff) this.send(sent);
+  }
+
+  private send(sent: SentAnswer): void {
+    const { leader, term } = this.options.raft.status();
+    Object.assign(sent, { at: this.options.clock.monotonic(), attempts: sent.attempts + 1, leader, term });
     try {
-      this.options.raft.submit(encodeCheckpointCommand(answer));
+      this.options.raft.submit(encodeCheckpointCommand(sent.command));
     } catch (error) {
       this.options.logger.debug({ err: error }, 'cluster checkpoint answer not sent; resending later');
     }

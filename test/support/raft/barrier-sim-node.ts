@@ -36,7 +36,11 @@ export class BarrierSimNode {
   // The participant
   readonly cutting = new Map<number, CutInProgress>();
   /** Answers not yet shown in the record, and when each was last sent. */
-  readonly answers = new Map<number, { command: ClusterCheckpointCommand; sentAt: number }>();
+  /** As the real participant's: when sent, how often, to which leadership (resends back off). */
+  readonly answers = new Map<
+    number,
+    { command: ClusterCheckpointCommand; sentAt: number; attempts: number; leader: string; term: number }
+  >();
 
   // The coordinator (on the leader)
   leadingTerm = 0;
