@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { CheckpointCoordinator } from '../coordination/barrier/checkpoint-coordinator';
 import { CheckpointParticipant } from '../coordination/barrier/checkpoint-participant';
@@ -17,6 +18,7 @@ import { TidemarkError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { ObjectStore } from '../storage';
 import { barrierCheckpoints, clusterPinnedCheckpoints } from './barrier-checkpoints';
+import { raftBootstrap } from './raft-bootstrap-record';
 
 export interface Coordinator {
   readonly raft: RaftNode;
@@ -52,14 +54,25 @@ export async function openCoordinator(
 ): Promise<Coordinator> {
   const { cluster } = settings;
   const id = settings.checkpoint.nodeId;
-  const members = new Map(cluster.endpoints.map((e) => [e.id, e.address]));
-  if (members.size === 0) members.set(id, '');
-  const networked = cluster.endpoints.length > 1 || cluster.join;
+  const configured = new Map(cluster.endpoints.map((e) => [e.id, e.address]));
+  if (configured.size === 0) configured.set(id, '');
+  // What Raft starts from is the first start's (raft-bootstrap-record.ts), not whatever the settings say now.
+  await fs.mkdir(settings.dataDir, { recursive: true });
+  const bootstrap = await raftBootstrap(
+    settings.dataDir,
+    { members: configured, join: cluster.join },
+    logger,
+  );
+  const members = new Map(bootstrap.members);
+  // The addresses of today's settings where they name the same members (a host may have moved).
+  for (const [member, address] of configured) if (members.has(member)) members.set(member, address);
+  const networked =
+    cluster.endpoints.length > 1 || cluster.join || bootstrap.members.size > 1 || bootstrap.join;
   const state = new ClusterStateMachine();
   const raft = await RaftNode.open({
     id,
     initialMembers: members,
-    join: cluster.join,
+    join: bootstrap.join,
     electionTimeoutMs: cluster.electionTimeoutMs,
     heartbeatIntervalMs: cluster.heartbeatIntervalMs,
     partitionToleranceMs: cluster.partitionToleranceMs,
