@@ -47,11 +47,23 @@ export class CheckpointCoordinator {
   /** The term this node proposed itself as the jobs' holder in (once applied). */
   private jobsProposedInTerm = 0;
   private leaderSince = 0;
+  /** Acks in this leader's log the record has not applied yet, by checkpoint: a commit may follow them. */
+  private readonly acksInFlight = new Map<number, Set<string>>();
 
   constructor(private readonly options: CheckpointCoordinatorOptions) {
     options.state.onCheckpointCommand(({ command, outcome }) => {
+      if (command.type === 'ack') this.acksInFlight.get(command.id)?.delete(command.node);
+      if (command.type === 'commit' || command.type === 'abort') this.acksInFlight.delete(command.id);
       // An ack (or a decline) may complete (or end) a checkpoint: decide now, not at the next poll.
       if ((command.type === 'ack' || command.type === 'decline') && outcome.applied) this.soon();
+    });
+    // The last ack in the leader's log is enough to propose the commit behind it (one Raft round for both).
+    options.state.onCheckpointCommandSeen(({ command }) => {
+      if (command.type !== 'ack' || !options.raft.isLeader()) return;
+      const acks = this.acksInFlight.get(command.id) ?? new Set<string>();
+      acks.add(command.node);
+      this.acksInFlight.set(command.id, acks);
+      this.soon();
     });
     options.raft.onRoleChange((role) => this.roleChanged(role));
   }
@@ -103,6 +115,7 @@ export class CheckpointCoordinator {
       this.soon();
       return;
     }
+    this.acksInFlight.clear();
     this.failTriggers(
       new TidemarkError('NOT_LEADER', 'leadership moved before the cluster checkpoint began', {
         details: { leader: this.options.raft.status().leader },
@@ -190,6 +203,7 @@ export class CheckpointCoordinator {
       hasQuorum: status.role === 'leader' && health.quorum.healthy,
       requested,
       leaderSince: this.leaderSince,
+      acksInFlight: this.acksInFlight,
     };
   }
 

@@ -81,6 +81,13 @@ export class CheckpointParticipant {
       }
     });
     options.state.onRestore(() => this.later());
+    // A begin in this node's log is worth cutting for at once: it commits a round trip later, if ever — and
+    // a cut for a begin that never commits is an ordinary checkpoint of this node, its ack ignored.
+    options.state.onCheckpointCommandSeen(({ command }) => {
+      if (command.type !== 'begin' || !command.members.includes(options.nodeId) || this.closed) return;
+      if (command.id <= options.state.checkpoints.lastId) return;
+      if (!this.cutting.has(command.id) && !this.answers.has(command.id)) void this.cut(command.id);
+    });
   }
 
   onBarrier(hook: BarrierHook): void {
@@ -124,6 +131,8 @@ export class CheckpointParticipant {
     }
     for (const id of this.answers.keys()) {
       const checkpoint = state.checkpoints.get(id);
+      // Not begun in the record yet (cut early): kept until its begin applies, or a later one does.
+      if (checkpoint === undefined && id > state.checkpoints.lastId) continue;
       if (
         checkpoint === undefined ||
         checkpoint.state !== 'pending' ||
@@ -153,7 +162,10 @@ export class CheckpointParticipant {
     } finally {
       this.cutting.delete(id);
     }
-    if (this.closed || this.options.state.checkpoints.get(id)?.state !== 'pending') return;
+    const record = this.options.state.checkpoints;
+    const known = record.get(id);
+    // Ended meanwhile (or never begun: a later id began in its place): nothing to send.
+    if (this.closed || (known === undefined ? id <= record.lastId : known.state !== 'pending')) return;
     const sent: SentAnswer = { command: answer, at: 0, attempts: 0, leader: '', term: 0 };
     this.answers.set(id, sent);
     this.send(sent);

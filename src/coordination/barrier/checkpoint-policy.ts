@@ -36,6 +36,11 @@ export interface LeaderView {
   readonly requested: boolean;
   /** When this leader took over: the cluster's first checkpoint is due an interval after (as Flink's). */
   readonly leaderSince?: number;
+  /**
+   * Acks in the leader's log behind the record (appended, not applied yet): a commit proposed now lands
+   * after them in the log, so on apply it finds them — and if one is refused, the commit changes nothing.
+   */
+  readonly acksInFlight?: ReadonlyMap<number, ReadonlySet<NodeId>>;
 }
 
 /**
@@ -53,7 +58,10 @@ export function decide(
   const commands: ClusterCheckpointCommand[] = [];
   let inFlight = 0;
   for (const checkpoint of record.pendingCheckpoints()) {
-    const missing = checkpoint.members.filter((node) => !Object.hasOwn(checkpoint.acks, node));
+    const logged = view.acksInFlight?.get(checkpoint.id);
+    const missing = checkpoint.members.filter(
+      (node) => !Object.hasOwn(checkpoint.acks, node) && logged?.has(node) !== true,
+    );
     if (missing.length === 0) {
       commands.push({ type: 'commit', id: checkpoint.id, at: view.now });
       continue;

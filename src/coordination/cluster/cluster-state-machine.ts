@@ -15,6 +15,13 @@ export interface CheckpointCommandApplied {
   readonly index: number;
 }
 
+/** A barrier command in this node's log, not (yet) committed. */
+export interface CheckpointCommandSeen {
+  readonly command: ClusterCheckpointCommand;
+  readonly term: number;
+  readonly index: number;
+}
+
 const MAGIC = Buffer.from('TMC1', 'latin1');
 
 /**
@@ -28,6 +35,7 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
   private record = new ClusterCheckpointRecord();
   private readonly listeners: ((applied: CheckpointCommandApplied) => void)[] = [];
   private readonly restoreListeners: (() => void)[] = [];
+  private readonly seenListeners: ((seen: CheckpointCommandSeen) => void)[] = [];
 
   get checkpoints(): ClusterCheckpointRecord {
     return this.record;
@@ -39,6 +47,22 @@ export class ClusterStateMachine implements ReplicatedStateMachine {
    */
   onCheckpointCommand(listener: (applied: CheckpointCommandApplied) => void): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Called for each barrier command as it lands in this node's log, before it is committed (it may never
+   * be): for work worth starting early — a cut, a commit proposal behind the last ack. The record, on apply,
+   * still decides everything.
+   */
+  onCheckpointCommandSeen(listener: (seen: CheckpointCommandSeen) => void): void {
+    this.seenListeners.push(listener);
+  }
+
+  observe(command: Uint8Array, index: number, term: number): void {
+    if (command[0] !== CHECKPOINT_DOMAIN || this.seenListeners.length === 0) return;
+    const decoded = decodeCheckpointCommand(command);
+    if (decoded === undefined) return;
+    for (const listener of this.seenListeners) listener({ command: decoded, index, term });
   }
 
   /** Called after the state was replaced by a snapshot (a follower far behind). */

@@ -297,6 +297,11 @@ export class RaftNode {
     this.drive();
   }
 
+  /** Whether this node leads now (cheap; status() says more). */
+  isLeader(): boolean {
+    return !this.failure && this.raft.isLeader();
+  }
+
   /** Called with the node's role whenever it changes (leadership won or lost). */
   onRoleChange(listener: (role: Role, term: number) => void): void {
     this.leadershipListeners.push(listener);
@@ -496,6 +501,14 @@ export class RaftNode {
     // 1. Durable first: no other message that depends on this Ready may leave before.
     if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
       await this.options.store.save({ hardState: rd.hardState, snapshot: rd.snapshot, entries: rd.entries });
+    }
+    // Entries now in the log, committed or not: the state machine may start work early (never decide on it).
+    if (this.options.stateMachine.observe !== undefined) {
+      for (const entry of rd.entries) {
+        if (entry.kind === 'normal' && entry.data.length > 0) {
+          this.options.stateMachine.observe(entry.data, entry.index, entry.term);
+        }
+      }
     }
     // 2. Then the network.
     if (messages.length > 0) this.options.transport?.send(messages);

@@ -9,6 +9,12 @@ export interface ReplicatedStateMachine {
    * The result goes back to the proposer (on the node that proposed it).
    */
   apply(command: Uint8Array, index: number, term: number): unknown;
+  /**
+   * Optional: told of each command as it lands in this node's log (durably), before it is committed — it may
+   * never be (another leader's entry can replace it). For work worth starting early whose outcome the
+   * committed state decides anyway; it must change nothing the state machine answers.
+   */
+  observe?(command: Uint8Array, index: number, term: number): void;
   /** The whole state as of the last applied command. */
   snapshot(): Uint8Array;
   /** Replaces the state by a snapshot's. */

@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import * as path from 'node:path';
+import { InProcessJobQueue } from '../../../../src/jobs/in-process-job-queue';
 import { openNode } from '../../../../src/node/open-node';
+import { LocalLeaseProvider } from '../../../../src/tiering/lease/local-lease-provider';
 import { MemoryStore } from '../../../../src/storage';
 import { eventually } from '../../../support/eventually';
 import { startRedis, type TestRedis } from '../../../support/redis-server';
@@ -46,7 +48,12 @@ it('publishes the hint while leading, keeps leading with Redis gone, publishes a
       tiering: { ...settings.tiering, redisUrl: redis.url },
       cluster: { ...settings.cluster, apiUrl: 'http://n1.example:7070', leaderHintTtlMs: 1_000 },
     },
-    { store: new MemoryStore() },
+    // Only the hint on Redis: jobs in process and a local lease, so what this test sees is the hint's.
+    {
+      store: new MemoryStore(),
+      queue: (runner) => new InProcessJobQueue(runner),
+      leases: new LocalLeaseProvider(),
+    },
   );
   try {
     await node.start();

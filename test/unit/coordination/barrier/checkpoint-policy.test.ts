@@ -48,6 +48,23 @@ describe('the leader decides', () => {
     expect(step(record, settings, view(200))).toEqual(['begin 2']);
   });
 
+  it('commits behind acks still in its log (not applied yet); the record refuses it if one of them is', () => {
+    const record = new ClusterCheckpointRecord();
+    step(record, settings, view(100));
+    ackAll(record, 1, ['n1', 'n2']);
+    const logged = new Map([[1, new Set(['n3'])]]);
+    expect(decide(record, settings, view(120, { acksInFlight: logged }))).toEqual([
+      { type: 'commit', id: 1, at: 120 },
+    ]);
+    // Applied in log order: were the logged ack not to apply, the commit behind it changes nothing.
+    expect(record.apply({ type: 'commit', id: 1, at: 120 }, 1)).toEqual({
+      applied: false,
+      why: '1 lacks the acks of n3',
+    });
+    ackAll(record, 1, ['n3']);
+    expect(record.apply({ type: 'commit', id: 1, at: 121 }, 1)).toEqual({ applied: true });
+  });
+
   it('aborts on timeout and counts the failure; a decline aborts at once (in the record)', () => {
     const record = new ClusterCheckpointRecord();
     step(record, settings, view(100));
