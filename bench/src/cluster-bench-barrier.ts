@@ -43,6 +43,8 @@ interface CheckpointView {
   id: number;
   state: 'pending' | 'committed' | 'aborted';
   durationMs?: number;
+  /** On the node asked (the leader): when it applied the commit, ms after the begin. */
+  appliedHereMs?: number;
   acks: Record<string, { cutMs?: number; durationMs: number }>;
 }
 
@@ -75,12 +77,14 @@ export async function measureBarrier(options: BarrierOptions): Promise<BarrierRe
         continue;
       }
       const slowest = Math.max(...Object.values(view.acks).map((ack) => ack.cutMs ?? 0));
-      durations.push(view.durationMs ?? 0);
+      // To the commit applied on the leader (committed through Raft), not to its decision (`durationMs`).
+      const committedMs = view.appliedHereMs ?? view.durationMs ?? 0;
+      durations.push(committedMs);
       cuts.push(slowest);
-      overheads.push((view.durationMs ?? 0) - slowest);
+      overheads.push(committedMs - slowest);
       const acks = Object.values(view.acks);
       toCutStart.push(Math.max(...acks.map((ack) => ack.durationMs - (ack.cutMs ?? 0))));
-      toCommit.push((view.durationMs ?? 0) - Math.max(...acks.map((ack) => ack.durationMs)));
+      toCommit.push(committedMs - Math.max(...acks.map((ack) => ack.durationMs)));
     }
     const result = {
       beginToCommitMs: percentiles(durations),
@@ -176,12 +180,14 @@ async function checkpointOnce(nodes: readonly Served[]): Promise<CheckpointView>
   }
 }
 
+/** The highest committed id any node knows (a follower's record may lag the leader's). */
 async function lastCommitted(nodes: readonly Served[]): Promise<number> {
+  let last = 0;
   for (const node of nodes) {
     const view = await getJson<{ lastCommittedId: number }>(node.apiPort, '/v1/cluster/checkpoints?limit=1');
-    if (view !== undefined) return view.lastCommittedId;
+    if (view !== undefined) last = Math.max(last, view.lastCommittedId);
   }
-  return 0;
+  return last;
 }
 
 /** Keeps asking the leader (whoever it is) for a checkpoint until one above `after` commits. */

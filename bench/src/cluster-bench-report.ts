@@ -112,7 +112,7 @@ export function printBarrier(result: BarrierResult, goalOverheadP50Ms: number): 
   ]);
   const met = result.coordinationOverheadMs.p50 <= goalOverheadP50Ms;
   console.log(
-    `overhead = begin→commit − the slowest node's own checkpoint (its cutMs); goal p50 ≤ ${goalOverheadP50Ms} ms: ` +
+    `begin→commit: to the commit applied on the leader (committed through Raft); overhead = that − the slowest node's own checkpoint (its cutMs); goal p50 ≤ ${goalOverheadP50Ms} ms: ` +
       `${met ? 'met' : 'not met'} (${result.committed} committed, ${result.aborted} aborted, ` +
       `${result.nodes} nodes, ${result.entriesPerNode}+ entries each)`,
   );

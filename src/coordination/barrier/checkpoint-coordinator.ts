@@ -24,6 +24,9 @@ export interface CheckpointCoordinatorOptions {
   readonly logger: Logger;
 }
 
+/** How many ends' apply times a node remembers. */
+const ENDS_REMEMBERED = 1_000;
+
 interface Trigger {
   readonly resolve: (checkpoint: ClusterCheckpoint) => void;
   readonly reject: (error: unknown) => void;
@@ -47,13 +50,21 @@ export class CheckpointCoordinator {
   /** The term this node proposed itself as the jobs' holder in (once applied). */
   private jobsProposedInTerm = 0;
   private leaderSince = 0;
+  /**
+   * When this node applied each checkpoint's end (wall ms, this node's clock; not replicated): the record's
+   * `endedAt` is when the leader decided, this is when the decision was committed and applied here.
+   */
+  private readonly endsAppliedAt = new Map<number, number>();
   /** Acks in this leader's log the record has not applied yet, by checkpoint: a commit may follow them. */
   private readonly acksInFlight = new Map<number, Set<string>>();
 
   constructor(private readonly options: CheckpointCoordinatorOptions) {
     options.state.onCheckpointCommand(({ command, outcome }) => {
       if (command.type === 'ack') this.acksInFlight.get(command.id)?.delete(command.node);
-      if (command.type === 'commit' || command.type === 'abort') this.acksInFlight.delete(command.id);
+      if (command.type === 'commit' || command.type === 'abort') {
+        this.acksInFlight.delete(command.id);
+        if (outcome.applied) this.noteEndApplied(command.id);
+      }
       // An ack (or a decline) may complete (or end) a checkpoint: decide now, not at the next poll.
       if ((command.type === 'ack' || command.type === 'decline') && outcome.applied) this.soon();
     });
@@ -101,6 +112,18 @@ export class CheckpointCoordinator {
       this.triggers.push({ resolve, reject });
       this.soon();
     });
+  }
+
+  /** When this node applied checkpoint `id`'s commit or abort (wall ms), if it did since it started. */
+  endAppliedAt(id: number): number | undefined {
+    return this.endsAppliedAt.get(id);
+  }
+
+  private noteEndApplied(id: number): void {
+    this.endsAppliedAt.set(id, this.options.clock.now());
+    if (this.endsAppliedAt.size > ENDS_REMEMBERED) {
+      this.endsAppliedAt.delete(this.endsAppliedAt.keys().next().value as number);
+    }
   }
 
   close(): void {

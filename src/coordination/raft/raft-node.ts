@@ -498,17 +498,18 @@ export class RaftNode {
         messages = messages.filter((m) => m.type !== 'append' && m.type !== 'heartbeat');
       }
     }
-    // 1. Durable first: no other message that depends on this Ready may leave before.
-    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
-      await this.options.store.save({ hardState: rd.hardState, snapshot: rd.snapshot, entries: rd.entries });
-    }
-    // Entries now in the log, committed or not: the state machine may start work early (never decide on it).
+    // Entries entering the log, committed or not, durable or not yet: the state machine may start work
+    // early (never decide on it) — while the disk writes.
     if (this.options.stateMachine.observe !== undefined) {
       for (const entry of rd.entries) {
         if (entry.kind === 'normal' && entry.data.length > 0) {
           this.options.stateMachine.observe(entry.data, entry.index, entry.term);
         }
       }
+    }
+    // 1. Durable first: no other message that depends on this Ready may leave before.
+    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
+      await this.options.store.save({ hardState: rd.hardState, snapshot: rd.snapshot, entries: rd.entries });
     }
     // 2. Then the network.
     if (messages.length > 0) this.options.transport?.send(messages);

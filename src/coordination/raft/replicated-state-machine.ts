@@ -10,8 +10,8 @@ export interface ReplicatedStateMachine {
    */
   apply(command: Uint8Array, index: number, term: number): unknown;
   /**
-   * Optional: told of each command as it lands in this node's log (durably), before it is committed — it may
-   * never be (another leader's entry can replace it). For work worth starting early whose outcome the
+   * Optional: told of each command as it enters this node's log, before it is durable or committed — it may
+   * never be (a crash, or another leader's entry, can replace it). For work worth starting early whose outcome the
    * committed state decides anyway; it must change nothing the state machine answers.
    */
   observe?(command: Uint8Array, index: number, term: number): void;

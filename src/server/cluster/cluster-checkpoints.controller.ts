@@ -22,7 +22,7 @@ const readQuery = z.object({ consistency: z.enum(['linearizable', 'local']).opti
 const idParam = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 /** One cluster checkpoint as the API shows it: times as ISO strings, durations in ms. */
-export function checkpointView(c: ClusterCheckpoint) {
+export function checkpointView(c: ClusterCheckpoint, endAppliedAt?: number) {
   const acks = Object.fromEntries(
     c.members
       .filter((node) => Object.hasOwn(c.acks, node))
@@ -52,6 +52,9 @@ export function checkpointView(c: ClusterCheckpoint) {
     beganAt: new Date(c.beganAt).toISOString(),
     endedAt: c.endedAt === undefined ? undefined : new Date(c.endedAt).toISOString(),
     durationMs: c.endedAt === undefined ? undefined : Math.max(0, c.endedAt - c.beganAt),
+    /** When this node applied the end (committed through Raft), if it did while running: the latency seen. */
+    appliedHereAt: endAppliedAt === undefined ? undefined : new Date(endAppliedAt).toISOString(),
+    appliedHereMs: endAppliedAt === undefined ? undefined : Math.max(0, endAppliedAt - c.beganAt),
     reason: c.reason,
   };
 }
@@ -94,7 +97,7 @@ export class ClusterCheckpointsController {
       failing: failing(record, this.config.cluster.checkpoints),
       jobs: record.jobs,
       settings: this.config.cluster.checkpoints,
-      checkpoints: checkpoints.map(checkpointView),
+      checkpoints: checkpoints.map((c) => checkpointView(c, this.coordinator.endAppliedAt(c.id))),
     };
   }
 
@@ -112,12 +115,13 @@ export class ClusterCheckpointsController {
         details: { clusterCheckpointId: parsed.data },
       });
     }
-    return checkpointView(checkpoint);
+    return checkpointView(checkpoint, this.coordinator.endAppliedAt(checkpoint.id));
   }
 
   @Post()
   @HttpCode(202)
   async trigger(@RequestBody(NO_BODY) _body: unknown) {
-    return checkpointView(await this.coordinator.trigger());
+    const begun = await this.coordinator.trigger();
+    return checkpointView(begun, this.coordinator.endAppliedAt(begun.id));
   }
 }
