@@ -90,7 +90,9 @@ export async function openCoordinator(
     nodeId: id,
     raft,
     state,
-    settings: cluster.checkpoints,
+    // Embedded (a cluster of itself): a cluster checkpoint only when asked; the node's own periodic
+    // checkpoints (checkpoint.checkpointInterval) already cover it.
+    settings: networked ? cluster.checkpoints : { ...cluster.checkpoints, intervalMs: 0 },
     pollMs: cluster.heartbeatIntervalMs,
     clock,
     logger,
