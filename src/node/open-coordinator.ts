@@ -41,8 +41,9 @@ export interface CoordinatorParts {
 }
 
 /**
- * The node's Raft coordinator from its settings: its log in `{dataDir}/raft`, the cluster's metadata as the
- * replicated state, and — when the cluster has peers (or this node joins one) — the HTTP transport on
+ * The node's Raft coordinator from its settings: its log in `{dataDir}/raft`, the cluster's state machine
+ * (metadata and checkpoint record) with the barrier's leader loop and this node's participant, the leader
+ * hint when Redis is configured, and — when the cluster has peers (or this node joins one) — the HTTP transport on
  * `cluster.listen` (default: its own endpoint), signed with the cluster secret. Without endpoints the node
  * is a one-voter cluster of itself, with no network: the embedded mode runs the same code.
  */
