@@ -1,8 +1,9 @@
 import { Redis } from 'ioredis';
 import { systemClock, type Clock } from '../../lib/clock';
-import { TidemarkError, invalidArgument } from '../../lib/errors';
+import { TidemarkError } from '../../lib/errors';
 import { silentLogger, type Logger } from '../../lib/logger';
 import { toLeaseError } from '../../tiering/lease/coordination-errors';
+import { FailFastRedis } from '../../tiering/lease/fail-fast-redis';
 import { LuaScript } from '../../tiering/lease/lua-script';
 import {
   checkClaim,
@@ -107,29 +108,22 @@ return 0
  * per-request retries) while the client reconnects in the background.
  */
 export class RedisLeaderHint implements LeaderHint {
+  private readonly redis: FailFastRedis;
   private readonly client: Redis;
-  private readonly ownsClient: boolean;
   private readonly hintKey: string;
   private readonly termKey: string;
-  private readonly connectTimeoutMs: number;
   private readonly log: Logger;
   private readonly clock: Clock;
-  private pendingReady?: Promise<void>;
-  private unreachable = false;
   private closed = false;
 
   constructor(options: RedisLeaderHintOptions) {
-    if ((options.url === undefined) === (options.client === undefined)) {
-      throw invalidArgument('RedisLeaderHint needs exactly one of url and client');
-    }
+    this.redis = new FailFastRedis({ ...options, purpose: 'the leader hint' });
+    this.client = this.redis.client;
     const keyPrefix = options.keyPrefix ?? 'tidemark:';
     this.hintKey = `${keyPrefix}leader`;
     this.termKey = `${keyPrefix}leader:term`;
-    this.connectTimeoutMs = options.connectTimeoutMs ?? 1_000;
     this.log = options.logger ?? silentLogger;
     this.clock = options.clock ?? systemClock;
-    this.ownsClient = options.client === undefined;
-    this.client = options.client ?? this.createClient(options.url ?? '', options.commandTimeoutMs ?? 2_000);
   }
 
   async publish(claim: LeaderClaim, ttlMs: number): Promise<PublishOutcome> {
@@ -169,55 +163,17 @@ export class RedisLeaderHint implements LeaderHint {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (!this.ownsClient) return;
-    try {
-      await this.client.quit();
-    } catch {
-      this.client.disconnect(); // not connected: nothing to say goodbye to
-    }
+    await this.redis.close();
   }
 
   private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     if (this.closed) throw new TidemarkError('CLOSED', `leader hint is closed (${operation})`);
     try {
-      await this.whenReady();
+      await this.redis.whenReady();
       return await run();
     } catch (error) {
       throw this.toHintError(error, operation);
     }
-  }
-
-  /**
-   * Resolves when the client can send. While a connection is being opened (just constructed, or Redis just
-   * came back) it waits for it, briefly; while the client is between reconnect attempts it fails at once.
-   * (As RedisLeaseProvider does.)
-   */
-  private whenReady(): Promise<void> {
-    const status = this.client.status;
-    if (status === 'ready') return Promise.resolve();
-    if (status === 'reconnecting' || status === 'close' || status === 'end') {
-      return Promise.reject(new Error(`connection is ${status}`));
-    }
-    if (status === 'wait') this.client.connect().catch(() => undefined); // lazyConnect client of the caller's
-    this.pendingReady ??= new Promise<void>((resolve, reject) => {
-      const settle = (error?: Error) => {
-        timer.cancel();
-        this.client.off('ready', onReady).off('close', onClose).off('end', onClose);
-        this.pendingReady = undefined;
-        if (error) reject(error);
-        else resolve();
-      };
-      const onReady = () => settle();
-      const onClose = () => settle(new Error('connection closed before it was ready'));
-      const timer = this.clock
-        .setTimeout(
-          () => settle(new Error(`not connected within ${this.connectTimeoutMs} ms`)),
-          this.connectTimeoutMs,
-        )
-        .unref();
-      this.client.on('ready', onReady).on('close', onClose).on('end', onClose);
-    });
-    return this.pendingReady;
   }
 
   /**
@@ -233,31 +189,6 @@ export class RedisLeaderHint implements LeaderHint {
         ? `Redis unavailable for leader hint ${operation} (${this.hintKey}): ${reason}`
         : `Redis refused leader hint ${operation} (${this.hintKey}): ${reason}`;
     return new TidemarkError(code, message, { cause: error, details: { operation, key: this.hintKey } });
-  }
-
-  private createClient(url: string, commandTimeoutMs: number): Redis {
-    const client = new Redis(url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      // A command lost with a dropped connection fails rather than being sent again later, when it may no
-      // longer be wanted (a publish after leadership moved on).
-      autoResendUnfulfilledCommands: false,
-      connectTimeout: this.connectTimeoutMs,
-      commandTimeout: commandTimeoutMs,
-      retryStrategy: (attempt) => Math.min(50 * attempt, 1_000),
-    });
-    // One warning per outage, not one per reconnect attempt.
-    client.on('error', (error: Error) => {
-      if (this.unreachable) return;
-      this.unreachable = true;
-      this.log.warn({ err: error }, 'Redis for the leader hint unreachable; reconnecting in the background');
-    });
-    client.on('ready', () => {
-      if (!this.unreachable) return;
-      this.unreachable = false;
-      this.log.info({}, 'Redis for the leader hint reachable again');
-    });
-    return client;
   }
 }
 

@@ -1,8 +1,9 @@
 import { Redis } from 'ioredis';
 import { systemClock, type Clock } from '../../lib/clock';
-import { TidemarkError, invalidArgument } from '../../lib/errors';
-import { silentLogger, type Logger } from '../../lib/logger';
+import { TidemarkError } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
 import { coordinationUnavailable, toLeaseError } from './coordination-errors';
+import { FailFastRedis } from './fail-fast-redis';
 import { checkGrant, checkHolderId, checkLeaseName, checkMinToken, checkTtl } from './lease-arguments';
 import type { LeaseGrant, LeaseHolder, LeaseProvider } from './lease-provider';
 import { ACQUIRE, RELEASE, RENEW } from './lease-scripts';
@@ -36,26 +37,17 @@ export interface RedisLeaseProviderOptions {
  * never learnt of simply expires after its TTL.
  */
 export class RedisLeaseProvider implements LeaseProvider {
+  private readonly redis: FailFastRedis;
   private readonly client: Redis;
-  private readonly ownsClient: boolean;
   private readonly keyPrefix: string;
-  private readonly connectTimeoutMs: number;
-  private readonly log: Logger;
   private readonly clock: Clock;
-  private pendingReady?: Promise<void>;
-  private unreachable = false;
   private closed = false;
 
   constructor(options: RedisLeaseProviderOptions) {
-    if ((options.url === undefined) === (options.client === undefined)) {
-      throw invalidArgument('RedisLeaseProvider needs exactly one of url and client');
-    }
+    this.redis = new FailFastRedis({ ...options, purpose: 'leases' });
+    this.client = this.redis.client;
     this.keyPrefix = options.keyPrefix ?? 'tidemark:';
-    this.connectTimeoutMs = options.connectTimeoutMs ?? 1_000;
-    this.log = options.logger ?? silentLogger;
     this.clock = options.clock ?? systemClock;
-    this.ownsClient = options.client === undefined;
-    this.client = options.client ?? this.createClient(options.url ?? '', options.commandTimeoutMs ?? 2_000);
   }
 
   async acquire(
@@ -107,12 +99,7 @@ export class RedisLeaseProvider implements LeaseProvider {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (!this.ownsClient) return;
-    try {
-      await this.client.quit();
-    } catch {
-      this.client.disconnect(); // not connected: nothing to say goodbye to
-    }
+    await this.redis.close();
   }
 
   private leaseKey(name: string): string {
@@ -134,62 +121,10 @@ export class RedisLeaseProvider implements LeaseProvider {
     }
   }
 
-  /**
-   * Resolves when the client can send. While a connection is being opened (just constructed, or Redis just
-   * came back) it waits for it, briefly; while the client is between reconnect attempts it fails at once.
-   */
+  /** While a connection opens it waits briefly; between reconnect attempts it fails at once. */
   private whenReady(operation: string, name: string): Promise<void> {
-    const status = this.client.status;
-    if (status === 'ready') return Promise.resolve();
-    if (status === 'reconnecting' || status === 'close' || status === 'end') {
-      return Promise.reject(coordinationUnavailable(operation, name, new Error(`connection is ${status}`)));
-    }
-    if (status === 'wait') this.client.connect().catch(() => undefined); // lazyConnect client of the caller's
-    this.pendingReady ??= new Promise<void>((resolve, reject) => {
-      const settle = (error?: Error) => {
-        timer.cancel();
-        this.client.off('ready', onReady).off('close', onClose).off('end', onClose);
-        this.pendingReady = undefined;
-        if (error) reject(error);
-        else resolve();
-      };
-      const onReady = () => settle();
-      const onClose = () => settle(new Error('connection closed before it was ready'));
-      const timer = this.clock
-        .setTimeout(
-          () => settle(new Error(`not connected within ${this.connectTimeoutMs} ms`)),
-          this.connectTimeoutMs,
-        )
-        .unref();
-      this.client.on('ready', onReady).on('close', onClose).on('end', onClose);
-    });
-    return this.pendingReady.catch((error: unknown) => {
+    return this.redis.whenReady().catch((error: unknown) => {
       throw coordinationUnavailable(operation, name, error);
     });
-  }
-
-  private createClient(url: string, commandTimeoutMs: number): Redis {
-    const client = new Redis(url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      // A command lost with a dropped connection fails rather than being sent again later, when it may no
-      // longer be wanted (a renewal after the lease was given up).
-      autoResendUnfulfilledCommands: false,
-      connectTimeout: this.connectTimeoutMs,
-      commandTimeout: commandTimeoutMs,
-      retryStrategy: (attempt) => Math.min(50 * attempt, 1_000),
-    });
-    // One warning per outage, not one per reconnect attempt.
-    client.on('error', (error: Error) => {
-      if (this.unreachable) return;
-      this.unreachable = true;
-      this.log.warn({ err: error }, 'Redis for leases unreachable; reconnecting in the background');
-    });
-    client.on('ready', () => {
-      if (!this.unreachable) return;
-      this.unreachable = false;
-      this.log.info({}, 'Redis for leases reachable again');
-    });
-    return client;
   }
 }
