@@ -520,6 +520,21 @@ async function readHint(): Promise<{ term: number; nodeId: string; address?: str
 
 const acknowledgedCounts = () => [...logs.values()].map((l) => l.acknowledged);
 
+/**
+ * Commits resume with `node` among the acks (after a failover, a thaw, a heal), and ids kept rising across
+ * it: the newest id is recorded for the next step's check.
+ */
+async function committingWith(node: ServedNode, after: number, what: string): Promise<void> {
+  const resumed = await commitsWithAll(after);
+  await eventually(`the ${what} node has ${resumed} committed with its ack`, async () => {
+    const c = await checkpoint(node, resumed);
+    return c?.state === 'committed' && c.acks[node.id] !== undefined;
+  });
+  const lastId = (await leaderView()).view.checkpoints.lastId;
+  expect(lastId).toBeGreaterThan(lastIds.at(-1)!);
+  lastIds.push(lastId);
+}
+
 describe('cluster checkpoints across three tidemark serve processes (s3rver, Redis, 300 ms interval)', () => {
   it('1. kill -9 of the leader mid-checkpoint: a new leader, the pending one ends one way everywhere, commits resume with the restarted node', () =>
     step('1 kill -9 mid-checkpoint', async () => {
@@ -612,14 +627,7 @@ describe('cluster checkpoints across three tidemark serve processes (s3rver, Red
         const v = await view(old);
         return v?.role === 'follower' && v.term > oldView.term && v.leader !== '' && v.leader !== old.id;
       });
-      const resumed = await commitsWithAll(before);
-      await eventually(`the thawed node has ${resumed} committed with its ack`, async () => {
-        const c = await checkpoint(old, resumed);
-        return c?.state === 'committed' && c.acks[old.id] !== undefined;
-      });
-      const lastId = (await leaderView()).view.checkpoints.lastId;
-      expect(lastId).toBeGreaterThan(lastIds.at(-1)!);
-      lastIds.push(lastId);
+      await committingWith(old, before, 'thawed');
     }));
 
   it("3a. Redis stopped: nothing Raft decided changes (same leader and term), appends go on; each node's cut is fenced by its maintenance lease in Redis, so cluster checkpoints begun meanwhile abort, declined, saying why", () =>
@@ -748,14 +756,7 @@ describe('cluster checkpoints across three tidemark serve processes (s3rver, Red
         const v = await view(cut);
         return v?.partitioned === false && v.leader !== '';
       });
-      const resumed = await commitsWithAll(lastBeforeCut);
-      await eventually(`the healed node has ${resumed} committed with its ack`, async () => {
-        const c = await checkpoint(cut, resumed);
-        return c?.state === 'committed' && c.acks[cut.id] !== undefined;
-      });
-      const lastId = (await leaderView()).view.checkpoints.lastId;
-      expect(lastId).toBeGreaterThan(lastIds.at(-1)!);
-      lastIds.push(lastId);
+      await committingWith(cut, lastBeforeCut, 'healed');
     }));
 
   it('5. every committed cluster checkpoint restores on every node to the replay of its log to its barrier LSN (REST), and one with tidemark recover --cluster-checkpoint', () =>
