@@ -14,6 +14,7 @@ import {
 } from './core';
 import type { RaftLogStore } from './log-store/raft-log-store';
 import { MemberAddresses } from './member-addresses';
+import { RaftWaiters, type Applied, type Waiter } from './raft-waiters';
 import type { ReplicatedStateMachine } from './replicated-state-machine';
 import type { RaftTransport } from './transport/raft-transport';
 
@@ -45,11 +46,7 @@ export interface RaftNodeOptions {
   readonly random?: () => number;
 }
 
-export interface Applied<T = unknown> {
-  readonly index: number;
-  readonly term: number;
-  readonly result: T;
-}
+export type { Applied } from './raft-waiters';
 
 export interface MemberStatus {
   readonly id: NodeId;
@@ -88,16 +85,6 @@ export interface RaftNodeStatus {
   readonly failure: string | undefined;
 }
 
-/** A caller waiting: for its entry (`index` of `term`, once proposed) to apply, or for read `requestId`. */
-interface Waiter {
-  readonly resolve: (applied: Applied) => void;
-  readonly reject: (error: unknown) => void;
-  timer: Timer;
-  index: number;
-  term: number;
-  requestId: number;
-}
-
 interface PendingProposal {
   readonly data: Uint8Array;
   readonly settle: Waiter;
@@ -117,10 +104,7 @@ export class RaftNode {
   private readonly lastContact = new Map<NodeId, number>();
   /** When a leader last spoke to this node (monotonic ms): how a follower knows it is cut off. */
   private leaderSeenAt: number;
-  private readonly waiters = new Map<number, Waiter>();
-  private readonly readWaiters = new Map<number, Waiter>();
-  /** Reads whose index is known, waiting for the state machine to reach it. */
-  private readsToServe: { index: number; waiter: Waiter }[] = [];
+  private readonly waiters: RaftWaiters;
   private inbox: Message[] = [];
   private ticks = 0;
   private proposals: PendingProposal[] = [];
@@ -134,7 +118,6 @@ export class RaftNode {
   private appliedIndex: number;
   private snapshotIndex: number;
   private readonly snapshotEvery: number;
-  private readonly proposalTimeoutMs: number;
   private readonly leadershipListeners: ((role: Role, term: number) => void)[] = [];
   private idle: (() => void)[] = [];
   private closing: Promise<void> | undefined;
@@ -153,7 +136,7 @@ export class RaftNode {
     this.snapshotIndex = applied;
     this.leaderSeenAt = this.clock.monotonic();
     this.snapshotEvery = options.snapshotEvery ?? 10_000;
-    this.proposalTimeoutMs = options.proposalTimeoutMs ?? 10 * options.electionTimeoutMs;
+    this.waiters = new RaftWaiters(this.clock, options.proposalTimeoutMs ?? 10 * options.electionTimeoutMs);
   }
 
   /** Loads the store and restores the state machine from the newest snapshot; `start()` sets it going. */
@@ -232,7 +215,7 @@ export class RaftNode {
     return new Promise<Applied<T>>((resolve, reject) => {
       this.proposals.push({
         data: command,
-        settle: this.settlement(resolve as (a: Applied) => void, reject),
+        settle: this.waiters.create(resolve as (a: Applied) => void, reject),
       });
       this.drive();
     });
@@ -258,16 +241,14 @@ export class RaftNode {
   readBarrier(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const requestId = ++this.requestIds;
-      const settle = this.settlement(() => resolve(), reject);
+      const settle = this.waiters.create(() => resolve(), reject);
       try {
         this.mustBeRunning();
         this.raft.readIndex(requestId);
-        settle.requestId = requestId;
-        this.readWaiters.set(requestId, settle);
+        this.waiters.awaitRead(requestId, settle);
         this.drive();
       } catch (error) {
-        settle.timer.cancel();
-        reject(this.withLeaderAddress(error));
+        this.waiters.refuse(settle, this.withLeaderAddress(error));
       }
     });
   }
@@ -441,10 +422,9 @@ export class RaftNode {
     for (const { change, settle } of changes) {
       try {
         const { index, term } = this.raft.proposeConfigChange(change);
-        this.await(index, term, settle);
+        this.waiters.awaitEntry(index, term, settle);
       } catch (error) {
-        settle.timer.cancel();
-        settle.reject(this.withLeaderAddress(error));
+        this.waiters.refuse(settle, this.withLeaderAddress(error));
       }
     }
     const transfers = this.transfers;
@@ -465,13 +445,10 @@ export class RaftNode {
     try {
       const { index, term } = this.raft.propose(proposals.map((p) => p.data));
       const first = index - proposals.length + 1;
-      proposals.forEach((p, i) => this.await(first + i, term, p.settle));
+      proposals.forEach((p, i) => this.waiters.awaitEntry(first + i, term, p.settle));
     } catch (error) {
       const refusal = this.withLeaderAddress(error);
-      for (const p of proposals) {
-        p.settle.timer.cancel();
-        p.settle.reject(refusal);
-      }
+      for (const p of proposals) this.waiters.refuse(p.settle, refusal);
     }
   }
 
@@ -519,16 +496,11 @@ export class RaftNode {
       this.appliedIndex = rd.snapshot.index;
       this.snapshotIndex = rd.snapshot.index;
       this.options.transport?.setPeers(this.peers());
-      this.failWaitersUpTo(rd.snapshot.index);
+      this.waiters.failUpTo(rd.snapshot.index);
     }
     for (const entry of rd.committed) this.apply(entry);
-    for (const read of rd.readStates) {
-      const waiter = this.readWaiters.get(read.requestId);
-      if (waiter === undefined) continue;
-      this.readWaiters.delete(read.requestId);
-      this.readsToServe.push({ index: read.index, waiter });
-    }
-    this.serveReads();
+    for (const read of rd.readStates) this.waiters.readIndexKnown(read.requestId, read.index);
+    this.waiters.serveReads(this.appliedIndex);
     if (rd.softState) this.roleChanged(rd.softState.role);
     this.raft.advance();
     await this.maybeSnapshot();
@@ -543,26 +515,7 @@ export class RaftNode {
       result = this.options.stateMachine.apply(entry.data, entry.index, entry.term);
     }
     this.appliedIndex = entry.index;
-    const waiter = this.waiters.get(entry.index);
-    if (waiter === undefined) return;
-    this.waiters.delete(entry.index);
-    waiter.timer.cancel();
-    if (waiter.term === entry.term) waiter.resolve({ index: entry.index, term: entry.term, result });
-    else waiter.reject(overwritten(entry.index));
-  }
-
-  /** Reads whose index the state machine has reached (in practice all: a read's index is a commit index). */
-  private serveReads(): void {
-    const waiting: { index: number; waiter: Waiter }[] = [];
-    for (const read of this.readsToServe) {
-      if (read.index > this.appliedIndex) {
-        waiting.push(read);
-        continue;
-      }
-      read.waiter.timer.cancel();
-      read.waiter.resolve({ index: read.index, term: 0, result: undefined });
-    }
-    this.readsToServe = waiting;
+    this.waiters.applied(entry.index, entry.term, result);
   }
 
   private roleChanged(role: Role): void {
@@ -570,11 +523,7 @@ export class RaftNode {
     this.logger.info({ role, term, leader: this.raft.status().leader }, `raft: ${role} in term ${term}`);
     if (role !== 'leader') {
       // Reads the old leadership took cannot be confirmed any more.
-      for (const [id, waiter] of this.readWaiters) {
-        waiter.timer.cancel();
-        waiter.reject(this.notLeader('serve a linearizable read'));
-        this.readWaiters.delete(id);
-      }
+      this.waiters.failPendingReads(this.notLeader('serve a linearizable read'));
     }
     for (const listener of this.leadershipListeners) listener(role, term);
   }
@@ -600,85 +549,21 @@ export class RaftNode {
       );
     }
     return new Promise<Applied>((resolve, reject) => {
-      this.changes.push({ change, settle: this.settlement(resolve, reject) });
+      this.changes.push({ change, settle: this.waiters.create(resolve, reject) });
       this.drive();
     });
-  }
-
-  /** A waiter with its deadline; what it waits for is set once known (`await`, or a read's id). */
-  private settlement(resolve: (applied: Applied) => void, reject: (error: unknown) => void): Waiter {
-    const waiter: Waiter = {
-      resolve,
-      reject,
-      timer: undefined as unknown as Timer,
-      index: 0,
-      term: 0,
-      requestId: 0,
-    };
-    waiter.timer = this.clock
-      .setTimeout(() => {
-        if (this.waiters.get(waiter.index) === waiter) this.waiters.delete(waiter.index);
-        if (this.readWaiters.get(waiter.requestId) === waiter) this.readWaiters.delete(waiter.requestId);
-        reject(
-          new TidemarkError(
-            'COORDINATION_UNAVAILABLE',
-            `not done within ${this.proposalTimeoutMs} ms (no leader with a majority?); a proposal may still commit`,
-          ),
-        );
-      }, this.proposalTimeoutMs)
-      .unref();
-    return waiter;
-  }
-
-  private await(index: number, term: number, waiter: Waiter): void {
-    // A waiter on this index from an earlier term: its entry was cut from the log, so it cannot commit.
-    const replaced = this.waiters.get(index);
-    if (replaced !== undefined && replaced !== waiter) {
-      replaced.timer.cancel();
-      replaced.reject(overwritten(index));
-    }
-    waiter.index = index;
-    waiter.term = term;
-    this.waiters.set(index, waiter);
-  }
-
-  private failWaitersUpTo(index: number): void {
-    for (const [at, waiter] of this.waiters) {
-      if (at > index) continue;
-      // Covered by a snapshot: whether it was this proposal cannot be told any more.
-      this.waiters.delete(at);
-      waiter.timer.cancel();
-      waiter.reject(
-        new TidemarkError(
-          'COORDINATION_UNAVAILABLE',
-          `entry ${at} arrived inside a snapshot: its outcome is unknown`,
-        ),
-      );
-    }
   }
 
   private stop(reason: TidemarkError): void {
     if (this.failure) return;
     this.failure = reason;
     this.ticker?.cancel();
-    const all = [
-      ...this.waiters.values(),
-      ...this.readWaiters.values(),
-      ...this.proposals.map((p) => p.settle),
-      ...this.readsToServe.map((r) => r.waiter),
-    ];
-    all.push(...this.changes.map((c) => c.settle));
-    this.waiters.clear();
-    this.readWaiters.clear();
+    const held = [...this.proposals.map((p) => p.settle), ...this.changes.map((c) => c.settle)];
     this.proposals = [];
     this.submitted = [];
     this.changes = [];
     this.inbox = [];
-    this.readsToServe = [];
-    for (const waiter of all) {
-      waiter.timer.cancel();
-      waiter.reject(reason);
-    }
+    this.waiters.failAll(reason, held);
     // A node that cannot persist must not keep answering its peers (nor hoard what they send).
     if (reason.code !== 'CLOSED') {
       this.options.transport?.close().catch((error: unknown) => {
@@ -724,11 +609,4 @@ export class RaftNode {
     const leaderAddress = leader === '' ? undefined : this.addresses.get(leader);
     return new TidemarkError('NOT_LEADER', error.message, { details: { leader, leaderAddress } });
   }
-}
-
-function overwritten(index: number): TidemarkError {
-  return new TidemarkError(
-    'COORDINATION_UNAVAILABLE',
-    `entry ${index} was replaced by another leader's: the proposal did not commit; propose it again`,
-  );
 }
