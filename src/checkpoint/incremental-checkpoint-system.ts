@@ -5,6 +5,7 @@ import { SerialQueue } from '../lib/serial-queue';
 import { manifestKey, type ObjectStore } from '../storage';
 import type { SegmentedWal } from '../wal';
 import type { CheckpointCatalog } from './catalog/catalog';
+import { CheckpointPins } from './catalog/checkpoint-pins';
 import type { CheckpointListing, CheckpointSummary } from './catalog/checkpoint-summary';
 import { resolveSystemConfig, type CheckpointSystemConfig } from './checkpoint-system-config';
 import type { CheckpointMerger } from './merge/checkpoint-merger';
@@ -42,7 +43,8 @@ export class IncrementalCheckpointSystem {
   private readonly queue = new SerialQueue();
   /** Timestamp (µs) of the newest entry applied. */
   private newestTimestamp = 0;
-  private readonly pinSources = new Map<string, () => Iterable<number>>();
+  /** Checkpoints others still need: retention keeps them, `delete` refuses them unless forced. */
+  readonly pins = new CheckpointPins();
 
   private constructor(
     private readonly deps: CheckpointSystemDeps & { logger: Logger; clock: Clock },
@@ -229,21 +231,6 @@ export class IncrementalCheckpointSystem {
     });
   }
 
-  /**
-   * Checkpoints something else still needs (a cluster checkpoint names them): retention keeps them, and
-   * with their chains, and `delete` refuses them unless forced. `source` says who pins, for the refusal.
-   */
-  pin(source: string, ids: () => Iterable<number>): void {
-    this.pinSources.set(source, ids);
-  }
-
-  /** Every pinned checkpoint id, with who pins it. */
-  pinned(): Map<number, string> {
-    const pinned = new Map<number, string>();
-    for (const [source, ids] of this.pinSources) for (const id of ids()) pinned.set(id, source);
-    return pinned;
-  }
-
   private async writeIncremental(context: CheckpointWriteContext, parent: CheckpointSummary) {
     const delta = this.deps.merger.createIncremental(parent.id, this.materializer.deltaSince(parent.lsn), {
       fromLsn: parent.lsn,
@@ -323,7 +310,7 @@ export class IncrementalCheckpointSystem {
           { details: { checkpointId: id } },
         );
       }
-      const pinnedBy = this.pinned().get(id);
+      const pinnedBy = this.pins.all().get(id);
       if (options.force !== true && pinnedBy !== undefined) {
         throw new TidemarkError(
           'DEPENDENT_CHECKPOINTS',

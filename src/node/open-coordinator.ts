@@ -107,7 +107,7 @@ export async function openCoordinator(
     clock,
     logger,
   });
-  parts.system.pin(
+  parts.system.pins.add(
     'cluster checkpoints',
     clusterPinnedCheckpoints(() => state.checkpoints, id, cluster.checkpoints.retained),
   );

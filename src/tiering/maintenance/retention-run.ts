@@ -34,7 +34,7 @@ export interface RetentionResult {
 export async function runRetention(deps: RetentionDeps, policy: RetentionPolicy): Promise<RetentionResult> {
   const logger = deps.logger ?? silentLogger;
   const now = (deps.clock ?? systemClock).now();
-  const plan = planRetention(deps.catalog.list(), policy, now, deps.system.pinned().keys());
+  const plan = planRetention(deps.catalog.list(), policy, now, deps.system.pins.all().keys());
   const expiredCheckpoints: number[] = [];
   // The system checks its own fence (adoptLease) too; this one holds even when none was adopted.
   if (plan.expire.length > 0) await deps.fence();

@@ -84,6 +84,14 @@ describe('planRetention', () => {
     expect(plan.expire).toEqual([]);
   });
 
+  it('keeps a pinned checkpoint (a cluster checkpoint names it) with its chain, and the WAL after it', () => {
+    expect(planRetention(history(), policy(1, 0), NOW, [2, 99])).toEqual({
+      expire: [6, 5, 4, 3],
+      keep: [1, 2, 7, 8],
+      walNeededAfterLsn: 100,
+    });
+  });
+
   it('expires newest first, so an incremental always goes before its parent', () => {
     const { expire } = planRetention(history(), policy(1, 0), NOW);
     const byId = new Map(history().map((c) => [c.id, c]));
