@@ -355,11 +355,16 @@ async function observe(): Promise<Observed> {
   };
 }
 
-/** Waits for jobs a 2xx enqueued to finish, so they do not change what the next 4xx is compared with. */
+/**
+ * Waits for the work a 2xx set going in the background to finish — jobs it enqueued, a cluster checkpoint it
+ * began (its cut lands after the 202) — so it does not change what the next 4xx is compared with.
+ */
 async function jobsIdle(): Promise<void> {
   for (let attempt = 0; attempt < 1_000; attempt++) {
     const { jobs } = (await getJson('/v1/jobs')) as { jobs: { state: string }[] };
-    if (jobs.every((job) => job.state === 'completed' || job.state === 'failed')) return;
+    const cluster = (await getJson('/v1/cluster')) as { checkpoints: { pending: number[] } };
+    const jobsDone = jobs.every((job) => job.state === 'completed' || job.state === 'failed');
+    if (jobsDone && cluster.checkpoints.pending.length === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error('background jobs did not finish');
