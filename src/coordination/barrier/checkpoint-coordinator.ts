@@ -34,9 +34,9 @@ interface Trigger {
 
 /**
  * The leader's half of cluster checkpoints (the reference's `initiateCheckpoint`, after Flink's
- * CheckpointCoordinator): on each round — every `pollMs`, and at once after an ack — it asks the policy
- * what to do and proposes it through Raft: begin N, commit what every member acknowledged, abort what timed
- * out or lost a member. A new leader first proposes itself as the holder of the cluster's jobs for its
+ * CheckpointCoordinator): on each round — every `pollMs`, and at once after a checkpoint ends — it asks
+ * the policy what to do and proposes it through Raft: begin N, abort what timed out or lost a member (the
+ * last ack commits on its own). A new leader first proposes itself as the holder of the cluster's jobs for its
  * term. One round at a time, and the next only once the last one's proposals applied, so nothing is
  * proposed twice; the record decides again on apply, so a proposal that lost a race changes nothing.
  * On a follower it does nothing.
@@ -55,25 +55,12 @@ export class CheckpointCoordinator {
    * `endedAt` is when the leader decided, this is when the decision was committed and applied here.
    */
   private readonly endsAppliedAt = new Map<number, number>();
-  /** Acks in this leader's log the record has not applied yet, by checkpoint: a commit may follow them. */
-  private readonly acksInFlight = new Map<number, Set<string>>();
 
   constructor(private readonly options: CheckpointCoordinatorOptions) {
     options.state.onCheckpointCommand(({ command, outcome }) => {
-      if (command.type === 'ack') this.acksInFlight.get(command.id)?.delete(command.node);
-      if (command.type === 'commit' || command.type === 'abort') {
-        this.acksInFlight.delete(command.id);
-        if (outcome.applied) this.noteEndApplied(command.id);
-      }
-      // An ack (or a decline) may complete (or end) a checkpoint: decide now, not at the next poll.
-      if ((command.type === 'ack' || command.type === 'decline') && outcome.applied) this.soon();
-    });
-    // The last ack in the leader's log is enough to propose the commit behind it (one Raft round for both).
-    options.state.onCheckpointCommandSeen(({ command }) => {
-      if (command.type !== 'ack' || !options.raft.isLeader()) return;
-      const acks = this.acksInFlight.get(command.id) ?? new Set<string>();
-      acks.add(command.node);
-      this.acksInFlight.set(command.id, acks);
+      if (!outcome.applied || outcome.ended === undefined || !('id' in command)) return;
+      this.noteEndApplied(command.id);
+      // An end frees a slot: the next may begin now (with maxConcurrent or a request waiting), not at a poll.
       this.soon();
     });
     options.raft.onRoleChange((role) => this.roleChanged(role));
@@ -138,7 +125,6 @@ export class CheckpointCoordinator {
       this.soon();
       return;
     }
-    this.acksInFlight.clear();
     this.failTriggers(
       new TidemarkError('NOT_LEADER', 'leadership moved before the cluster checkpoint began', {
         details: { leader: this.options.raft.status().leader },
@@ -226,7 +212,6 @@ export class CheckpointCoordinator {
       hasQuorum: status.role === 'leader' && health.quorum.healthy,
       requested,
       leaderSince: this.leaderSince,
-      acksInFlight: this.acksInFlight,
     };
   }
 

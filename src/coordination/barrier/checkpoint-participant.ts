@@ -57,7 +57,8 @@ const RECORDS_HEALED_ON_START = 20;
  * that names it, the node runs its barrier hooks, cuts its checkpoint and acknowledges N with it through
  * the leader (or declines, saying why). The answer is sent again until the record shows it or N ended —
  * acks are idempotent in the record — so a lost message, a leader change or a crash of this node between
- * the cut and the ack only delays N. On applying "commit N" it records N in the store under its own prefix.
+ * the cut and the ack only delays N. Once N commits (at its last ack) it records N in the store under its
+ * own prefix.
  */
 export class CheckpointParticipant {
   private readonly hooks: BarrierHook[] = [];
@@ -75,7 +76,7 @@ export class CheckpointParticipant {
     options.state.onCheckpointCommand(({ command, outcome }) => {
       if (!outcome.applied) return;
       if (command.type === 'begin' && command.members.includes(options.nodeId)) this.later();
-      if (command.type === 'commit') {
+      if (outcome.ended === 'committed' && 'id' in command) {
         this.unrecorded.add(command.id);
         this.later();
       }

@@ -36,16 +36,11 @@ export interface LeaderView {
   readonly requested: boolean;
   /** When this leader took over: the cluster's first checkpoint is due an interval after (as Flink's). */
   readonly leaderSince?: number;
-  /**
-   * Acks in the leader's log behind the record (appended, not applied yet): a commit proposed now lands
-   * after them in the log, so on apply it finds them — and if one is refused, the commit changes nothing.
-   */
-  readonly acksInFlight?: ReadonlyMap<number, ReadonlySet<NodeId>>;
 }
 
 /**
- * The leader's decisions over the replicated record, after Flink's CheckpointCoordinator: commit what every
- * member acknowledged; abort what timed out or lost a member; begin the next one when the interval is up
+ * The leader's decisions over the replicated record, after Flink's CheckpointCoordinator: abort what timed
+ * out or lost a member (the last ack commits by itself); begin the next one when the interval is up
  * (or one was asked for), the minimum pause has passed, fewer than `maxConcurrent` are in flight and
  * every member is reachable. Pure: the driver proposes what it returns, and the record decides again on apply
  * (a proposal that lost a race is simply ignored there).
@@ -58,10 +53,9 @@ export function decide(
   const commands: ClusterCheckpointCommand[] = [];
   let inFlight = 0;
   for (const checkpoint of record.pendingCheckpoints()) {
-    const logged = view.acksInFlight?.get(checkpoint.id);
-    const missing = checkpoint.members.filter(
-      (node) => !Object.hasOwn(checkpoint.acks, node) && logged?.has(node) !== true,
-    );
+    const missing = checkpoint.members.filter((node) => !Object.hasOwn(checkpoint.acks, node));
+    // The last ack commits as it applies; only one applied in a deposed term (log order rules it out)
+    // would leave every ack in and the checkpoint pending: this leader's commit then decides.
     if (missing.length === 0) {
       commands.push({ type: 'commit', id: checkpoint.id, at: view.now });
       continue;

@@ -6,8 +6,10 @@ import type { NodeId } from '../raft/core';
  * time is data the proposer put in the command), so every node applies the same log to the same record.
  *
  * A cluster checkpoint N is begun for the members of that moment; each member takes its own checkpoint at
- * its barrier LSN and acknowledges with its manifest; N commits only once every member acknowledged, and
- * aborts on a decline, a timeout or a lost member. Ids rise, also across failovers; a finished N never
+ * its barrier LSN and acknowledges with its manifest; the ack that completes the set commits N — one Raft
+ * round after the slowest cut, with no commit entry behind it (every node applies the same acks, so every
+ * node commits N at the same entry). N aborts on a decline, or when the leader finds a timeout or a lost
+ * member. Ids rise, also across failovers; a finished N never
  * changes again; a late or repeated ack changes nothing (and says so).
  */
 
@@ -27,13 +29,14 @@ export interface NodeCheckpointAck {
 export interface ClusterCheckpoint {
   readonly id: number;
   state: ClusterCheckpointState;
-  /** The Raft term of the leader that began it, and of the one that committed it: its fencing tokens. */
+  /** The Raft term of the entry that began it, and of the one that ended it (its last ack, for a commit). */
   readonly beganInTerm: number;
   endedInTerm: number | undefined;
   /** Every node that must acknowledge (the voters and learners when it began). */
   readonly members: readonly NodeId[];
   readonly acks: Record<NodeId, NodeCheckpointAck>;
   readonly beganAt: number;
+  /** When it ended (wall ms): the last ack's `ackedAt` for a commit, the leader's time for an abort. */
   endedAt: number | undefined;
   /** Why it was aborted. */
   reason: string | undefined;
@@ -54,10 +57,17 @@ export type ClusterCheckpointCommand =
   | { readonly type: 'commit'; readonly id: number; readonly at: number }
   | { readonly type: 'abort'; readonly id: number; readonly reason: string; readonly at: number };
 
-/** What applying a command did: `applied` false says why nothing changed (a late ack, a stale commit). */
-export type CommandOutcome = { readonly applied: true } | { readonly applied: false; readonly why: string };
+/**
+ * What applying a command did: `applied` false says why nothing changed (a late ack, a stale commit);
+ * `ended` says it ended its checkpoint (a commit, an abort, a decline, or the last ack).
+ */
+export type CommandOutcome =
+  | { readonly applied: true; readonly ended?: 'committed' | 'aborted' }
+  | { readonly applied: false; readonly why: string };
 
 const APPLIED: CommandOutcome = { applied: true };
+const COMMITTED: CommandOutcome = { applied: true, ended: 'committed' };
+const ABORTED: CommandOutcome = { applied: true, ended: 'aborted' };
 const ignored = (why: string): CommandOutcome => ({ applied: false, why });
 
 /** Finished checkpoints kept in the record (the catalog and the store keep the rest). */
@@ -88,14 +98,14 @@ export class ClusterCheckpointRecord {
       case 'begin':
         return this.begin(command, term);
       case 'ack':
-        return this.ack(command);
+        return this.ack(command, term);
       case 'decline': {
         const pending = this.pending(command.id);
         if (typeof pending === 'string') return ignored(pending);
         if (!pending.members.includes(command.node))
           return ignored(`${command.node} is not a member of ${command.id}`);
         this.finish(pending, 'aborted', term, command.at, `declined by ${command.node}: ${command.reason}`);
-        return APPLIED;
+        return ABORTED;
       }
       case 'commit': {
         const pending = this.pending(command.id);
@@ -104,15 +114,15 @@ export class ClusterCheckpointRecord {
         if (missing.length > 0) return ignored(`${command.id} lacks the acks of ${missing.join(', ')}`);
         // Raft applies entries in log order, whose terms never fall: a commit proposed by a leader deposed
         // before a newer leader took the jobs is refused here, whatever the log carried it.
-        if (this.jobs !== undefined && term < this.jobs.term) return ignored(`term ${term} is deposed`);
+        if (this.deposed(term)) return ignored(`term ${term} is deposed`);
         this.finish(pending, 'committed', term, command.at, undefined);
-        return APPLIED;
+        return COMMITTED;
       }
       case 'abort': {
         const pending = this.pending(command.id);
         if (typeof pending === 'string') return ignored(pending);
         this.finish(pending, 'aborted', term, command.at, command.reason);
-        return APPLIED;
+        return ABORTED;
       }
     }
   }
@@ -176,7 +186,7 @@ export class ClusterCheckpointRecord {
   private begin(command: Extract<ClusterCheckpointCommand, { type: 'begin' }>, term: number): CommandOutcome {
     if (command.id <= this.lastId) return ignored(`ids rise: ${command.id} is not above ${this.lastId}`);
     if (command.members.length === 0) return ignored('a cluster checkpoint needs members');
-    if (this.jobs !== undefined && term < this.jobs.term) return ignored(`term ${term} is deposed`);
+    if (this.deposed(term)) return ignored(`term ${term} is deposed`);
     this.lastId = command.id;
     this.checkpoints.set(command.id, {
       id: command.id,
@@ -192,7 +202,7 @@ export class ClusterCheckpointRecord {
     return APPLIED;
   }
 
-  private ack(command: Extract<ClusterCheckpointCommand, { type: 'ack' }>): CommandOutcome {
+  private ack(command: Extract<ClusterCheckpointCommand, { type: 'ack' }>, term: number): CommandOutcome {
     const checkpoint = this.checkpoints.get(command.id);
     if (checkpoint === undefined) return ignored(`no cluster checkpoint ${command.id}`);
     if (!checkpoint.members.includes(command.node))
@@ -209,7 +219,16 @@ export class ClusterCheckpointRecord {
       ackedAt: command.ackedAt,
       ...(command.cutMs === undefined ? {} : { cutMs: command.cutMs }),
     };
-    return APPLIED;
+    const complete = checkpoint.members.every((node) => Object.hasOwn(checkpoint.acks, node));
+    // Log order makes a deposed term here impossible; were it to happen, the leader's commit would decide.
+    if (!complete || this.deposed(term)) return APPLIED;
+    this.finish(checkpoint, 'committed', term, command.ackedAt, undefined);
+    return COMMITTED;
+  }
+
+  /** An entry of a term below that of the jobs' holder: a leader deposed before the entry applied. */
+  private deposed(term: number): boolean {
+    return this.jobs !== undefined && term < this.jobs.term;
   }
 
   private pending(id: number): ClusterCheckpoint | string {

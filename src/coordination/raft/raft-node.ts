@@ -7,6 +7,7 @@ import {
   Raft,
   type ConfigChange,
   type Entry,
+  type HardState,
   type Message,
   type NodeId,
   type Ready,
@@ -117,6 +118,9 @@ export class RaftNode {
   private requestIds = 0;
   private appliedIndex: number;
   private snapshotIndex: number;
+  /** The hard state last saved, and a newer one (a commit index alone) not saved yet. */
+  private savedHardState: HardState;
+  private unsavedHardState: HardState | undefined;
   private readonly snapshotEvery: number;
   private readonly leadershipListeners: ((role: Role, term: number) => void)[] = [];
   private idle: (() => void)[] = [];
@@ -127,7 +131,9 @@ export class RaftNode {
     raft: Raft,
     addresses: MemberAddresses,
     applied: number,
+    savedHardState: HardState,
   ) {
+    this.savedHardState = savedHardState;
     this.raft = raft;
     this.addresses = addresses;
     this.clock = options.clock ?? systemClock;
@@ -172,7 +178,7 @@ export class RaftNode {
       heartbeatTicks: 1,
       random: options.random ?? Math.random,
     });
-    return new RaftNode(options, raft, addresses, stored.snapshot?.index ?? 0);
+    return new RaftNode(options, raft, addresses, stored.snapshot?.index ?? 0, stored.hardState);
   }
 
   /** Starts listening and ticking; a node that is the cluster's only voter takes the lead at once. */
@@ -343,6 +349,13 @@ export class RaftNode {
     await this.whenIdle();
     try {
       await this.options.transport?.close();
+      // The commit index a clean stop knew, so a restart applies as far without waiting for a leader.
+      const hardState = this.unsavedHardState;
+      if (hardState !== undefined && this.failure?.code === 'CLOSED') {
+        await this.options.store.save({ hardState, entries: [] }).catch((error: unknown) => {
+          this.logger.warn({ err: error }, 'raft: the commit index was not saved at close');
+        });
+      }
     } finally {
       await this.options.store.close();
     }
@@ -485,9 +498,7 @@ export class RaftNode {
       }
     }
     // 1. Durable first: no other message that depends on this Ready may leave before.
-    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
-      await this.options.store.save({ hardState: rd.hardState, snapshot: rd.snapshot, entries: rd.entries });
-    }
+    await this.persist(rd);
     // 2. Then the network.
     if (messages.length > 0) this.options.transport?.send(messages);
     // 3. Then the state machine, and whoever waits on it.
@@ -504,6 +515,26 @@ export class RaftNode {
     if (rd.softState) this.roleChanged(rd.softState.role);
     this.raft.advance();
     await this.maybeSnapshot();
+  }
+
+  /**
+   * Saves what the store must hold before anyone hears of this Ready. A new commit index alone is not
+   * written (etcd writes it without an fsync; we skip the write, and a wait behind the disk): it goes with
+   * the next save, or at close. Lost in a crash, it is learnt again from the leader — the entries it
+   * covers are durable on a majority already.
+   */
+  private async persist(rd: Ready): Promise<void> {
+    const hardState = rd.hardState ?? this.unsavedHardState;
+    const termOrVote =
+      hardState !== undefined &&
+      (hardState.term !== this.savedHardState.term || hardState.vote !== this.savedHardState.vote);
+    if (rd.snapshot === undefined && rd.entries.length === 0 && !termOrVote) {
+      this.unsavedHardState = hardState;
+      return;
+    }
+    await this.options.store.save({ hardState, snapshot: rd.snapshot, entries: rd.entries });
+    if (hardState !== undefined) this.savedHardState = hardState;
+    this.unsavedHardState = undefined;
   }
 
   private apply(entry: Entry): void {

@@ -67,7 +67,7 @@ export const emptyCounts = (): BarrierCounts => ({
  * 2. no N both commits and aborts, on one node or across nodes (every node agrees on N's outcome, and on
  *    the acks a committed N holds);
  * 3. ids rise: begins applied in log order have strictly increasing ids, and an id begins at one index only;
- * 4. a commit of a term below that of an applied `leader` command changes nothing;
+ * 4. a commit (or a last ack) of a term below that of an applied `leader` command commits nothing;
  * 5. a committed N is restorable: each member's acked node checkpoint is in its store, at the acked LSN
  *    (also checked after every step: stores only grow);
  * 6. an ack applied after its N ended changes nothing.
@@ -230,6 +230,10 @@ export class BarrierChecker {
       case 'ack': {
         const c = shadow.checkpoints[command.id] as ShadowCheckpoint;
         c.acks[command.node] = [command.checkpointId, command.barrierLsn];
+        // The ack that completes the set commits, unless its term is deposed (then the leader's commit does).
+        const complete = c.members.every((member) => Object.hasOwn(c.acks, member));
+        if (complete && term >= shadow.jobsTerm)
+          this.ended(node, command.id, 'committed', shadow, term, false);
         return;
       }
       case 'decline':

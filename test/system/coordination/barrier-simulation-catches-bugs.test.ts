@@ -86,6 +86,7 @@ describe('barrier simulation: a broken rule is caught', () => {
       function (
         this: RecordInternals,
         command: Extract<ClusterCheckpointCommand, { type: 'ack' }>,
+        term: number,
       ): CommandOutcome {
         const checkpoint = this.get(command.id);
         if (checkpoint === undefined || !checkpoint.members.includes(command.node)) {
@@ -94,7 +95,10 @@ describe('barrier simulation: a broken rule is caught', () => {
         if (Object.hasOwn(checkpoint.acks, command.node)) return { applied: false, why: 'again' };
         const { checkpointId, barrierLsn, manifestKey, ackedAt } = command;
         checkpoint.acks[command.node] = { checkpointId, barrierLsn, manifestKey, ackedAt }; // ended or not
-        return { applied: true };
+        const complete = checkpoint.members.every((node) => Object.hasOwn(checkpoint.acks, node));
+        if (!complete || checkpoint.state !== 'pending') return { applied: true };
+        this.finish(checkpoint, 'committed', term, ackedAt, undefined);
+        return { applied: true, ended: 'committed' };
       } as Method,
       () => firstViolation(100, faults),
     );

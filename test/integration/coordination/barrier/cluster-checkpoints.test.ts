@@ -5,7 +5,7 @@ import { BarrierCluster } from '../../../support/raft/barrier-cluster';
 
 /**
  * Cluster checkpoints on three Raft nodes over real HTTP, after Flink's CheckpointCoordinator tests: every
- * member cuts and acknowledges through the leader, the leader commits; a decline, a timeout or a lost
+ * member cuts and acknowledges through the leader, the last ack commits; a decline, a timeout or a lost
  * member aborts; late acks change nothing; max concurrent, the minimum pause and tolerable failures hold;
  * a leader lost between begin and commit does not lose the checkpoint.
  */

@@ -1,5 +1,7 @@
-import { encodeMetadataCommand } from '../../../../src/coordination/cluster/metadata-record';
-import type { RaftNode } from '../../../../src/coordination/raft/raft-node';
+import { encodeMetadataCommand, MetadataRecord } from '../../../../src/coordination/cluster/metadata-record';
+import type { RaftLogStore, RaftLogUpdate } from '../../../../src/coordination/raft/log-store/raft-log-store';
+import { MemoryRaftLogStore } from '../../../../src/coordination/raft/log-store/memory-raft-log-store';
+import { RaftNode } from '../../../../src/coordination/raft/raft-node';
 import { TidemarkError } from '../../../../src/lib/errors';
 import { eventually } from '../../../support/eventually';
 import { RaftNodeCluster } from '../../../support/raft/raft-node-cluster';
@@ -155,5 +157,52 @@ describe('RaftNode: the driver over real HTTP and real log stores', () => {
     cluster = await RaftNodeCluster.start(1);
     await cluster.set('solo', 'yes');
     expect(valueOn('n1', 'solo')).toBe('yes');
+  });
+});
+
+describe('RaftNode: what it writes', () => {
+  it('a commit index alone is not written (no wait on the disk); it goes with the next save, and at close', async () => {
+    const disk = new MemoryRaftLogStore();
+    const saves: RaftLogUpdate[] = [];
+    const store: RaftLogStore = {
+      load: () => disk.load(),
+      save: (update) => {
+        saves.push(update);
+        return disk.save(update);
+      },
+      compact: (snapshot) => disk.compact(snapshot),
+      close: () => disk.close(),
+    };
+    const node = await RaftNode.open({
+      id: 'n1',
+      initialMembers: new Map([['n1', '127.0.0.1:1']]),
+      electionTimeoutMs: 200,
+      heartbeatIntervalMs: 50,
+      partitionToleranceMs: 1_000,
+      store,
+      stateMachine: new MetadataRecord(),
+    });
+    await node.start();
+    for (let i = 0; i < 5; i++)
+      await node.propose(encodeMetadataCommand({ op: 'set', key: `k${i}`, value: 'v' }));
+    // Every save holds entries, or a term or vote: none is there for a commit index alone.
+    const commitOnly = saves.filter((s, i) => {
+      const before = saves
+        .slice(0, i)
+        .reverse()
+        .find((p) => p.hardState !== undefined)?.hardState;
+      return (
+        s.entries.length === 0 && s.hardState?.term === before?.term && s.hardState?.vote === before?.vote
+      );
+    });
+    expect(commitOnly).toEqual([]);
+    const { commitIndex, lastIndex } = node.status();
+    expect(commitIndex).toBe(lastIndex);
+    const held = () => saves.filter((s) => s.hardState !== undefined).at(-1)?.hardState?.commit;
+    expect(held()).toBeLessThan(commitIndex);
+    await node.close();
+    // A clean stop writes the commit index it knew, so a restart applies that far at once.
+    expect(held()).toBe(commitIndex);
+    expect((await disk.crash().load()).hardState.commit).toBe(commitIndex);
   });
 });

@@ -24,9 +24,9 @@ const view = (now: number, over: Partial<LeaderView> = {}): LeaderView => ({
   requested: false,
   ...over,
 });
-const ackAll = (record: ClusterCheckpointRecord, id: number, nodes = members) => {
+const ackAll = (record: ClusterCheckpointRecord, id: number, nodes = members, ackedAt = 0) => {
   for (const node of nodes) {
-    record.apply({ type: 'ack', id, node, checkpointId: 1, barrierLsn: 1, manifestKey: 'm', ackedAt: 0 }, 1);
+    record.apply({ type: 'ack', id, node, checkpointId: 1, barrierLsn: 1, manifestKey: 'm', ackedAt }, 1);
   }
 };
 
@@ -38,31 +38,31 @@ function step(record: ClusterCheckpointRecord, over: ClusterCheckpointSettings, 
 }
 
 describe('the leader decides', () => {
-  it('begins at the interval, commits once all acked, then begins the next at the interval', () => {
+  it('begins at the interval, proposes nothing while acks come (the last one commits), then begins the next', () => {
     const record = new ClusterCheckpointRecord();
     expect(step(record, settings, view(100))).toEqual(['begin 1']);
     expect(step(record, settings, view(150))).toEqual([]);
-    ackAll(record, 1);
-    expect(step(record, settings, view(160))).toEqual(['commit 1']);
+    ackAll(record, 1, ['n1', 'n2']);
+    expect(step(record, settings, view(155))).toEqual([]);
+    ackAll(record, 1, ['n3']);
+    expect(record.get(1)?.state).toBe('committed');
+    expect(step(record, settings, view(160))).toEqual([]);
     expect(step(record, settings, view(199))).toEqual([]);
     expect(step(record, settings, view(200))).toEqual(['begin 2']);
   });
 
-  it('commits behind acks still in its log (not applied yet); the record refuses it if one of them is', () => {
+  it('commits one whose acks are all in but which is still pending (a last ack of a deposed term)', () => {
     const record = new ClusterCheckpointRecord();
-    step(record, settings, view(100));
-    ackAll(record, 1, ['n1', 'n2']);
-    const logged = new Map([[1, new Set(['n3'])]]);
-    expect(decide(record, settings, view(120, { acksInFlight: logged }))).toEqual([
-      { type: 'commit', id: 1, at: 120 },
-    ]);
-    // Applied in log order: were the logged ack not to apply, the commit behind it changes nothing.
-    expect(record.apply({ type: 'commit', id: 1, at: 120 }, 1)).toEqual({
-      applied: false,
-      why: '1 lacks the acks of n3',
+    record.apply({ type: 'leader', node: 'n1', at: 0 }, 2);
+    record.apply({ type: 'begin', id: 1, members, at: 100 }, 2);
+    // Log order rules this out (terms never fall); the record still refuses to let it commit.
+    ackAll(record, 1);
+    expect(record.get(1)?.state).toBe('pending');
+    expect(decide(record, settings, view(120))).toEqual([{ type: 'commit', id: 1, at: 120 }]);
+    expect(record.apply({ type: 'commit', id: 1, at: 120 }, 2)).toEqual({
+      applied: true,
+      ended: 'committed',
     });
-    ackAll(record, 1, ['n3']);
-    expect(record.apply({ type: 'commit', id: 1, at: 121 }, 1)).toEqual({ applied: true });
   });
 
   it('aborts on timeout and counts the failure; a decline aborts at once (in the record)', () => {
@@ -99,8 +99,8 @@ describe('the leader decides', () => {
     expect(step(record, two, view(100))).toEqual(['begin 1']);
     expect(step(record, two, view(200))).toEqual(['begin 2']);
     expect(step(record, two, view(300))).toEqual([]); // two in flight
-    ackAll(record, 1);
-    expect(step(record, two, view(310))).toEqual(['commit 1']); // ended at 310: no begin before 560
+    ackAll(record, 1, members, 310); // the last ack, made at 310, commits: no begin before 560
+    expect(step(record, two, view(310))).toEqual([]);
     expect(step(record, two, view(559))).toEqual([]);
     expect(step(record, two, view(560))).toEqual(['begin 3']);
   });
