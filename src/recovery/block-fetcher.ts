@@ -1,4 +1,4 @@
-import { decodeRecords } from '../checkpoint/block/record-codec';
+import { decodeBody } from '../checkpoint/block/block-codec';
 import type { ManifestBlockRef } from '../checkpoint/manifest/manifest';
 import type { DeltaRecord } from '../checkpoint/state/state-types';
 import { systemClock, type Clock } from '../lib/clock';
@@ -104,7 +104,7 @@ export async function fetchBlockParts(
     if (failure !== undefined) return 0;
     signal.throwIfAborted();
     const opened = await options.pool.open(bytes, ref.hash);
-    parts[i] = decodeRecords(opened.raw, opened.recordCount);
+    parts[i] = decodeBody(opened);
     options.onBlock?.(ref.storedBytes, i);
     return fetched - fetchStart - (clock.monotonic() - fetched);
   };

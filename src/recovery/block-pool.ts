@@ -23,7 +23,7 @@ export class BlockPool {
     this.inline = threads <= 1 || !existsSync(filename);
   }
 
-  async open(bytes: Buffer, hash: string): Promise<Pick<OpenedBlock, 'raw' | 'recordCount'>> {
+  async open(bytes: Buffer, hash: string): Promise<Pick<OpenedBlock, 'raw' | 'recordCount' | 'version'>> {
     if (this.inline) return openBlock(bytes, hash);
     this.pool ??= new Piscina({
       filename: this.filename,
@@ -42,7 +42,7 @@ export class BlockPool {
       throw new TidemarkError(result.code as ErrorCode, result.message, { details: { hash } });
     }
     const out = Buffer.from(result);
-    return { raw: out.subarray(4), recordCount: out.readUInt32LE(0) };
+    return { raw: out.subarray(5), recordCount: out.readUInt32LE(1), version: out[0]! };
   }
 
   async close(): Promise<void> {

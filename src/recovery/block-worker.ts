@@ -14,15 +14,19 @@ export interface BlockTask {
   hash: string;
 }
 
-/** Success: one buffer, moved — recordCount u32 LE, then the raw record bytes. Failure: the error as a value. */
+/**
+ * Success: one buffer, moved — format u8, recordCount u32 LE, then the raw body. Failure: the error as a
+ * value.
+ */
 export type BlockTaskResult = ArrayBuffer | { code: string; message: string };
 
 export default async function openBlockTask(task: BlockTask): Promise<BlockTaskResult> {
   try {
-    const { raw, recordCount } = await openBlock(Buffer.from(task.bytes), task.hash);
-    const out = Buffer.allocUnsafeSlow(4 + raw.length);
-    out.writeUInt32LE(recordCount, 0);
-    raw.copy(out, 4);
+    const { raw, recordCount, version } = await openBlock(Buffer.from(task.bytes), task.hash);
+    const out = Buffer.allocUnsafeSlow(5 + raw.length);
+    out[0] = version;
+    out.writeUInt32LE(recordCount, 1);
+    raw.copy(out, 5);
     return move(out.buffer as ArrayBuffer) as ArrayBuffer;
   } catch (error) {
     const code = error instanceof TidemarkError ? error.code : 'INTERNAL';

@@ -11,7 +11,9 @@ import {
   isBlockCodec,
 } from './codecs';
 import type { BlockCodec } from './codecs';
-import { countRecords, decodeRecords, measureRecords, writeRecords, type BlockRecord } from './record-codec';
+import { countRecords, decodeRecords, measureRecords, type BlockRecord } from './record-codec';
+import { decodeRunBody, encodeRunBody } from './run-body-codec';
+import { runFromRecords, runToRecords, type SortedRun } from '../run/sorted-run';
 
 /**
  * A block: a 24-byte header, then the body (the raw record bytes, compressed or not).
@@ -27,7 +29,12 @@ import { countRecords, decodeRecords, measureRecords, writeRecords, type BlockRe
  * whatever the codec, and identical blocks are stored once.
  */
 export const BLOCK_MAGIC = 'TMBK';
-export const BLOCK_FORMAT_VERSION = 1;
+/**
+ * The format written: 2, a sorted run in columns (run-body-codec.ts). Format 1 — records back to back
+ * (record-codec.ts) — is still read, so checkpoints written before stay restorable.
+ */
+export const BLOCK_FORMAT_VERSION = 2;
+const READABLE_VERSIONS: readonly number[] = [1, 2];
 export const BLOCK_HEADER_SIZE = 24;
 const BLOCK_CRC_OFFSET = 20;
 /** The largest raw body a block may have, written or read: a corrupt length never allocates more. */
@@ -74,22 +81,33 @@ export async function encodeBlock(
   start = 0,
   end = records.length,
 ): Promise<EncodedBlock> {
+  // Checks every record (Buffers, safe LSNs and timestamps): SERIALIZATION_ERROR names the bad one.
+  measureRecords(records, start, end);
+  return encodeRunBlock(runFromRecords(records, start, end), options);
+}
+
+/** Encodes records [start, end) of `run` (sorted, keys unique) into one block. */
+export async function encodeRunBlock(
+  run: SortedRun,
+  options: BlockOptions = {},
+  start = 0,
+  end = run.count,
+): Promise<EncodedBlock> {
   const codec = options.codec ?? 'zstd';
   const threshold = options.compressionThreshold ?? DEFAULT_COMPRESSION_THRESHOLD;
   if (!isBlockCodec(codec)) throw invalidArgument(`unknown block codec ${JSON.stringify(codec)}`);
   if (!(threshold >= 0)) throw invalidArgument('compressionThreshold must be a non-negative number');
-  const rawBytes = measureRecords(records, start, end);
+  const recordCount = end - start;
+  // One buffer: header room, then the raw body. Stored as is when it stays raw.
+  const whole = encodeRunBody(run, start, end, BLOCK_HEADER_SIZE);
+  const raw = whole.subarray(BLOCK_HEADER_SIZE);
+  const rawBytes = raw.length;
   if (rawBytes > MAX_BLOCK_RAW_BYTES) {
     throw new TidemarkError(
       'SERIALIZATION_ERROR',
       `block of ${rawBytes} raw bytes is over ${MAX_BLOCK_RAW_BYTES}`,
     );
   }
-  const recordCount = end - start;
-  // One buffer: header room, then the raw records. Stored as is when it stays raw.
-  const whole = Buffer.allocUnsafe(BLOCK_HEADER_SIZE + rawBytes);
-  writeRecords(whole, BLOCK_HEADER_SIZE, records, start, end);
-  const raw = whole.subarray(BLOCK_HEADER_SIZE);
   const hash = blockHash(raw);
   const crc = crc32c(raw);
   let bytes = whole;
@@ -122,14 +140,33 @@ export async function encodeBlock(
  * with the header's rawCrc32c, or the raw bytes' sha256 is not `expectedHash`.
  */
 export async function decodeBlock(bytes: Buffer, expectedHash?: string): Promise<DeltaRecord[]> {
-  const { raw, recordCount } = await openBlock(bytes, expectedHash);
-  return decodeRecords(raw, recordCount);
+  return decodeBody(await openBlock(bytes, expectedHash));
+}
+
+/** Checks and decodes a block (either format) into a run. Values are views into the decompressed body. */
+export async function decodeBlockRun(bytes: Buffer, expectedHash?: string): Promise<SortedRun> {
+  const opened = await openBlock(bytes, expectedHash);
+  if (opened.version === 1) return runFromRecords(decodeRecords(opened.raw, opened.recordCount));
+  return decodeRunBody(opened.raw, opened.recordCount);
+}
+
+/** The records of an opened block's raw body, whichever format it has. */
+export function decodeBody(opened: Pick<OpenedBlock, 'raw' | 'recordCount' | 'version'>): DeltaRecord[] {
+  if (opened.version === 1) return decodeRecords(opened.raw, opened.recordCount);
+  return runToRecords(decodeRunBody(opened.raw, opened.recordCount));
+}
+
+/** How many records an opened block's raw body holds, with every check decoding makes. */
+export function countBody(opened: Pick<OpenedBlock, 'raw' | 'recordCount' | 'version'>): number {
+  if (opened.version === 1) return countRecords(opened.raw);
+  return decodeRunBody(opened.raw, opened.recordCount).count;
 }
 
 /** Every check `decodeBlock` makes (sha256 always), without building records. For recovery's verify levels. */
 export async function verifyBlock(bytes: Buffer, expectedHash: string): Promise<BlockInfo> {
-  const { raw, recordCount, codec } = await openBlock(bytes, expectedHash);
-  const counted = countRecords(raw);
+  const opened = await openBlock(bytes, expectedHash);
+  const { raw, recordCount, codec } = opened;
+  const counted = countBody(opened);
   if (counted !== recordCount) {
     throw new TidemarkError(
       'DESERIALIZATION_ERROR',
@@ -165,10 +202,10 @@ function checkStored(bytes: Buffer, name: string, details: Record<string, unknow
   }
   // The version before the checksum: a block of a later format gets this clear refusal.
   const version = bytes[4]!;
-  if (version !== BLOCK_FORMAT_VERSION) {
+  if (!READABLE_VERSIONS.includes(version)) {
     throw new TidemarkError(
       'UNSUPPORTED_VERSION',
-      `${name} has format version ${version}; this reader knows version ${BLOCK_FORMAT_VERSION} only`,
+      `${name} has format version ${version}; this reader knows versions ${READABLE_VERSIONS.join(' and ')}`,
       { details: { ...details, version } },
     );
   }
@@ -183,6 +220,8 @@ export interface OpenedBlock {
   raw: Buffer;
   codec: BlockCodec;
   recordCount: number;
+  /** The block format: 1 (records back to back) or 2 (a run in columns). */
+  version: number;
 }
 
 /**
@@ -240,5 +279,5 @@ export async function openBlock(bytes: Buffer, expectedHash: string | undefined)
       details,
     });
   }
-  return { raw, codec, recordCount };
+  return { raw, codec, recordCount, version: bytes[4]! };
 }

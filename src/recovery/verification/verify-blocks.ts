@@ -1,4 +1,4 @@
-import { countRecords } from '../../checkpoint/block/record-codec';
+import { countBody } from '../../checkpoint/block/block-codec';
 import type { ManifestBlockRef } from '../../checkpoint/manifest/manifest';
 import { TidemarkError } from '../../lib/errors';
 import { blockKey, getBuffer, type ObjectStore } from '../../storage';
@@ -122,8 +122,9 @@ async function readBlock(
   context.totals.bytesRead += size;
   checkSize(key, size, uses, fail);
   // The pool moves the bytes to a worker thread: nothing reads `bytes` after this.
-  const { raw, recordCount } = await context.pool.open(bytes, hash);
-  const counted = countRecords(raw);
+  const opened = await context.pool.open(bytes, hash);
+  const { raw, recordCount } = opened;
+  const counted = countBody(opened);
   if (counted !== recordCount) {
     const message = `it holds ${counted} records, its header says ${recordCount}`;
     return fail({ code: 'DESERIALIZATION_ERROR', message, key });

@@ -17,6 +17,12 @@ export const deltaRecordArb: fc.Arbitrary<DeltaRecord> = fc.oneof(
   }),
 );
 
+/** Delta records as a block holds them: sorted by key bytes, keys unique. */
+export const sortedDeltaRecordsArb = (maxLength: number): fc.Arbitrary<DeltaRecord[]> =>
+  fc
+    .uniqueArray(deltaRecordArb, { maxLength, selector: (r) => r.key.toString('hex') })
+    .map((records) => records.sort((a, b) => Buffer.compare(a.key, b.key)));
+
 /** Window/aggregation-shaped state: sorted keys `window:<w>:user:<u>`, compressible values. */
 export function windowState(count: number, seed = 1, valueBytes = 96): StateRecord[] {
   let x = seed >>> 0 || 1;

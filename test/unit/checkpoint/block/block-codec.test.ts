@@ -4,13 +4,15 @@ import { crc32c } from '@node-rs/crc32';
 import {
   BLOCK_HEADER_SIZE,
   decodeBlock,
+  decodeBlockRun,
   encodeBlock,
   verifyBlock,
   verifyStoredBlock,
 } from '../../../../src/checkpoint/block/block-codec';
 import { BLOCK_CODECS, type BlockCodec } from '../../../../src/checkpoint/block/codecs';
-import { encodeRecords } from '../../../../src/checkpoint/block/record-codec';
-import { deltaRecordArb, plain, windowState } from '../../../support/checkpoint/block/block-fixtures';
+import { encodeRunBody } from '../../../../src/checkpoint/block/run-body-codec';
+import { runFromRecords, runToRecords } from '../../../../src/checkpoint/run/sorted-run';
+import { plain, sortedDeltaRecordsArb, windowState } from '../../../support/checkpoint/block/block-fixtures';
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -24,25 +26,24 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
 describe('block codec', () => {
   it.each(BLOCK_CODECS)('round-trips any records with %s', async (codec) => {
     await fc.assert(
-      fc.asyncProperty(
-        fc.array(deltaRecordArb, { maxLength: 20 }),
-        fc.nat({ max: 2000 }),
-        async (records, threshold) => {
-          const block = await encodeBlock(records, { codec, compressionThreshold: threshold });
-          expect(block.recordCount).toBe(records.length);
-          expect(block.storedBytes).toBe(block.bytes.length);
-          expect(block.hash).toBe(createHash('sha256').update(encodeRecords(records)).digest('hex'));
-          expect(plain(await decodeBlock(block.bytes, block.hash))).toEqual(plain(records));
-          expect(plain(await decodeBlock(block.bytes))).toEqual(plain(records));
-          expect(await verifyBlock(block.bytes, block.hash)).toEqual({
-            hash: block.hash,
-            codec: block.codec,
-            rawBytes: block.rawBytes,
-            storedBytes: block.storedBytes,
-            recordCount: records.length,
-          });
-        },
-      ),
+      fc.asyncProperty(sortedDeltaRecordsArb(20), fc.nat({ max: 2000 }), async (records, threshold) => {
+        const block = await encodeBlock(records, { codec, compressionThreshold: threshold });
+        expect(block.recordCount).toBe(records.length);
+        expect(block.storedBytes).toBe(block.bytes.length);
+        const body = encodeRunBody(runFromRecords(records), 0, records.length, 0);
+        expect(block.hash).toBe(createHash('sha256').update(body).digest('hex'));
+        expect(block.rawBytes).toBe(body.length);
+        expect(plain(runToRecords(await decodeBlockRun(block.bytes, block.hash)))).toEqual(plain(records));
+        expect(plain(await decodeBlock(block.bytes, block.hash))).toEqual(plain(records));
+        expect(plain(await decodeBlock(block.bytes))).toEqual(plain(records));
+        expect(await verifyBlock(block.bytes, block.hash)).toEqual({
+          hash: block.hash,
+          codec: block.codec,
+          rawBytes: block.rawBytes,
+          storedBytes: block.storedBytes,
+          recordCount: records.length,
+        });
+      }),
       { numRuns: 60 },
     );
   });
@@ -93,13 +94,14 @@ describe('block codec', () => {
     const b = block.bytes;
     expect(b.toString('latin1', 0, 4)).toBe('TMBK');
     expect([b[4], b[5], b.readUInt16LE(6), b.readUInt32LE(8), b.readUInt32LE(12)]).toEqual([
-      1,
+      2,
       3,
       0,
       block.rawBytes,
       100,
     ]);
-    expect(b.readUInt32LE(16)).toBe(crc32c(encodeRecords(windowState(100))));
+    const body = encodeRunBody(runFromRecords(windowState(100)), 0, 100, 0);
+    expect(b.readUInt32LE(16)).toBe(crc32c(body));
     expect(b.readUInt32LE(20)).toBe(crc32c(Buffer.concat([b.subarray(0, 20), b.subarray(24)])));
     expect(BLOCK_HEADER_SIZE).toBe(24);
   });
@@ -138,10 +140,10 @@ describe('block codec', () => {
   it('refuses an unknown format version with a clear message', async () => {
     const block = await encodeBlock(windowState(5), { codec: 'none' });
     const future = Buffer.from(block.bytes);
-    future[4] = 2;
+    future[4] = 3;
     await expect(decodeBlock(future, block.hash)).rejects.toMatchObject({
       code: 'UNSUPPORTED_VERSION',
-      message: expect.stringContaining('format version 2; this reader knows version 1'),
+      message: expect.stringContaining('format version 3; this reader knows versions 1 and 2'),
     });
   });
 
