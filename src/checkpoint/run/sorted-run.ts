@@ -107,3 +107,45 @@ export function runFromRecords(
   valueStarts[count] = v;
   return { count, keyBytes, keyStarts, valueBytes, valueStarts, deletes, lsns, timestamps };
 }
+
+/** One run holding `runs` one after the other (each sorted, each above the one before): copies. */
+export function concatRuns(runs: readonly SortedRun[]): SortedRun {
+  if (runs.length === 1) return runs[0]!;
+  let count = 0;
+  let keyTotal = 0;
+  let valueTotal = 0;
+  let anyDelete = false;
+  for (const run of runs) {
+    count += run.count;
+    keyTotal += run.keyStarts[run.count]! - run.keyStarts[0]!;
+    valueTotal += run.valueStarts[run.count]! - run.valueStarts[0]!;
+    if (run.deletes !== undefined) anyDelete = true;
+  }
+  const keyBytes = Buffer.allocUnsafeSlow(keyTotal);
+  const valueBytes = Buffer.allocUnsafeSlow(valueTotal);
+  const keyStarts = new Uint32Array(count + 1);
+  const valueStarts = new Uint32Array(count + 1);
+  const deletes = anyDelete ? new Uint8Array(count) : undefined;
+  const lsns = new Float64Array(count);
+  const timestamps = new Float64Array(count);
+  let n = 0;
+  let k = 0;
+  let v = 0;
+  for (const run of runs) {
+    const keyBase = run.keyStarts[0]!;
+    const valueBase = run.valueStarts[0]!;
+    for (let i = 0; i < run.count; i++) {
+      keyStarts[n + i] = k + run.keyStarts[i]! - keyBase;
+      valueStarts[n + i] = v + run.valueStarts[i]! - valueBase;
+    }
+    k += run.keyBytes.copy(keyBytes, k, keyBase, run.keyStarts[run.count]!);
+    v += run.valueBytes.copy(valueBytes, v, valueBase, run.valueStarts[run.count]!);
+    if (run.deletes !== undefined) deletes!.set(run.deletes.subarray(0, run.count), n);
+    lsns.set(run.lsns.subarray(0, run.count), n);
+    timestamps.set(run.timestamps.subarray(0, run.count), n);
+    n += run.count;
+  }
+  keyStarts[count] = k;
+  valueStarts[count] = v;
+  return { count, keyBytes, keyStarts, valueBytes, valueStarts, deletes, lsns, timestamps };
+}
