@@ -4,24 +4,29 @@
  * checkpoint's blocks then each incremental's). Each piece is timed `runs` times; the median counts.
  *   fetch         getBuffer of every block (local store: from the page cache), one at a time and 8 at once
  *   open          openBlock: stored crc32c, decompression, raw crc32c, sha256 — and each of these alone
- *   pool          BlockPool.open on 2 worker threads (transfer there and back included), 1 and 2 in flight
- *   decode        decodeRecords of the raw bytes into records (keys and values are views)
- *   merge         CheckpointMerger.mergeIncrementals of the base and the incrementals (sequential, default)
- *   overlay       WalOverlay.applyTo (no WAL entries) + stateBytes per component: what the engine does to the
- *                 merged state after the WAL replay (recovery-engine.ts execute), key-order check included
- *   digest        StateDigest.of every component (the `full` verification level)
+ *   pool          BlockPool.openRun on 2 worker threads (check, decompress, decode into a run, transfer
+ *                 there and back), 1 and 2 in flight
+ *   decode        decodeRun of the raw bytes into sorted runs (on a worker in a recovery of 2+ threads)
+ *   merge         mergeRunComponent of the base's runs and the incrementals' runs, per component: what the
+ *                 calling thread does (nothing per record: slices)
+ *   overlay       the block-boundary order check and sizes of the merged slices (no WAL entries)
+ *   digest        StateDigest of every component over its slices (the `full` verification level)
  */
 import { crc32c } from '@node-rs/crc32';
-import { blockHash, openBlock } from '../../src/checkpoint/block/block-codec';
+import { blockHash, decodeRun, openBlock } from '../../src/checkpoint/block/block-codec';
 import { codecOfId, decompressBody } from '../../src/checkpoint/block/codecs';
-import { asStateRecords, decodeRecords } from '../../src/checkpoint/block/record-codec';
 import type { Manifest, ManifestBlockRef } from '../../src/checkpoint/manifest/manifest';
 import { StateDigest } from '../../src/checkpoint/manifest/state-digest';
-import { CheckpointMerger } from '../../src/checkpoint/merge';
-import type { ComponentDelta, Delta, DeltaRecord, Snapshot } from '../../src/checkpoint/state/state-types';
+import { mergeRunComponent, type RunDelta } from '../../src/checkpoint/merge/run-merge';
+import {
+  firstUnsortedSlice,
+  sliceLogicalBytes,
+  sliceRecordCount,
+  wholeRun,
+  type RunSlice,
+} from '../../src/checkpoint/run/run-slice';
+import { concatRuns, runKey, runValue, type SortedRun } from '../../src/checkpoint/run/sorted-run';
 import { BlockPool } from '../../src/recovery/block-pool';
-import { stateBytes } from '../../src/recovery/recovery-engine';
-import { WalOverlay } from '../../src/recovery/wal-overlay';
 import { blockKey, getBuffer, type ObjectStore } from '../../src/storage';
 import { collectGarbage, median } from './recovery-bench-engine';
 import { PREFIX } from './recovery-bench-state';
@@ -144,60 +149,68 @@ export async function measurePieces(
           const copies = stored.map((b) => Buffer.from(b));
           collectGarbage();
           const started = performance.now();
-          await inFlight(refs, lanes, (ref, i) => pool.open(copies[i]!, ref.ref.hash));
+          await inFlight(refs, lanes, (ref, i) => pool.openRun(copies[i]!, ref.ref.hash));
           if (r > 0) times.push(performance.now() - started); // the first run starts the threads
         }
         return median(times);
       };
-      put('BlockPool.open, 2 threads, 1 in flight', await viaPool(1), 'block');
-      put('BlockPool.open, 2 threads, 2 in flight', await viaPool(2), 'block');
+      put('BlockPool.openRun, 2 threads, 1 in flight', await viaPool(1), 'block');
+      put('BlockPool.openRun, 2 threads, 2 in flight', await viaPool(2), 'block');
     }
   } finally {
     await pool.close();
   }
 
-  const decoded = await timed(runs, () => raws.map((raw, i) => decodeRecords(raw, refs[i]!.ref.recordCount)));
-  const records = decoded.value.reduce((sum, d) => sum + d.length, 0);
-  put('decodeRecords', decoded.ms, 'record');
+  const decoded = await timed(runs, () => opened.value.map((o) => decodeRun(o)));
+  const records = decoded.value.reduce((sum, run) => sum + run.count, 0);
+  put('decodeRun', decoded.ms, 'record');
 
-  // The base and deltas as the engine builds them, then the merged state.
-  const base: Snapshot = { lsn: manifests[0]!.lsn, components: new Map() };
-  const deltas: Delta[] = manifests
-    .slice(1)
-    .map((m) => ({ fromLsn: m.fromLsn, toLsn: m.lsn, components: new Map<string, ComponentDelta>() }));
+  // The base and deltas as the engine builds them (chain-fetch.ts), then the merged state.
+  const base = new Map<string, RunSlice[]>();
+  const deltaRuns = manifests.slice(1).map(() => new Map<string, SortedRun[]>());
   refs.forEach((r, i) => {
-    const recs = decoded.value[i]!;
-    if (r.link === 0) {
-      const c = base.components.get(r.component) ?? { componentId: r.component, records: [] };
-      c.records.push(...asStateRecords(recs));
-      base.components.set(r.component, c);
-    } else {
-      const d = deltas[r.link - 1]!.components;
-      const c = d.get(r.component) ?? { componentId: r.component, records: [] as DeltaRecord[] };
-      c.records.push(...recs);
-      d.set(r.component, c);
-    }
+    const run = decoded.value[i]!;
+    if (r.link === 0) base.set(r.component, [...(base.get(r.component) ?? []), wholeRun(run)]);
+    else deltaRuns[r.link - 1]!.set(r.component, [...(deltaRuns[r.link - 1]!.get(r.component) ?? []), run]);
   });
-  const merger = new CheckpointMerger();
-  const merged = all ? await timed(runs, () => merger.mergeIncrementals(base, deltas)) : undefined;
-  const state = merged?.value ?? (await merger.mergeIncrementals(base, deltas));
-  await merger.close();
+  const deltas = deltaRuns.map(
+    (d) => new Map<string, RunDelta>([...d].map(([id, runs]) => [id, { run: concatRuns(runs) }])),
+  );
+  const ids = [...new Set([...base.keys(), ...deltas.flatMap((d) => [...d.keys()])])];
+  const mergeAll = () =>
+    new Map(
+      ids.map((id) => {
+        const changes = deltas.flatMap((d) => d.get(id) ?? []);
+        const sources = deltas.flatMap((d, i) => (d.has(id) ? [i] : []));
+        return [id, mergeRunComponent(id, base.get(id) ?? [], changes, 0, sources)] as const;
+      }),
+    );
+  const merged = all ? await timed(runs, mergeAll) : undefined;
+  const state = merged?.value ?? mergeAll();
   let logicalBytes = 0;
   let stateRecords = 0;
-  for (const c of state.components.values()) {
-    stateRecords += c.records.length;
-    for (const r of c.records) logicalBytes += r.key.length + r.value.length;
+  for (const slices of state.values()) {
+    stateRecords += sliceRecordCount(slices);
+    logicalBytes += sliceLogicalBytes(slices);
   }
   if (merged) {
-    put('mergeIncrementals', merged.ms, 'record');
+    put('mergeRunComponent', merged.ms, 'record');
     const overlay = () => {
-      const empty = new WalOverlay();
       let bytes = 0;
-      for (const [id, c] of state.components) bytes += stateBytes(empty.applyTo(id, c));
+      for (const slices of state.values()) {
+        if (firstUnsortedSlice(slices, false) !== -1) throw new Error('unsorted');
+        bytes += sliceLogicalBytes(slices);
+      }
       return bytes;
     };
-    put('WalOverlay.applyTo + stateBytes (no WAL)', (await timed(runs, overlay)).ms, 'record');
-    const digest = () => [...state.components.values()].map((c) => StateDigest.of(c.records));
+    put('slice order check + sizes (no WAL)', (await timed(runs, overlay)).ms, 'record');
+    const digest = () =>
+      [...state.values()].map((slices) => {
+        const d = new StateDigest();
+        for (const { run, start, end } of slices)
+          for (let i = start; i < end; i++) d.update(runKey(run, i), runValue(run, i));
+        return d.digest();
+      });
     put('StateDigest of every component (full)', (await timed(runs, digest)).ms, 'record');
   }
 
@@ -207,7 +220,7 @@ export async function measurePieces(
     logicalMbPerSec: logicalBytes / 1e3 / ms,
     ...(per === 'block' ? { perBlockUs: (ms * 1000) / refs.length } : {}),
     ...(per === 'record'
-      ? { perRecordNs: (ms * 1e6) / (name === 'decodeRecords' ? records : stateRecords) }
+      ? { perRecordNs: (ms * 1e6) / (name === 'decodeRun' ? records : stateRecords) }
       : {}),
   }));
   return {

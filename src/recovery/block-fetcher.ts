@@ -1,5 +1,5 @@
-import { decodeBody } from '../checkpoint/block/block-codec';
 import type { ManifestBlockRef } from '../checkpoint/manifest/manifest';
+import { runToRecords, type SortedRun } from '../checkpoint/run/sorted-run';
 import type { DeltaRecord } from '../checkpoint/state/state-types';
 import { systemClock, type Clock } from '../lib/clock';
 import { blockKey, getBuffer, type ObjectStore } from '../storage';
@@ -51,8 +51,8 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promi
 }
 
 /**
- * Reads a list of blocks in order: fetched from the store with bounded concurrency, checked and
- * decompressed on the block pool's threads, decoded into records on this thread. The prefetch strategy
+ * Reads a list of blocks in order: fetched from the store with bounded concurrency, checked, decompressed
+ * and decoded into sorted runs on the block pool's threads. The prefetch strategy
  * sets how far fetching runs ahead: `none` one block at a time, `sequential` `concurrency` blocks, and
  * `adaptive` starts at two (or where the recovery's previous call got to) and adds a lane each time a lane
  * waited longer for its fetch than for its decode (the store is the bottleneck), up to `concurrency`.
@@ -64,7 +64,7 @@ export async function fetchBlocks(
   options: BlockFetchOptions,
 ): Promise<DeltaRecord[]> {
   const parts = await fetchBlockParts(refs, options);
-  return parts.length === 1 ? parts[0]! : (parts as DeltaRecord[][]).flat();
+  return (parts as SortedRun[]).flatMap((run) => runToRecords(run));
 }
 
 /** What `fetchBlockParts` does when a block fails; without it, the first failure stops every lane. */
@@ -76,7 +76,7 @@ export interface PartFailures {
 }
 
 /**
- * `fetchBlocks`, one part (record list) per block — so that one pipeline can serve many components and
+ * `fetchBlocks`, one part (a sorted run) per block — so that one pipeline can serve many components and
  * keep every lane and worker busy across their boundaries. With `failures`, a failing block does not stop
  * the others: its part is left undefined and the caller decides what it takes down.
  */
@@ -84,11 +84,11 @@ export async function fetchBlockParts(
   refs: readonly ManifestBlockRef[],
   options: BlockFetchOptions,
   failures?: PartFailures,
-): Promise<(DeltaRecord[] | undefined)[]> {
+): Promise<(SortedRun | undefined)[]> {
   if (refs.length === 0) return [];
   const { signal } = options;
   const clock = options.clock ?? systemClock;
-  const parts = new Array<DeltaRecord[] | undefined>(refs.length);
+  const parts = new Array<SortedRun | undefined>(refs.length);
   const limit = options.strategy === 'none' ? 1 : Math.max(1, Math.min(options.concurrency, refs.length));
   const adaptive = options.strategy === 'adaptive' ? (options.adaptive ?? { lanes: 2 }) : undefined;
   let lanes = adaptive ? Math.min(Math.max(adaptive.lanes, 2), limit) : limit;
@@ -103,8 +103,7 @@ export async function fetchBlockParts(
     const fetched = clock.monotonic();
     if (failure !== undefined) return 0;
     signal.throwIfAborted();
-    const opened = await options.pool.open(bytes, ref.hash);
-    parts[i] = decodeBody(opened);
+    parts[i] = await options.pool.openRun(bytes, ref.hash);
     options.onBlock?.(ref.storedBytes, i);
     return fetched - fetchStart - (clock.monotonic() - fetched);
   };

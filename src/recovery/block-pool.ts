@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Piscina } from 'piscina';
-import { openBlock, type OpenedBlock } from '../checkpoint/block/block-codec';
+import { decodeRun, openBlock, type OpenedBlock } from '../checkpoint/block/block-codec';
+import { unpackRun } from '../checkpoint/run/run-transfer';
+import type { SortedRun } from '../checkpoint/run/sorted-run';
 import { TidemarkError, type ErrorCode } from '../lib/errors';
 import type { BlockTask, BlockTaskResult } from './block-worker';
 
@@ -23,8 +25,20 @@ export class BlockPool {
     this.inline = threads <= 1 || !existsSync(filename);
   }
 
+  /** The block's raw body, after every check (for verification). */
   async open(bytes: Buffer, hash: string): Promise<Pick<OpenedBlock, 'raw' | 'recordCount' | 'version'>> {
     if (this.inline) return openBlock(bytes, hash);
+    const out = Buffer.from(await this.run(bytes, hash, 'raw'));
+    return { raw: out.subarray(5), recordCount: out.readUInt32LE(1), version: out[0]! };
+  }
+
+  /** The sorted run the block holds, after every check: decoded on a worker thread, nothing to do here. */
+  async openRun(bytes: Buffer, hash: string): Promise<SortedRun> {
+    if (this.inline) return decodeRun(await openBlock(bytes, hash));
+    return unpackRun(await this.run(bytes, hash, 'run'));
+  }
+
+  private async run(bytes: Buffer, hash: string, want: BlockTask['want']): Promise<ArrayBuffer> {
     this.pool ??= new Piscina({
       filename: this.filename,
       minThreads: this.threads,
@@ -36,13 +50,12 @@ export class BlockPool {
         ? bytes.buffer
         : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
     ) as ArrayBuffer;
-    const task: BlockTask = { bytes: own, hash };
+    const task: BlockTask = { bytes: own, hash, want };
     const result = (await this.pool.run(task, { transferList: [own] })) as BlockTaskResult;
     if (!(result instanceof ArrayBuffer)) {
       throw new TidemarkError(result.code as ErrorCode, result.message, { details: { hash } });
     }
-    const out = Buffer.from(result);
-    return { raw: out.subarray(5), recordCount: out.readUInt32LE(1), version: out[0]! };
+    return result;
   }
 
   async close(): Promise<void> {

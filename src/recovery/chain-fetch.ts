@@ -1,14 +1,16 @@
-import { asStateRecords } from '../checkpoint/block/record-codec';
 import type { Manifest, ManifestBlockRef } from '../checkpoint/manifest/manifest';
-import type { ComponentDelta, DeltaRecord, StateRecord } from '../checkpoint/state/state-types';
+import type { RunDelta } from '../checkpoint/merge/run-merge';
+import { wholeRun, type RunSlice } from '../checkpoint/run/run-slice';
+import { concatRuns, type SortedRun } from '../checkpoint/run/sorted-run';
+import { TidemarkError } from '../lib/errors';
 import { fetchBlockParts, type BlockFetchOptions } from './block-fetcher';
 
-/** A chain's blocks for some components, read: the full checkpoint's records and each incremental's delta. */
+/** A chain's blocks for some components, read as sorted runs: the full checkpoint's and each incremental's. */
 export interface FetchedChain {
-  /** Per component, its records in the full checkpoint (empty when it holds none). */
-  base: Map<string, StateRecord[]>;
-  /** Per incremental (in chain order), the deltas of the components it changed. */
-  deltas: Map<string, ComponentDelta>[];
+  /** Per component, its state in the full checkpoint: one slice per block (none when it holds none). */
+  base: Map<string, RunSlice[]>;
+  /** Per incremental (in chain order), the changes of the components it changed: one run each. */
+  deltas: Map<string, RunDelta>[];
   /** Components whose blocks failed (optimistic mode only; otherwise the first failure is thrown). */
   failed: Map<string, unknown>;
 }
@@ -90,10 +92,10 @@ export async function fetchChain(
   for (const part of parts) {
     const id = part.componentId;
     if (failed.has(id)) continue;
-    const records = concat(blocks, part.start, part.end);
+    const runs = blocks.slice(part.start, part.end) as SortedRun[];
     if (part.link === 0) {
       try {
-        fetched.base.set(id, asStateRecords(records));
+        fetched.base.set(id, runs.filter((run) => fullStateRun(id, run)).map(wholeRun));
       } catch (error) {
         if (!optimistic) throw error;
         failed.set(id, error);
@@ -101,7 +103,9 @@ export async function fetchChain(
       continue;
     }
     const clearedAt = manifests[part.link]!.components[id]!.clearedAt;
-    fetched.deltas[part.link - 1]!.set(id, { componentId: id, records, ...(clearedAt ? { clearedAt } : {}) });
+    // A delta's blocks are read as one run: its records are few next to the base's, and a merge
+    // addresses a delta's records by one index.
+    fetched.deltas[part.link - 1]!.set(id, { run: concatRuns(runs), ...(clearedAt ? { clearedAt } : {}) });
   }
   for (const id of failed.keys()) {
     fetched.base.delete(id);
@@ -110,9 +114,17 @@ export async function fetchChain(
   return fetched;
 }
 
-function concat(blocks: readonly (DeltaRecord[] | undefined)[], start: number, end: number): DeltaRecord[] {
-  if (end - start === 1) return blocks[start]!;
-  const out: DeltaRecord[] = [];
-  for (let i = start; i < end; i++) for (const record of blocks[i]!) out.push(record);
-  return out;
+/** A full checkpoint's block holds puts only: INVALID_STATE_DATA for a delete. Empty runs are left out. */
+function fullStateRun(componentId: string, run: SortedRun): boolean {
+  const deletes = run.deletes;
+  if (deletes !== undefined && deletes.indexOf(1) !== -1) {
+    throw new TidemarkError(
+      'INVALID_STATE_DATA',
+      `a full-state block of component ${componentId} holds a delete`,
+      {
+        details: { componentId, index: deletes.indexOf(1) },
+      },
+    );
+  }
+  return run.count > 0;
 }

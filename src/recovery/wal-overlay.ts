@@ -1,5 +1,7 @@
 import { RULE_LAST_WRITE_WINS } from '../checkpoint/merge/conflict-resolution';
 import { mergeComponent } from '../checkpoint/merge/merge-component';
+import type { RunDelta } from '../checkpoint/merge/run-merge';
+import { runFromRecords } from '../checkpoint/run/sorted-run';
 import type { ComponentDelta, ComponentSnapshot, DeltaRecord } from '../checkpoint/state/state-types';
 import type { LogRecord } from '../wal';
 
@@ -56,6 +58,14 @@ export class WalOverlay {
     const delta = this.delta(componentId);
     if (!delta) return base ?? { componentId, records: [] };
     return mergeComponent(componentId, base, [delta], RULE_LAST_WRITE_WINS);
+  }
+
+  /** The component's changes as one run (and its last clear), for a merge over runs. */
+  runDelta(componentId: string): RunDelta | undefined {
+    const delta = this.delta(componentId);
+    if (!delta) return undefined;
+    const run = runFromRecords(delta.records);
+    return delta.clearedAt ? { run, clearedAt: delta.clearedAt } : { run };
   }
 
   private delta(componentId: string): ComponentDelta | undefined {

@@ -13,6 +13,7 @@ import {
 import type { BlockCodec } from './codecs';
 import { countRecords, decodeRecords, measureRecords, type BlockRecord } from './record-codec';
 import { decodeRunBody, encodeRunBody } from './run-body-codec';
+import { compareRunKeys } from '../run/run-slice';
 import { runFromRecords, runToRecords, type SortedRun } from '../run/sorted-run';
 
 /**
@@ -145,9 +146,25 @@ export async function decodeBlock(bytes: Buffer, expectedHash?: string): Promise
 
 /** Checks and decodes a block (either format) into a run. Values are views into the decompressed body. */
 export async function decodeBlockRun(bytes: Buffer, expectedHash?: string): Promise<SortedRun> {
-  const opened = await openBlock(bytes, expectedHash);
-  if (opened.version === 1) return runFromRecords(decodeRecords(opened.raw, opened.recordCount));
-  return decodeRunBody(opened.raw, opened.recordCount);
+  return decodeRun(await openBlock(bytes, expectedHash));
+}
+
+/**
+ * The run an opened block's raw body holds, whichever format: keys checked to rise strictly in both
+ * (DESERIALIZATION_ERROR otherwise — format 1 records are checked here, after the fact).
+ */
+export function decodeRun(opened: Pick<OpenedBlock, 'raw' | 'recordCount' | 'version'>): SortedRun {
+  if (opened.version !== 1) return decodeRunBody(opened.raw, opened.recordCount);
+  const run = runFromRecords(decodeRecords(opened.raw, opened.recordCount));
+  for (let i = 1; i < run.count; i++) {
+    if (compareRunKeys(run, i - 1, run, i) >= 0) {
+      throw new TidemarkError(
+        'DESERIALIZATION_ERROR',
+        `malformed block records: record ${i} is not above the one before`,
+      );
+    }
+  }
+  return run;
 }
 
 /** The records of an opened block's raw body, whichever format it has. */
