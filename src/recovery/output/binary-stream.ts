@@ -1,6 +1,9 @@
+import { sliceRecordCount } from '../../checkpoint/run/run-slice';
+import { slicesOf } from '../../checkpoint/run/sliced-component';
 import { TidemarkError } from '../../lib/errors';
 import type { RecoveryResult } from '../recovery-types';
 import { describeError } from './recovery-summary';
+import { streamRecordChunks } from './slice-chunks';
 import { announcedComponents, sortedComponents, type StreamedRecovery } from './streamed-recovery';
 
 /**
@@ -42,23 +45,15 @@ export async function* toBinaryStream(result: RecoveryResult): AsyncGenerator<Bu
     head[0] = TAG_COMPONENT;
     head[1] = id.length;
     id.copy(head, 2);
-    head.writeUInt32LE(component.records.length, 2 + id.length);
-    let parts: Buffer[] = [head];
-    let size = head.length;
-    for (const { key, value } of component.records) {
-      const lengths = Buffer.allocUnsafe(4);
-      lengths.writeUInt32LE(key.length, 0);
-      const valueLength = Buffer.allocUnsafe(4);
-      valueLength.writeUInt32LE(value.length, 0);
-      parts.push(lengths, key, valueLength, value);
-      size += 8 + key.length + value.length;
-      if (size >= CHUNK_BYTES) {
-        yield Buffer.concat(parts, size);
-        parts = [];
-        size = 0;
-      }
+    const slices = slicesOf(component);
+    head.writeUInt32LE(sliceRecordCount(slices), 2 + id.length);
+    // The head goes with the first records, so that a small component is one chunk.
+    let pending: Buffer | undefined = head;
+    for (const chunk of streamRecordChunks(slices, CHUNK_BYTES)) {
+      yield pending === undefined ? chunk : Buffer.concat([pending, chunk]);
+      pending = undefined;
     }
-    if (size > 0) yield Buffer.concat(parts, size);
+    if (pending !== undefined) yield pending;
   }
   yield jsonFrame(Buffer.from([TAG_END]), { components: result.components, stats: result.stats });
 }

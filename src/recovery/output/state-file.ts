@@ -1,9 +1,12 @@
 import { crc32c } from '@node-rs/crc32';
 import type { FileHandle } from 'node:fs/promises';
-import { asStateRecords, decodeRecords, recordSize, writeRecords } from '../../checkpoint/block/record-codec';
+import { asStateRecords, decodeRecords } from '../../checkpoint/block/record-codec';
+import { sliceRecordCount } from '../../checkpoint/run/run-slice';
+import { slicesOf } from '../../checkpoint/run/sliced-component';
 import type { ComponentSnapshot, StateRecord } from '../../checkpoint/state/state-types';
 import { TidemarkError } from '../../lib/errors';
 import { readU64, writeU64 } from '../../lib/uint64';
+import { stateFileChunks } from './slice-chunks';
 
 /**
  * One component's recovered state in a file (`writeStateToDirectory`), format version 1:
@@ -39,23 +42,13 @@ function header(componentId: string, recordCount: number): Buffer {
 
 /** Writes the component's file body to `handle` (from its current position); returns the bytes written. */
 export async function writeStateFile(handle: FileHandle, component: ComponentSnapshot): Promise<number> {
-  const { records } = component;
-  const head = header(component.componentId, records.length);
+  const slices = slicesOf(component);
+  const head = header(component.componentId, sliceRecordCount(slices));
   let crc = crc32c(head);
   let written = (await handle.write(head)).bytesWritten;
-  let start = 0;
-  while (start < records.length) {
-    let end = start;
-    let size = 0;
-    while (end < records.length && (size === 0 || size + recordSize(records[end]!) <= CHUNK_BYTES)) {
-      size += recordSize(records[end]!);
-      end++;
-    }
-    const chunk = Buffer.allocUnsafe(size);
-    writeRecords(chunk, 0, records, start, end);
+  for (const chunk of stateFileChunks(slices, CHUNK_BYTES)) {
     crc = crc32c(chunk, crc);
     written += (await handle.write(chunk)).bytesWritten;
-    start = end;
   }
   const tail = Buffer.alloc(4);
   tail.writeUInt32LE(crc >>> 0, 0);
