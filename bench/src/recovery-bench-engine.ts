@@ -18,7 +18,7 @@ import type {
   VerificationLevel,
 } from '../../src/recovery/recovery-types';
 import {
-  readAll,
+  getBuffer,
   type ByteRange,
   type ListedObject,
   type ObjectBody,
@@ -71,13 +71,21 @@ export class TimedStore implements ObjectStore {
   }
   async get(key: string, range?: ByteRange): Promise<Readable> {
     if (!this.enabled) return this.inner.get(key, range);
+    return Readable.from([await this.timed(() => getBuffer(this.inner, key, range))]);
+  }
+  /** As the store's own (one read of a local file): what the engine's getBuffer calls. */
+  getBytes(key: string): Promise<Buffer> {
+    if (!this.enabled) return getBuffer(this.inner, key);
+    return this.timed(() => getBuffer(this.inner, key));
+  }
+  private async timed(read: () => Promise<Buffer>): Promise<Buffer> {
     const started = performance.now();
     if (this.inFlight++ === 0) this.busySince = started;
     try {
-      const body = await readAll(await this.inner.get(key, range));
+      const body = await read();
       this.gets++;
       this.bytes += body.length;
-      return Readable.from([body]);
+      return body;
     } finally {
       const ended = performance.now();
       this.sumMs += ended - started;

@@ -8,6 +8,7 @@ import type {
   PutOptions,
   PutResult,
 } from './object-store';
+import { getBuffer } from './object-body';
 
 export type StoreOperation = 'PUT' | 'GET' | 'HEAD' | 'LIST' | 'DELETE';
 
@@ -73,6 +74,12 @@ export class InstrumentedStore implements ObjectStore {
     });
     // pipeline forwards the store's stream errors to the caller, and a caller's destroy back to the store.
     return pipeline(stream, counter, () => undefined);
+  }
+
+  async getBytes(key: string): Promise<Buffer> {
+    const bytes = await this.count('GET', () => getBuffer(this.inner, key));
+    this.counts.GET.bytes += bytes.length;
+    return bytes;
   }
 
   head(key: string): Promise<ObjectInfo | undefined> {

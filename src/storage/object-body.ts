@@ -46,7 +46,8 @@ export async function readAll(stream: Readable): Promise<Buffer> {
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 
-/** `store.get` read into one Buffer. */
+/** The object (or the part `range` names) in one Buffer: `store.getBytes` when it has it, else `get` read whole. */
 export async function getBuffer(store: ObjectStore, key: string, range?: ByteRange): Promise<Buffer> {
+  if (range === undefined && store.getBytes !== undefined) return store.getBytes(key);
   return readAll(await store.get(key, range));
 }

@@ -46,6 +46,13 @@ export interface ObjectStore {
    */
   get(key: string, range?: ByteRange): Promise<Readable>;
 
+  /**
+   * Optional: the whole object in one Buffer, where a store does that better than through a stream (a
+   * local file in one read: recovery reads every block this way). NOT_FOUND as `get`. `getBuffer` uses
+   * it when it is there.
+   */
+  getBytes?(key: string): Promise<Buffer>;
+
   /** Size, etag and time of the object, or undefined when there is none. */
   head(key: string): Promise<ObjectInfo | undefined>;
 

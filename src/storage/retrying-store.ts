@@ -107,6 +107,10 @@ export class RetryingStore implements ObjectStore {
     return this.retry('get', key, () => this.inner.get(key, range));
   }
 
+  getBytes(key: string): Promise<Buffer> {
+    return this.retry('get', key, () => getBuffer(this.inner, key));
+  }
+
   head(key: string): Promise<ObjectInfo | undefined> {
     return this.retry('head', key, () => this.inner.head(key));
   }

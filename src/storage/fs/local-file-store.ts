@@ -126,6 +126,18 @@ export class LocalFileStore implements ObjectStore {
     }
   }
 
+  /** The file in one read (no stream: a block of recovery costs an open, a stat, a read and a close). */
+  async getBytes(key: string): Promise<Buffer> {
+    assertValidKey(key);
+    await this.init();
+    try {
+      return await fs.readFile(this.pathOf(key));
+    } catch (error) {
+      if (isMissing(error) || errnoOf(error) === 'EISDIR') throw objectNotFound(key);
+      throw fsError(error, 'get', key);
+    }
+  }
+
   async head(key: string): Promise<ObjectInfo | undefined> {
     assertValidKey(key);
     await this.init();

@@ -43,6 +43,19 @@ describe('InstrumentedStore', () => {
     });
   });
 
+  it('counts a whole-object read (getBytes) as a GET with its bytes, and a missing one as a failed GET', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tidemark-instrumented-'));
+    try {
+      const store = new InstrumentedStore(new LocalFileStore({ basePath: dir, syncWrites: false }));
+      await store.put('k', Buffer.alloc(77));
+      expect((await getBuffer(store, 'k')).length).toBe(77);
+      await expectStoreError(store.getBytes('none'), 'NOT_FOUND');
+      expect(store.snapshot().operations.GET).toEqual({ calls: 2, errors: 1, bytes: 77, objects: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('counts the bytes a caller actually streams out', async () => {
     const store = new InstrumentedStore(new MemoryStore());
     const size = 3 * 1024 * 1024;

@@ -58,6 +58,16 @@ describe('LocalFileStore', () => {
     expect(fs.readFileSync(path.join(dir, 'a/b/c'), 'utf8')).toBe('content');
   });
 
+  it('reads a whole object in one call (getBytes, what getBuffer uses): NOT_FOUND for a missing key or a prefix', async () => {
+    await store.put('a/b/c', Buffer.from('whole'));
+    expect((await store.getBytes('a/b/c')).toString()).toBe('whole');
+    expect((await getBuffer(store, 'a/b/c')).toString()).toBe('whole');
+    expect((await getBuffer(store, 'a/b/c', { offset: 1, length: 3 })).toString()).toBe('hol');
+    await expectStoreError(store.getBytes('a/b/none'), 'NOT_FOUND');
+    await expectStoreError(store.getBytes('a/b'), 'NOT_FOUND');
+    await expect(store.getBytes('../escape')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
   it('works without fsync too (syncWrites: false)', async () => {
     const fast = new LocalFileStore({ basePath: dir, syncWrites: false });
     await fast.put('x/y', Buffer.from('quick'), { ifNoneMatch: '*' });
