@@ -18,6 +18,8 @@ export interface TestNodeOptions {
   nodeId?: string;
   segmentSize?: number;
   retentionSegments?: number;
+  /** The checkpoint blocks' codec (default: the config's, zstd). */
+  codec?: 'zstd' | 'lz4' | 'snappy' | 'none';
   tiering?: Partial<Omit<TieringConfig, 'upload'>> & { upload?: Partial<TieringConfig['upload']> };
   /** Builds the queue around the node's runner (default: in process). */
   queue?: (runner: JobRunner) => JobQueue;
@@ -40,6 +42,7 @@ export function testNodeSettings(dataDir: string, options: TestNodeOptions = {})
       checkpointInterval: 0,
       cleanupInterval: 0,
       targetBlockSize: 4096,
+      ...(options.codec ? { codec: options.codec } : {}),
     },
     merger: { maxChainLength: 3 },
     tiering: {

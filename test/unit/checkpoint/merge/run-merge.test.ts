@@ -3,9 +3,18 @@ import { RULE_CODES } from '../../../../src/checkpoint/merge/conflict-resolution
 import { mergeComponent } from '../../../../src/checkpoint/merge/merge-component';
 import { mergeRunComponent, type RunDelta } from '../../../../src/checkpoint/merge/run-merge';
 import { firstUnsortedSlice, type RunSlice } from '../../../../src/checkpoint/run/run-slice';
-import { runFromRecords, runKey, runValue } from '../../../../src/checkpoint/run/sorted-run';
+import { decodeRunBody, encodeRunBody } from '../../../../src/checkpoint/block/run-body-codec';
+import { runFromRecords, runKey, runValue, type SortedRun } from '../../../../src/checkpoint/run/sorted-run';
 import type { ComponentDelta, StateRecord } from '../../../../src/checkpoint/state/state-types';
-import { deltaOf, logArb, replay } from '../../../support/checkpoint/merge/merge-fixtures';
+import { deltaOf, logArb, replay, type Entry } from '../../../support/checkpoint/merge/merge-fixtures';
+
+/** The bench's window keys share a long prefix: the same logs with it in front of every key. */
+const WINDOW_PREFIX = Buffer.from('window:1:0001764576000000:user-');
+const withPrefix = (entries: Entry[], prefix: Buffer): Entry[] =>
+  entries.map((e) => ({
+    ...e,
+    changes: e.changes.map((c) => (c.kind === 'clear' ? c : { ...c, key: Buffer.concat([prefix, c.key]) })),
+  }));
 
 /** The base records cut into runs at `cuts`, each run read as one slice (as blocks are). */
 function asSlices(records: readonly StateRecord[], cuts: readonly number[]): RunSlice[] {
@@ -14,14 +23,18 @@ function asSlices(records: readonly StateRecord[], cuts: readonly number[]): Run
   let start = 0;
   for (const end of [...bounds, records.length]) {
     if (end <= start) continue;
-    slices.push({ run: runFromRecords(records, start, end), start: 0, end: end - start });
+    slices.push({ run: throughBlock(runFromRecords(records, start, end)), start: 0, end: end - start });
     start = end;
   }
   return slices;
 }
 
+/** A run as recovery gets it: encoded into a format-2 body and decoded again. */
+const throughBlock = (run: SortedRun): SortedRun =>
+  decodeRunBody(encodeRunBody(run, 0, run.count, 0), run.count);
+
 const asRunDelta = (delta: ComponentDelta): RunDelta => ({
-  run: runFromRecords(delta.records),
+  run: throughBlock(runFromRecords(delta.records)),
   ...(delta.clearedAt ? { clearedAt: delta.clearedAt } : {}),
 });
 
@@ -48,7 +61,9 @@ describe('merge over sorted runs', () => {
         fc.array(fc.nat({ max: 40 }), { maxLength: 8 }),
         fc.nat(),
         fc.nat(),
-        (entries, cuts, a, b) => {
+        fc.constantFrom(Buffer.alloc(0), WINDOW_PREFIX),
+        (log, cuts, a, b, prefix) => {
+          const entries = withPrefix(log, prefix);
           const last = entries.length;
           const cut1 = last === 0 ? 0 : a % (last + 1);
           const cut2 = cut1 + (last === 0 ? 0 : b % (last - cut1 + 1));

@@ -23,7 +23,8 @@ import {
  * Invariant 5, for recovery: for random logs (puts, deletes, clears over a few components, timestamps that
  * mostly rise), checkpoints and uploads taken at random points, and random targets — a checkpoint, an LSN
  * (between checkpoints or in the tail), a time — the recovered state equals a naive replay of the log up
- * to the target, and a random subset of the components equals the replay restricted to it, at one LSN.
+ * to the target, and a random subset of the components equals the replay restricted to it, at one LSN —
+ * whichever codec the checkpoint blocks have.
  */
 
 type Action =
@@ -106,10 +107,11 @@ describe('RecoveryEngine (property): recovered state equals replaying the log to
         fc.array(fc.tuple(targetSpec, fc.subarray(COMPONENTS)), { minLength: 1, maxLength: 6 }),
         config,
         fc.boolean(),
-        async (actions, targets, settings, storeOnly) => {
+        fc.constantFrom('zstd' as const, 'lz4' as const, 'snappy' as const, 'none' as const),
+        async (actions, targets, settings, storeOnly, codec) => {
           const dir = tempDir('tidemark-recovery-prop-');
           const store = new MemoryStore();
-          const open = () => openRecoveryNode(dir, store, { segmentSize: 1024 });
+          const open = () => openRecoveryNode(dir, store, { segmentSize: 1024, codec });
           let node = await open();
           try {
             const entries: LogEntry[] = [];
