@@ -5,7 +5,9 @@
  *   - compression savings per codec: 1 − stored / logical bytes (goal ≥ 80%);
  *   - bytes PUT by a second full checkpoint after 5% of the keys changed — the newest windows, as a
  *     stream's open windows change — as a share of the first checkpoint's stored bytes (goal ≤ 10%);
- *   - merge throughput: runs the merge benchmark and copies its figures (goal ≥ 500 MB/s).
+ *   - merge throughput: runs the merge benchmark and copies its figures (goal ≥ 500 MB/s);
+ *   - per generator of state-generators.ts (windows — the state above —, JSON events, small records): the
+ *     figures of checkpoint-bench-generators.ts, each beside the same run's machine limit and Redis.
  * A benchmark, not a test: nothing asserts speed.
  */
 import * as fs from 'node:fs';
@@ -14,13 +16,20 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BlockCodec } from '../../src/checkpoint/block/codecs';
 import { CheckpointCatalog } from '../../src/checkpoint/catalog/catalog';
-import type { ComponentSnapshot, Snapshot } from '../../src/checkpoint/state/state-types';
+import type { Snapshot } from '../../src/checkpoint/state/state-types';
 import {
   writeFullCheckpoint,
   type CheckpointWriteContext,
 } from '../../src/checkpoint/write/checkpoint-writer';
 import { LocalFileStore } from '../../src/storage';
+import {
+  GENERATOR_GOALS,
+  measureGenerator,
+  printGeneratorSummary,
+  type GeneratorFigures,
+} from './checkpoint-bench-generators';
 import { generateMergeWorkload, runMergeBench } from './merge-bench';
+import { changeNewest, GENERATOR_KINDS } from './state-generators';
 
 export interface CheckpointBenchOptions {
   out?: string;
@@ -35,23 +44,6 @@ function logicalBytes(snapshot: Snapshot): number {
     for (const record of component.records) bytes += record.key.length + record.value.length;
   }
   return bytes;
-}
-
-/** The same state with the newest 5% of each component's keys rewritten (values changed, same keys). */
-function changeNewest(snapshot: Snapshot, share: number): Snapshot {
-  const components = new Map<string, ComponentSnapshot>();
-  for (const [id, component] of snapshot.components) {
-    const records = component.records.slice();
-    const from = Math.floor(records.length * (1 - share));
-    for (let i = from; i < records.length; i++) {
-      const record = records[i]!;
-      const value = Buffer.from(record.value);
-      value[value.length - 1] = (value[value.length - 1]! + 1) & 0xff;
-      records[i] = { ...record, value, lsn: snapshot.lsn + 1, timestamp: record.timestamp + 1 };
-    }
-    components.set(id, { componentId: id, records });
-  }
-  return { lsn: snapshot.lsn + 1, components };
 }
 
 function context(
@@ -70,9 +62,8 @@ function context(
   };
 }
 
-export async function runCheckpointBench(options: CheckpointBenchOptions = {}): Promise<void> {
-  const quick = options.quick ?? false;
-  const out = options.out ?? path.join('bench', 'results', 'checkpoint.json');
+/** Every codec on the windows state, and the 5% change with zstd: the bench's first figures. */
+async function measureCodecs(options: CheckpointBenchOptions, quick: boolean) {
   const workload = generateMergeWorkload(quick ? 20e6 : 100e6);
   const state = workload.base;
   const stateBytes = logicalBytes(state);
@@ -129,19 +120,44 @@ export async function runCheckpointBench(options: CheckpointBenchOptions = {}): 
     }
   }
 
+  return { stateBytes, records: workload.baseRecords, writes, dedup };
+}
+
+export async function runCheckpointBench(options: CheckpointBenchOptions = {}): Promise<void> {
+  const quick = options.quick ?? false;
+  const out = options.out ?? path.join('bench', 'results', 'checkpoint.json');
+  const loadAverageAtStart = os.loadavg();
+  const codecs = await measureCodecs(options, quick);
+  const generators: GeneratorFigures[] = [];
+  for (const kind of GENERATOR_KINDS) {
+    generators.push(await measureGenerator(kind, quick ? 20e6 : 100e6, options.dir ?? os.tmpdir()));
+  }
   const merge = await runMergeBench({ quick, out: path.join(path.dirname(out), 'merge.json') });
   const result = {
     benchmark: 'checkpoint',
     date: new Date().toISOString(),
     quick,
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
-    state: { logicalBytes: stateBytes, records: workload.baseRecords, generator: 'bench/src/merge-bench.ts' },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      node: process.version,
+      loadAverageAtStart,
+      loadAverageAtEnd: os.loadavg(),
+    },
+    state: {
+      logicalBytes: codecs.stateBytes,
+      records: codecs.records,
+      generator: 'bench/src/merge-bench.ts',
+    },
     goals: { mergeMbPerSec: 500, compressionSavings: 0.8, bytesAfterFivePercentChange: 0.1 },
-    fullCheckpointWrites: writes,
-    dedupAfterFivePercentChange: dedup,
+    fullCheckpointWrites: codecs.writes,
+    dedupAfterFivePercentChange: codecs.dedup,
     merge: merge.results,
+    generatorGoals: GENERATOR_GOALS,
+    generators,
   };
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  printGeneratorSummary(generators);
   console.log(`figures written to ${out}`);
 }

@@ -41,7 +41,9 @@ const BENCHES: readonly Bench[] = [
   },
   {
     name: 'checkpoint',
-    description: 'checkpoint write, compression, deduplication and merge throughput on generated state',
+    description:
+      'checkpoint write, compression, deduplication, load, WAL ingest and merge throughput on generated state ' +
+      '(windows, JSON events, small records), against the zstd limits and Redis in the same run',
     dir: 'directory for the local store (default: a temporary directory)',
     load: async () => (await import('./checkpoint-bench')).runCheckpointBench,
   },

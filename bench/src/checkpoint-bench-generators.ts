@@ -1,0 +1,272 @@
+/**
+ * The checkpoint benchmark's figures for one generated state (state-generators.ts), each beside what it is
+ * measured against in the same run:
+ *   - full checkpoint write with zstd (local store, fsynced) in MB/s of logical state, against the parallel
+ *     zstd-1 compression limit (codec-limits.ts; goal ≥ 0.6×), and against Redis SAVE (goal ≥ 3×);
+ *   - compression savings with zstd, 1 − stored / logical (goal ≥ 80%);
+ *   - a second full checkpoint after 5% of the keys changed: its new stored bytes as a share of the first's;
+ *   - loading the checkpoint back (loadCheckpointState, what a node's open does), against the read +
+ *     decompress limit on its blocks (recovery's goal is ≥ 0.5× of it; bench:recovery measures recoverTo),
+ *     and against Redis loading its RDB (goal ≥ 3×);
+ *   - materialiser ingest from the WAL (materializer-ingest.ts; goal ≥ 300 MB/s of changes).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { CheckpointCatalog } from '../../src/checkpoint/catalog/catalog';
+import { CheckpointMerger } from '../../src/checkpoint/merge';
+import type { Snapshot } from '../../src/checkpoint/state/state-types';
+import { loadCheckpointState } from '../../src/checkpoint/write/checkpoint-reader';
+import {
+  writeFullCheckpoint,
+  type CheckpointWriteContext,
+} from '../../src/checkpoint/write/checkpoint-writer';
+import { LocalFileStore } from '../../src/storage';
+import {
+  blockFilesOf,
+  crc32cLimit,
+  frameState,
+  readDecompressLimit,
+  zstdCompressLimit,
+  type Limit,
+} from './codec-limits';
+import { measureIngest, type IngestResult } from './materializer-ingest';
+import { collectGarbage } from './recovery-bench-engine';
+import { measureRedisPeer, type RedisPeerResult } from './redis-peer';
+import { generateState, type GeneratorKind } from './state-generators';
+
+export const GENERATOR_GOALS = {
+  writeToZstd1Limit: 0.6,
+  compressionSavings: 0.8,
+  bytesAfterFivePercentChange: 0.1,
+  recoveryToReadDecompressLimit: 0.5,
+  timesRedis: 3,
+  ingestMbPerSec: 300,
+};
+
+export interface GeneratorFigures {
+  generator: GeneratorKind;
+  state: { logicalBytes: number; records: number; components: Record<string, number> };
+  limits: { zstd1Compression: Limit; readDecompress: Limit; crc32c: Limit };
+  fullCheckpoint: {
+    codec: 'zstd';
+    seconds: number;
+    mbPerSec: number;
+    storedBytes: number;
+    blocks: number;
+    ratioToZstd1Limit: number;
+  };
+  compressionSavings: number;
+  afterFivePercentChange: {
+    changedRecords: number;
+    newBytes: number;
+    firstStoredBytes: number;
+    share: number;
+    newBlocks: number;
+    reusedBlocks: number;
+  };
+  load: { seconds: number; mbPerSec: number; ratioToReadDecompressLimit: number };
+  redis: RedisPeerResult | { skipped: string };
+  ratioToRedis?: { writeToSave: number; loadToLoad: number };
+  ingest: IngestResult;
+}
+
+const PREFIX = 'bench';
+
+function context(store: LocalFileStore, catalog: CheckpointCatalog): CheckpointWriteContext {
+  const codec = 'zstd';
+  return {
+    store,
+    prefix: PREFIX,
+    catalog,
+    nodeId: 'bench',
+    fencingToken: 0,
+    codec,
+    blocks: { codec, compressionThreshold: 1024, enableDeduplication: true, concurrency: 4 },
+  };
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  const result = await work();
+  return [result, (performance.now() - started) / 1000];
+}
+
+function changedRecords(before: Snapshot, after: Snapshot): number {
+  let n = 0;
+  for (const [id, c] of after.components) {
+    const old = before.components.get(id)!.records;
+    c.records.forEach((r, i) => (n += r === old[i] ? 0 : 1));
+  }
+  return n;
+}
+
+export async function measureGenerator(
+  kind: GeneratorKind,
+  targetBytes: number,
+  baseDir: string,
+): Promise<GeneratorFigures> {
+  const generated = generateState(kind, targetBytes);
+  const { snapshot, logicalBytes } = generated;
+  const components = Object.fromEntries([...snapshot.components].map(([id, c]) => [id, c.records.length]));
+  console.log(
+    `\n${kind}: ${(logicalBytes / 1e6).toFixed(1)} MB logical in ${generated.records} records ` +
+      `(${Object.entries(components)
+        .map(([id, n]) => `${id} ${n}`)
+        .join(', ')})`,
+  );
+
+  const chunks = frameState(snapshot);
+  const zstd1Compression = await zstdCompressLimit(chunks, logicalBytes);
+  const crc32c = crc32cLimit(chunks, logicalBytes);
+  chunks.length = 0;
+
+  const root = fs.mkdtempSync(path.join(baseDir, 'tidemark-cp-gen-'));
+  let figures: Omit<GeneratorFigures, 'redis' | 'ratioToRedis' | 'ingest'>;
+  try {
+    const store = new LocalFileStore({ basePath: root, syncWrites: true });
+    const catalog = new CheckpointCatalog();
+    collectGarbage();
+    const [first, seconds] = await timed(() => writeFullCheckpoint(context(store, catalog), snapshot, 0));
+    const stats = first.stats;
+    const files = blockFilesOf(root, PREFIX, [first]);
+    const readDecompress = await readDecompressLimit(files, logicalBytes);
+
+    const merger = new CheckpointMerger({ mergeStrategy: 'sequential' });
+    collectGarbage();
+    const [, loadSeconds] = await timed(() =>
+      loadCheckpointState({ store, prefix: PREFIX, catalog, merger }, first.checkpointId),
+    );
+    await merger.close();
+
+    const changed = generated.changed(0.05);
+    const second = await writeFullCheckpoint(context(store, catalog), changed, 0);
+    const mbPerSec = logicalBytes / 1e6 / seconds;
+    const loadMbPerSec = logicalBytes / 1e6 / loadSeconds;
+    figures = {
+      generator: kind,
+      state: { logicalBytes, records: generated.records, components },
+      limits: { zstd1Compression, readDecompress, crc32c },
+      fullCheckpoint: {
+        codec: 'zstd',
+        seconds,
+        mbPerSec,
+        storedBytes: stats.storedBytes,
+        blocks: stats.newBlocks,
+        ratioToZstd1Limit: mbPerSec / zstd1Compression.logicalMbPerSec,
+      },
+      compressionSavings: 1 - stats.storedBytes / logicalBytes,
+      afterFivePercentChange: {
+        changedRecords: changedRecords(snapshot, changed),
+        newBytes: second.stats.newBytes,
+        firstStoredBytes: stats.storedBytes,
+        share: second.stats.newBytes / stats.storedBytes,
+        newBlocks: second.stats.newBlocks,
+        reusedBlocks: second.stats.reusedBlocks,
+      },
+      load: {
+        seconds: loadSeconds,
+        mbPerSec: loadMbPerSec,
+        ratioToReadDecompressLimit: loadMbPerSec / readDecompress.logicalMbPerSec,
+      },
+    };
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+  collectGarbage();
+  const redis = await measureRedisPeer(snapshot, baseDir);
+  const ratioToRedis =
+    'skipped' in redis
+      ? undefined
+      : {
+          writeToSave: figures.fullCheckpoint.mbPerSec / redis.saveMBps,
+          loadToLoad: figures.load.mbPerSec / redis.loadMBps,
+        };
+  collectGarbage();
+  const ingest = await measureIngest(snapshot, baseDir);
+  const result: GeneratorFigures = { ...figures, redis, ...(ratioToRedis ? { ratioToRedis } : {}), ingest };
+  printGenerator(result);
+  return result;
+}
+
+function printGenerator(f: GeneratorFigures): void {
+  const mb = (n: number) => `${n.toFixed(0).padStart(5)} MB/s`;
+  const x = (n: number) => `${n.toFixed(2)}×`;
+  const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
+  const g = GENERATOR_GOALS;
+  const { zstd1Compression: z, readDecompress: d, crc32c: c } = f.limits;
+  console.log(
+    `  limits: zstd-1 on 2 threads ${mb(z.logicalMbPerSec)}; read + decompress on 2 threads ` +
+      `${mb(d.logicalMbPerSec)} (${mb(d.mbPerSec)} decompressed); crc32c ${mb(c.mbPerSec)} (logical MB/s ` +
+      `but the last two)`,
+  );
+  console.log(
+    `  full checkpoint, zstd ${mb(f.fullCheckpoint.mbPerSec)} = ${x(f.fullCheckpoint.ratioToZstd1Limit)} the zstd-1 limit (goal ≥ ${g.writeToZstd1Limit}×)`,
+  );
+  console.log(`  compression savings ${pct(f.compressionSavings)} (goal ≥ ${pct(g.compressionSavings)})`);
+  console.log(
+    `  after 5% of keys changed it writes ${pct(f.afterFivePercentChange.share)} again (goal ≤ ${pct(g.bytesAfterFivePercentChange)})`,
+  );
+  console.log(
+    `  load (loadCheckpointState) ${mb(f.load.mbPerSec)} = ${x(f.load.ratioToReadDecompressLimit)} the read + decompress limit`,
+  );
+  if ('skipped' in f.redis) console.log(`  Redis: ${f.redis.skipped}`);
+  else {
+    const r = f.redis;
+    console.log(
+      `  Redis ${r.version}: SAVE ${mb(r.saveMBps)}, load ${mb(r.loadMBps)} (RDB ${(r.rdbBytes / 1e6).toFixed(1)} MB); ` +
+        `Tidemark ${x(f.ratioToRedis!.writeToSave)} SAVE, ${x(f.ratioToRedis!.loadToLoad)} load (goal ≥ ${g.timesRedis}×)`,
+    );
+  }
+  console.log(
+    `  materialiser ingest from the WAL ${mb(f.ingest.mbPerSec)} (${(f.ingest.entriesPerSec / 1e3).toFixed(0)}k entries/s; read alone ${mb(f.ingest.readMbPerSec)}) (goal ≥ ${g.ingestMbPerSec} MB/s)`,
+  );
+}
+
+/** One line per generator: every figure and its ratio, for the eye (the JSON has the rest). */
+export function printGeneratorSummary(all: readonly GeneratorFigures[]): void {
+  const head = [
+    'generator',
+    'MB',
+    'write',
+    '×zstd1',
+    'saves',
+    '5%→',
+    'load',
+    '×r+d',
+    'R.save',
+    '×',
+    'R.load',
+    '×',
+    'ingest',
+  ];
+  const rows = all.map((f) => {
+    const redis = 'skipped' in f.redis ? undefined : f.redis;
+    return [
+      f.generator,
+      (f.state.logicalBytes / 1e6).toFixed(0),
+      f.fullCheckpoint.mbPerSec.toFixed(0),
+      f.fullCheckpoint.ratioToZstd1Limit.toFixed(2),
+      `${(f.compressionSavings * 100).toFixed(1)}%`,
+      `${(f.afterFivePercentChange.share * 100).toFixed(1)}%`,
+      f.load.mbPerSec.toFixed(0),
+      f.load.ratioToReadDecompressLimit.toFixed(2),
+      redis ? redis.saveMBps.toFixed(0) : '-',
+      f.ratioToRedis ? f.ratioToRedis.writeToSave.toFixed(2) : '-',
+      redis ? redis.loadMBps.toFixed(0) : '-',
+      f.ratioToRedis ? f.ratioToRedis.loadToLoad.toFixed(2) : '-',
+      f.ingest.mbPerSec.toFixed(0),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)));
+  console.log('\nper generator (MB/s of logical state; × = ratio to the limit or to Redis beside it):');
+  for (const cells of [head, ...rows]) console.log(`  ${line(cells).join('  ')}`);
+  const g = GENERATOR_GOALS;
+  console.log(
+    `  goals: write ≥ ${g.writeToZstd1Limit}× zstd-1, saves ≥ ${g.compressionSavings * 100}%, 5%→ ≤ ` +
+      `${g.bytesAfterFivePercentChange * 100}%, recovery ≥ ${g.recoveryToReadDecompressLimit}× r+d (bench:recovery), ` +
+      `≥ ${g.timesRedis}× Redis, ingest ≥ ${g.ingestMbPerSec}`,
+  );
+}
