@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import { DEFAULT_BLOCK_WORKER } from '../../src/recovery/block-pool';
 import { LocalFileStore, type ObjectStore } from '../../src/storage';
 import { runEngineCase, TimedStore, type EngineCase, type EngineCaseResult } from './recovery-bench-engine';
+import { blockFilesOf, readDecompressLimit } from './codec-limits';
 import { measurePieces } from './recovery-bench-phases';
 import {
   GOAL_MB_PER_SEC,
@@ -30,6 +31,7 @@ import {
 } from './recovery-bench-report';
 import {
   generateRecoveryWorkload,
+  PREFIX,
   writeChain,
   type RecoveryWorkload,
   type WrittenChain,
@@ -97,6 +99,24 @@ function localCases(codec: string): EngineCase[] {
   ];
 }
 
+/** The same run's read + decompress limit over the chain's block files, beside the best 2-thread recovery. */
+async function measureLimit(doc: RecoveryBenchDocument, codec: string, dir: string, chain: WrittenChain) {
+  const cases = doc.local.cases.filter(
+    (c) => c.codec === codec && c.threads === 2 && c.verification === 'standard',
+  );
+  const best = cases.reduce<EngineCaseResult | undefined>(
+    (a, c) => (a && a.mbPerSec >= c.mbPerSec ? a : c),
+    undefined,
+  );
+  if (best === undefined) return;
+  const limit = await readDecompressLimit(blockFilesOf(dir, PREFIX, chain.manifests), best.logicalBytes);
+  const ratio = best.mbPerSec / limit.logicalMbPerSec;
+  (doc.local.limits ??= []).push({ codec, limit, bestCase: best.name, bestMbPerSec: best.mbPerSec, ratio });
+  console.log(
+    `  limit (read + decompress, 2 threads): ${limit.logicalMbPerSec.toFixed(0)} MB/s; best ${ratio.toFixed(2)}×`,
+  );
+}
+
 /** Sections 1, 2 and 4, on the local store; fills `doc`. */
 async function runLocal(doc: RecoveryBenchDocument, root: string, quick: boolean): Promise<void> {
   const workload = generateRecoveryWorkload(quick ? 32e6 : 256e6);
@@ -123,6 +143,7 @@ async function runLocal(doc: RecoveryBenchDocument, root: string, quick: boolean
         doc.local.cases.push(result);
         console.log(`  ${spec.name}: ${result.mbPerSec.toFixed(0)} MB/s (${result.wallMs.toFixed(0)} ms)`);
       }
+      await measureLimit(doc, codec, dir, chain);
       const pieces = await measurePieces(store, codec, chain.manifests, RUNS, codec === 'zstd');
       doc.local.pieces.push(pieces);
       console.log(`  pieces measured (${codec})`);

@@ -2,6 +2,7 @@ import type { ManifestBlockRef } from '../checkpoint/manifest/manifest';
 import { runToRecords, type SortedRun } from '../checkpoint/run/sorted-run';
 import type { DeltaRecord } from '../checkpoint/state/state-types';
 import { systemClock, type Clock } from '../lib/clock';
+import { TidemarkError } from '../lib/errors';
 import { blockKey, getBuffer, type ObjectStore } from '../storage';
 import type { BlockPool } from './block-pool';
 import type { PrefetchStrategy } from './recovery-types';
@@ -21,6 +22,8 @@ export interface BlockFetchOptions {
    * where the previous one got to; a recovery makes one call for its whole chain). Updated in place.
    */
   adaptive?: { lanes: number };
+  /** Recompute each block's sha256 against its name (recovery's `full` level); the crc32c checks run always. */
+  checkHash?: boolean;
   /** Times fetches against decodes for the adaptive strategy (default: the system clock). */
   clock?: Clock;
 }
@@ -103,7 +106,16 @@ export async function fetchBlockParts(
     const fetched = clock.monotonic();
     if (failure !== undefined) return 0;
     signal.throwIfAborted();
-    parts[i] = await options.pool.openRun(bytes, ref.hash);
+    const run = await options.pool.openRun(bytes, ref.hash, options.checkHash ?? true);
+    // Cheap where the sha256 is skipped: another block under this name almost always has another count.
+    if (run.count !== ref.recordCount) {
+      throw new TidemarkError(
+        'CHECKSUM_MISMATCH',
+        `block ${ref.hash} holds ${run.count} records, its manifest says ${ref.recordCount}: not the block of that name`,
+        { details: { hash: ref.hash } },
+      );
+    }
+    parts[i] = run;
     options.onBlock?.(ref.storedBytes, i);
     return fetched - fetchStart - (clock.monotonic() - fetched);
   };

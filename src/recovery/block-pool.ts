@@ -32,13 +32,21 @@ export class BlockPool {
     return { raw: out.subarray(5), recordCount: out.readUInt32LE(1), version: out[0]! };
   }
 
-  /** The sorted run the block holds, after every check: decoded on a worker thread, nothing to do here. */
-  async openRun(bytes: Buffer, hash: string): Promise<SortedRun> {
-    if (this.inline) return decodeRun(await openBlock(bytes, hash));
-    return unpackRun(await this.run(bytes, hash, 'run'));
+  /**
+   * The sorted run the block holds, after its checks (the sha256 of its name only with `checkHash`):
+   * decoded on a worker thread, nothing to do here.
+   */
+  async openRun(bytes: Buffer, hash: string, checkHash = true): Promise<SortedRun> {
+    if (this.inline) return decodeRun(await openBlock(bytes, hash, checkHash));
+    return unpackRun(await this.run(bytes, hash, 'run', checkHash));
   }
 
-  private async run(bytes: Buffer, hash: string, want: BlockTask['want']): Promise<ArrayBuffer> {
+  private async run(
+    bytes: Buffer,
+    hash: string,
+    want: BlockTask['want'],
+    checkHash = true,
+  ): Promise<ArrayBuffer> {
     this.pool ??= new Piscina({
       filename: this.filename,
       minThreads: this.threads,
@@ -50,7 +58,7 @@ export class BlockPool {
         ? bytes.buffer
         : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
     ) as ArrayBuffer;
-    const task: BlockTask = { bytes: own, hash, want };
+    const task: BlockTask = { bytes: own, hash, want, checkHash };
     const result = (await this.pool.run(task, { transferList: [own] })) as BlockTaskResult;
     if (!(result instanceof ArrayBuffer)) {
       throw new TidemarkError(result.code as ErrorCode, result.message, { details: { hash } });

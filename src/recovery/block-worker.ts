@@ -15,6 +15,8 @@ export interface BlockTask {
   bytes: ArrayBuffer;
   hash: string;
   want: 'raw' | 'run';
+  /** Recompute the sha256 that names the block (the crc32c checks run always). */
+  checkHash: boolean;
 }
 
 /**
@@ -25,7 +27,7 @@ export type BlockTaskResult = ArrayBuffer | { code: string; message: string };
 
 export default async function openBlockTask(task: BlockTask): Promise<BlockTaskResult> {
   try {
-    const opened = await openBlock(Buffer.from(task.bytes), task.hash);
+    const opened = await openBlock(Buffer.from(task.bytes), task.hash, task.checkHash);
     if (task.want === 'run') return move(packRun(decodeRun(opened))) as ArrayBuffer;
     const { raw, recordCount, version } = opened;
     const out = Buffer.allocUnsafeSlow(5 + raw.length);

@@ -210,6 +210,9 @@ export class RecoveryEngine {
       signal,
       adaptive: { lanes: 2 },
       clock: this.clock,
+      // The crc32c of the stored and the raw bytes catch corruption at every level; the sha256 of the
+      // name (a block under another's name) is the full level's.
+      checkHash: this.config.verificationLevel === 'full',
       onBlock: (bytes: number) => {
         progress.blocksDone++;
         progress.bytesDone += bytes;

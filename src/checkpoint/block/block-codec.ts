@@ -242,10 +242,16 @@ export interface OpenedBlock {
 }
 
 /**
- * Checks a stored block whole — magic, version, stored crc32c, decompression, raw crc32c, and the sha256
- * that names it — and returns its raw record bytes (recovery decodes them where it likes).
+ * Checks a stored block whole — magic, version, stored crc32c, decompression, raw crc32c, and (unless
+ * `checkHash` is false) the sha256 that names it — and returns its raw body. Without the sha256 every
+ * corruption is still caught by the two crc32c; what only the hash catches is a block stored under another
+ * block's name (recovery's `full` level checks it).
  */
-export async function openBlock(bytes: Buffer, expectedHash: string | undefined): Promise<OpenedBlock> {
+export async function openBlock(
+  bytes: Buffer,
+  expectedHash: string | undefined,
+  checkHash = true,
+): Promise<OpenedBlock> {
   const name = `block ${expectedHash ?? '(unnamed)'}`;
   const details = { hash: expectedHash };
   checkStored(bytes, name, details);
@@ -291,7 +297,7 @@ export async function openBlock(bytes: Buffer, expectedHash: string | undefined)
       details,
     });
   }
-  if (expectedHash !== undefined && blockHash(raw) !== expectedHash) {
+  if (checkHash && expectedHash !== undefined && blockHash(raw) !== expectedHash) {
     throw new TidemarkError('CHECKSUM_MISMATCH', `${name}: sha256 of the raw bytes is not the block's name`, {
       details,
     });

@@ -128,6 +128,20 @@ describe('RecoveryEngine: what it detects, with stable codes', () => {
     }
   });
 
+  it("a block stored under another block's name: its record count (every level) or its sha256 (full)", async () => {
+    const manifest = await readManifest(store, PREFIX, cp(0).id);
+    const blocks = Object.values(manifest.components).flatMap((c) => c.blocks);
+    const [a, b] = [blocks[0]!, blocks.find((x) => x.recordCount !== blocks[0]!.recordCount)!];
+    const file = (hash: string) => path.join(storeDir, blockKey(PREFIX, hash));
+    writeFileSync(file(a.hash), readFileSync(file(b.hash)));
+    for (const verificationLevel of ['standard', 'full'] as const) {
+      const engine = engines.make(nodeBackend(node, store), { verificationLevel });
+      const error = await engine.recoverFromFull(cp(0).id).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'CHECKSUM_MISMATCH' });
+      expect((error as Error).message).toContain(a.hash);
+    }
+  });
+
   it('a missing block is NOT_FOUND naming its key', async () => {
     const manifest = await readManifest(store, PREFIX, cp(1).id);
     const hash = Object.values(manifest.components).find((c) => c.blocks.length > 0)!.blocks[0]!.hash;
