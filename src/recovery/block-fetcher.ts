@@ -17,6 +17,8 @@ export interface BlockFetchOptions {
   signal: AbortSignal;
   /** Called after each block, with its stored bytes and its index in the list. */
   onBlock?: (storedBytes: number, index: number) => void;
+  /** Called with each block's run as it arrives (before `onBlock`), for work that can start at once. */
+  onPart?: (index: number, run: SortedRun) => void;
   /**
    * Adaptive only: the depth learned so far, shared by calls that pass the same object (a later call starts
    * where the previous one got to; a recovery makes one call for its whole chain). Updated in place.
@@ -94,7 +96,9 @@ export async function fetchBlockParts(
   const parts = new Array<SortedRun | undefined>(refs.length);
   const limit = options.strategy === 'none' ? 1 : Math.max(1, Math.min(options.concurrency, refs.length));
   const adaptive = options.strategy === 'adaptive' ? (options.adaptive ?? { lanes: 2 }) : undefined;
-  let lanes = adaptive ? Math.min(Math.max(adaptive.lanes, 2), limit) : limit;
+  // At least one lane more than the pool decodes at once: its threads stay busy while a lane fetches.
+  const floor = Math.max(2, options.pool.parallelism + 1);
+  let lanes = adaptive ? Math.min(Math.max(adaptive.lanes, floor), limit) : limit;
   let next = 0;
   let failure: { error: unknown } | undefined;
   const running: Promise<void>[] = [];
@@ -116,6 +120,7 @@ export async function fetchBlockParts(
       );
     }
     parts[i] = run;
+    options.onPart?.(i, run);
     options.onBlock?.(ref.storedBytes, i);
     return fetched - fetchStart - (clock.monotonic() - fetched);
   };

@@ -25,6 +25,11 @@ export class BlockPool {
     this.inline = threads <= 1 || !existsSync(filename);
   }
 
+  /** Blocks checked and decoded at once: the worker threads, or 1 on the calling thread. */
+  get parallelism(): number {
+    return this.inline ? 1 : this.threads;
+  }
+
   /** The block's raw body, after every check (for verification). */
   async open(bytes: Buffer, hash: string): Promise<Pick<OpenedBlock, 'raw' | 'recordCount' | 'version'>> {
     if (this.inline) return openBlock(bytes, hash);

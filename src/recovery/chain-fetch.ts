@@ -5,18 +5,15 @@ import { concatRuns, type SortedRun } from '../checkpoint/run/sorted-run';
 import { TidemarkError } from '../lib/errors';
 import { fetchBlockParts, type BlockFetchOptions } from './block-fetcher';
 
-/** A chain's blocks for some components, read as sorted runs: the full checkpoint's and each incremental's. */
-export interface FetchedChain {
-  /** Per component, its state in the full checkpoint: one slice per block (none when it holds none). */
-  base: Map<string, RunSlice[]>;
-  /** Per incremental (in chain order), the changes of the components it changed: one run each. */
-  deltas: Map<string, RunDelta>[];
-  /** Components whose blocks failed (optimistic mode only; otherwise the first failure is thrown). */
-  failed: Map<string, unknown>;
+/** One component's blocks of a chain, read as sorted runs. */
+export interface FetchedComponent {
+  /** Its state in the full checkpoint: one slice per block (none when it holds none). */
+  readonly base: RunSlice[];
+  /** Per incremental (in chain order), its changes there: one run, or undefined where it changed nothing. */
+  readonly deltas: (RunDelta | undefined)[];
 }
 
 interface Part {
-  componentId: string;
   /** 0: the full checkpoint; i ≥ 1: incremental i of the chain. */
   link: number;
   start: number;
@@ -26,92 +23,88 @@ interface Part {
 /**
  * Reads every block the chain names for `componentIds` through ONE fetch pipeline, so that lanes and
  * worker threads stay busy across component and link boundaries (a pipeline per component drained at
- * each one). With `optimistic`, a failing block takes down only its component: its other blocks are not
- * fetched, the rest goes on. `onComponentDone` is called as each component's last block arrives.
+ * each one). Each component is handed to `onComponent` as its last block arrives — the caller's work on it
+ * (a merge on this thread) overlaps the decoding of the next ones — or, when it failed, `undefined`.
+ * With `optimistic`, a failing block (or a failing `onComponent`) takes down only its component: its other
+ * blocks are not fetched, the rest goes on; the failures are returned. Otherwise the first one is thrown.
  */
 export async function fetchChain(
   manifests: readonly Manifest[],
   componentIds: readonly string[],
   options: BlockFetchOptions,
   optimistic: boolean,
-  onComponentDone: () => void,
-): Promise<FetchedChain> {
+  onComponent: (componentId: string, fetched: FetchedComponent | undefined) => void,
+): Promise<Map<string, unknown>> {
   const refs: ManifestBlockRef[] = [];
   const owner: string[] = [];
-  const parts: Part[] = [];
+  const parts = new Map<string, Part[]>();
   const remaining = new Map<string, number>();
   for (const id of componentIds) {
-    let count = 0;
+    const own: Part[] = [];
     manifests.forEach((manifest, link) => {
       const entry = manifest.components[id];
+      // An entry without blocks still counts: an incremental's clear of the component is in its manifest.
       if (!entry) return;
-      parts.push({ componentId: id, link, start: refs.length, end: refs.length + entry.blocks.length });
+      own.push({ link, start: refs.length, end: refs.length + entry.blocks.length });
       for (const ref of entry.blocks) {
         refs.push(ref);
         owner.push(id);
       }
-      count += entry.blocks.length;
     });
-    if (count === 0) onComponentDone();
-    else remaining.set(id, count);
+    parts.set(id, own);
+    remaining.set(
+      id,
+      own.reduce((sum, p) => sum + p.end - p.start, 0),
+    );
   }
 
+  const runs = new Array<SortedRun | undefined>(refs.length);
+  const assemble = (id: string): FetchedComponent => {
+    const fetched: FetchedComponent = { base: [], deltas: manifests.slice(1).map(() => undefined) };
+    for (const part of parts.get(id)!) {
+      const own = runs.slice(part.start, part.end) as SortedRun[];
+      if (part.link === 0) {
+        fetched.base.push(...own.filter((run) => fullStateRun(id, run)).map(wholeRun));
+        continue;
+      }
+      const clearedAt = manifests[part.link]!.components[id]!.clearedAt;
+      // A delta's blocks are read as one run: its records are few next to the base's, and a merge
+      // addresses a delta's records by one index.
+      fetched.deltas[part.link - 1] = { run: concatRuns(own), ...(clearedAt ? { clearedAt } : {}) };
+    }
+    for (const part of parts.get(id)!) runs.fill(undefined, part.start, part.end);
+    return fetched;
+  };
   const failed = new Map<string, unknown>();
-  const onBlock = options.onBlock;
-  const blocks = await fetchBlockParts(
+  const deliver = (id: string): void => onComponent(id, assemble(id));
+  // Components with no block at all (changed only by clears) are whole already.
+  for (const id of componentIds) if (remaining.get(id) === 0) deliver(id);
+  await fetchBlockParts(
     refs,
     {
       ...options,
-      onBlock: (bytes, index) => {
-        onBlock?.(bytes, index);
+      onPart: (index, run) => {
+        runs[index] = run;
         const id = owner[index]!;
         const left = remaining.get(id)! - 1;
         remaining.set(id, left);
-        if (left === 0) onComponentDone();
+        if (left === 0) deliver(id);
       },
     },
     optimistic
       ? {
           onFailure: (index, error) => {
             const id = owner[index]!;
-            if (!failed.has(id)) {
-              failed.set(id, error);
-              onComponentDone();
-            }
+            if (failed.has(id)) return;
+            failed.set(id, error);
+            for (const part of parts.get(id)!) runs.fill(undefined, part.start, part.end);
+            onComponent(id, undefined);
           },
           skip: (index) => failed.has(owner[index]!),
         }
       : undefined,
   );
-
-  const fetched: FetchedChain = {
-    base: new Map(componentIds.map((id) => [id, []])),
-    deltas: manifests.slice(1).map(() => new Map()),
-    failed,
-  };
-  for (const part of parts) {
-    const id = part.componentId;
-    if (failed.has(id)) continue;
-    const runs = blocks.slice(part.start, part.end) as SortedRun[];
-    if (part.link === 0) {
-      try {
-        fetched.base.set(id, runs.filter((run) => fullStateRun(id, run)).map(wholeRun));
-      } catch (error) {
-        if (!optimistic) throw error;
-        failed.set(id, error);
-      }
-      continue;
-    }
-    const clearedAt = manifests[part.link]!.components[id]!.clearedAt;
-    // A delta's blocks are read as one run: its records are few next to the base's, and a merge
-    // addresses a delta's records by one index.
-    fetched.deltas[part.link - 1]!.set(id, { run: concatRuns(runs), ...(clearedAt ? { clearedAt } : {}) });
-  }
-  for (const id of failed.keys()) {
-    fetched.base.delete(id);
-    for (const delta of fetched.deltas) delta.delete(id);
-  }
-  return fetched;
+  return failed;
 }
 
 /** A full checkpoint's block holds puts only: INVALID_STATE_DATA for a delete. Empty runs are left out. */

@@ -223,26 +223,30 @@ export class RecoveryEngine {
     const outcomes = new Map<string, ComponentOutcome>();
     // The checkpoint restored: the chain's newest link (its full checkpoint merged with its incrementals).
     const restored = manifests.at(-1)?.checkpointId;
-    const fetched = await fetchChain(manifests, ids, fetchOptions, this.config.optimisticRecovery, () => {
-      progress.componentsDone++;
-      report();
-    });
-    // Each component as run slices: its blocks' runs, the incrementals laid over them (merge over runs:
-    // untouched stretches stay slices of the blocks, nothing is copied), then the log's changes.
-    const state = new Map<string, readonly RunSlice[]>(fetched.base);
-    for (const id of fetched.base.keys()) outcomes.set(id, { componentId: id, fromCheckpoint: restored });
-    for (const [id, error] of fetched.failed) this.failComponent(id, error, outcomes, state, signal);
+    // Each component as run slices: its blocks' runs, the incrementals laid over them as soon as its last
+    // block arrives (merge over runs: untouched stretches stay slices of the blocks, nothing is copied;
+    // it runs here while the workers decode the next components' blocks), later the log's changes.
+    const state = new Map<string, readonly RunSlice[]>();
     const rule = RULE_CODES[this.merger.config.conflictResolution];
-    for (const id of [...state.keys()]) {
-      const changes = fetched.deltas.flatMap((delta) => delta.get(id) ?? []);
-      if (changes.length === 0) continue;
-      const sources = fetched.deltas.flatMap((delta, i) => (delta.has(id) ? [i] : []));
-      try {
-        state.set(id, mergeRunComponent(id, state.get(id)!, changes, rule, sources));
-      } catch (error) {
-        this.failComponent(id, error, outcomes, state, signal);
-      }
-    }
+    const failed = await fetchChain(
+      manifests,
+      ids,
+      fetchOptions,
+      this.config.optimisticRecovery,
+      (id, fetched) => {
+        progress.componentsDone++;
+        report();
+        if (fetched === undefined) return;
+        outcomes.set(id, { componentId: id, fromCheckpoint: restored });
+        const changes = fetched.deltas.flatMap((delta) => delta ?? []);
+        const sources = fetched.deltas.flatMap((delta, i) => (delta ? [i] : []));
+        state.set(
+          id,
+          changes.length === 0 ? fetched.base : mergeRunComponent(id, fetched.base, changes, rule, sources),
+        );
+      },
+    );
+    for (const [id, error] of failed) this.failComponent(id, error, outcomes, state, signal);
     let logicalBytes = 0;
 
     if (this.config.verificationLevel === 'full') {
