@@ -42,7 +42,7 @@ export class BlockPool {
    * decoded on a worker thread, nothing to do here.
    */
   async openRun(bytes: Buffer, hash: string, checkHash = true): Promise<SortedRun> {
-    if (this.inline) return decodeRun(await openBlock(bytes, hash, checkHash));
+    if (this.inline) return decodeRun(await openBlock(bytes, hash, { checkHash }));
     return unpackRun(await this.run(bytes, hash, 'run', checkHash));
   }
 

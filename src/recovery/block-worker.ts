@@ -27,7 +27,11 @@ export type BlockTaskResult = ArrayBuffer | { code: string; message: string };
 
 export default async function openBlockTask(task: BlockTask): Promise<BlockTaskResult> {
   try {
-    const opened = await openBlock(Buffer.from(task.bytes), task.hash, task.checkHash);
+    // This thread is there to work: decompressing here keeps libuv's pool free for the caller's reads.
+    const opened = await openBlock(Buffer.from(task.bytes), task.hash, {
+      checkHash: task.checkHash,
+      syncDecompress: true,
+    });
     if (task.want === 'run') return move(packRun(decodeRun(opened))) as ArrayBuffer;
     const { raw, recordCount, version } = opened;
     const out = Buffer.allocUnsafeSlow(5 + raw.length);

@@ -8,6 +8,7 @@ import {
   codecOfId,
   compressBody,
   decompressBody,
+  decompressBodySync,
   isBlockCodec,
 } from './codecs';
 import type { BlockCodec } from './codecs';
@@ -247,11 +248,19 @@ export interface OpenedBlock {
  * corruption is still caught by the two crc32c; what only the hash catches is a block stored under another
  * block's name (recovery's `full` level checks it).
  */
+export interface OpenOptions {
+  /** Recompute the sha256 that names the block (default true). */
+  checkHash?: boolean;
+  /** Decompress on this thread, not libuv's pool (for worker threads; default false). */
+  syncDecompress?: boolean;
+}
+
 export async function openBlock(
   bytes: Buffer,
   expectedHash: string | undefined,
-  checkHash = true,
+  options: OpenOptions = {},
 ): Promise<OpenedBlock> {
+  const checkHash = options.checkHash ?? true;
   const name = `block ${expectedHash ?? '(unnamed)'}`;
   const details = { hash: expectedHash };
   checkStored(bytes, name, details);
@@ -278,7 +287,9 @@ export async function openBlock(
   const body = bytes.subarray(BLOCK_HEADER_SIZE);
   let raw: Buffer;
   try {
-    raw = await decompressBody(codec, body, rawLength);
+    raw = options.syncDecompress
+      ? decompressBodySync(codec, body, rawLength)
+      : await decompressBody(codec, body, rawLength);
   } catch (error) {
     throw new TidemarkError('CHECKSUM_MISMATCH', `${name}: the ${codec} body does not decompress (corrupt)`, {
       cause: error,

