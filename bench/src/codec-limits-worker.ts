@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { BLOCK_HEADER_SIZE } from '../../src/checkpoint/block/block-codec';
-import { codecOfId, compressBody, decompressBody } from '../../src/checkpoint/block/codecs';
+import { codecOfId, compressBody, decompressBodySync } from '../../src/checkpoint/block/codecs';
 
 export type LimitTask =
   { kind: 'compress'; chunks: Uint8Array[]; level: number } | { kind: 'decompress'; files: string[] };
@@ -32,7 +32,8 @@ async function decompressAll(files: string[]): Promise<LimitPass> {
   for (const file of files) {
     const bytes = readFileSync(file);
     const codec = codecOfId(bytes[5]!) ?? 'none';
-    const raw = await decompressBody(codec, bytes.subarray(BLOCK_HEADER_SIZE), bytes.readUInt32LE(8));
+    // On this thread, as the product's block workers do: the fastest the machine decompresses.
+    const raw = decompressBodySync(codec, bytes.subarray(BLOCK_HEADER_SIZE), bytes.readUInt32LE(8));
     pass.inputBytes += bytes.length;
     pass.outputBytes += raw.length;
   }
