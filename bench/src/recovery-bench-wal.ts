@@ -48,7 +48,7 @@ export interface BenchWal {
 export async function buildWal(
   dir: string,
   store: ObjectStore,
-  workload: RecoveryWorkload,
+  workload: Pick<RecoveryWorkload, 'groups'>,
   checkpointLsn: number,
   entriesPast: number,
 ): Promise<BenchWal> {
