@@ -20,12 +20,13 @@ import { StateDigest } from '../../src/checkpoint/manifest/state-digest';
 import { mergeRunComponent, type RunDelta } from '../../src/checkpoint/merge/run-merge';
 import {
   firstUnsortedSlice,
+  runFromSlices,
   sliceLogicalBytes,
   sliceRecordCount,
   wholeRun,
   type RunSlice,
 } from '../../src/checkpoint/run/run-slice';
-import { concatRuns, runKey, runValue, type SortedRun } from '../../src/checkpoint/run/sorted-run';
+import { runKey, runValue, type SortedRun } from '../../src/checkpoint/run/sorted-run';
 import { BlockPool } from '../../src/recovery/block-pool';
 import { blockKey, getBuffer, type ObjectStore } from '../../src/storage';
 import { collectGarbage, median } from './recovery-bench-engine';
@@ -174,7 +175,8 @@ export async function measurePieces(
     else deltaRuns[r.link - 1]!.set(r.component, [...(deltaRuns[r.link - 1]!.get(r.component) ?? []), run]);
   });
   const deltas = deltaRuns.map(
-    (d) => new Map<string, RunDelta>([...d].map(([id, runs]) => [id, { run: concatRuns(runs) }])),
+    (d) =>
+      new Map<string, RunDelta>([...d].map(([id, runs]) => [id, { run: runFromSlices(runs.map(wholeRun)) }])),
   );
   const ids = [...new Set([...base.keys(), ...deltas.flatMap((d) => [...d.keys()])])];
   const mergeAll = () =>

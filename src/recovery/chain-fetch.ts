@@ -1,7 +1,7 @@
 import type { Manifest, ManifestBlockRef } from '../checkpoint/manifest/manifest';
 import type { RunDelta } from '../checkpoint/merge/run-merge';
-import { wholeRun, type RunSlice } from '../checkpoint/run/run-slice';
-import { concatRuns, type SortedRun } from '../checkpoint/run/sorted-run';
+import { runFromSlices, wholeRun, type RunSlice } from '../checkpoint/run/run-slice';
+import type { SortedRun } from '../checkpoint/run/sorted-run';
 import { TidemarkError } from '../lib/errors';
 import { fetchBlockParts, type BlockFetchOptions } from './block-fetcher';
 
@@ -70,7 +70,8 @@ export async function fetchChain(
       const clearedAt = manifests[part.link]!.components[id]!.clearedAt;
       // A delta's blocks are read as one run: its records are few next to the base's, and a merge
       // addresses a delta's records by one index.
-      fetched.deltas[part.link - 1] = { run: concatRuns(own), ...(clearedAt ? { clearedAt } : {}) };
+      const run = own.length === 1 ? own[0]! : runFromSlices(own.map(wholeRun));
+      fetched.deltas[part.link - 1] = { run, ...(clearedAt ? { clearedAt } : {}) };
     }
     for (const part of parts.get(id)!) runs.fill(undefined, part.start, part.end);
     return fetched;
