@@ -198,6 +198,16 @@ export function printRecoverySummary(doc: RecoveryBenchDocument): void {
     );
     out.push(...caseTable(doc.s3rver.cases));
     for (const c of doc.s3rver.cases) out.push(phaseLine(c));
+    const limit = doc.local.limits?.find((l) => l.codec === 'zstd')?.limit;
+    const best = Math.max(0, ...doc.s3rver.cases.map((c) => c.mbPerSec));
+    if (limit !== undefined && best > 0) {
+      // The limit is a rate of the same generator's state, read from the page cache: what a store over
+      // HTTP costs on top of it shows as the distance.
+      out.push(
+        `  best from s3rver ${best.toFixed(0)} MB/s = ${(best / limit.logicalMbPerSec).toFixed(2)}× the local ` +
+          `read + decompress limit of this run (${limit.logicalMbPerSec.toFixed(0)} MB/s, zstd)`,
+      );
+    }
   }
   const m = doc.machine;
   out.push(
