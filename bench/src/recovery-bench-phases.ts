@@ -20,12 +20,12 @@ import { StateDigest } from '../../src/checkpoint/manifest/state-digest';
 import { mergeRunComponent, type RunDelta } from '../../src/checkpoint/merge/run-merge';
 import {
   firstUnsortedSlice,
-  runFromSlices,
   sliceLogicalBytes,
   sliceRecordCount,
   wholeRun,
   type RunSlice,
 } from '../../src/checkpoint/run/run-slice';
+import { runFromSlices } from '../../src/checkpoint/run/run-transfer';
 import { runKey, runValue, type SortedRun } from '../../src/checkpoint/run/sorted-run';
 import { BlockPool } from '../../src/recovery/block-pool';
 import { blockKey, getBuffer, type ObjectStore } from '../../src/storage';

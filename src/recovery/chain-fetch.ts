@@ -1,6 +1,7 @@
 import type { Manifest, ManifestBlockRef } from '../checkpoint/manifest/manifest';
 import type { RunDelta } from '../checkpoint/merge/run-merge';
-import { runFromSlices, wholeRun, type RunSlice } from '../checkpoint/run/run-slice';
+import { wholeRun, type RunSlice } from '../checkpoint/run/run-slice';
+import { runFromSlices } from '../checkpoint/run/run-transfer';
 import type { SortedRun } from '../checkpoint/run/sorted-run';
 import { TidemarkError } from '../lib/errors';
 import { fetchBlockParts, type BlockFetchOptions } from './block-fetcher';

@@ -1,19 +1,17 @@
 import { rebuildCatalog } from '../checkpoint/catalog/catalog-rebuild';
 import type { CheckpointCatalog } from '../checkpoint/catalog/catalog';
 import type { Manifest } from '../checkpoint/manifest/manifest';
-import { StateDigest } from '../checkpoint/manifest/state-digest';
 import type { CheckpointMerger } from '../checkpoint/merge/checkpoint-merger';
-import { RULE_CODES, RULE_LAST_WRITE_WINS } from '../checkpoint/merge/conflict-resolution';
+import { RULE_CODES } from '../checkpoint/merge/conflict-resolution';
 import { mergeRunComponent } from '../checkpoint/merge/run-merge';
-import { firstUnsortedSlice, type RunSlice } from '../checkpoint/run/run-slice';
-import { SlicedComponent } from '../checkpoint/run/sliced-component';
-import { runKey, runValue } from '../checkpoint/run/sorted-run';
+import type { RunSlice } from '../checkpoint/run/run-slice';
 import type { Snapshot } from '../checkpoint/state/state-types';
 import { systemClock, type Clock } from '../lib/clock';
 import { TidemarkError, invalidArgument } from '../lib/errors';
 import { BlockPool } from './block-pool';
 import { untilAborted } from './block-fetcher';
 import { fetchChain } from './chain-fetch';
+import { checkDigest, recoveredComponent } from './recovered-component';
 import { planRecovery, type ResolvedPlan } from './recovery-planner';
 import {
   DEFAULT_RECOVERY_CONFIG,
@@ -269,14 +267,7 @@ export class RecoveryEngine {
     for (const id of [...recovered].sort()) {
       if ((wanted && !wanted.has(id)) || outcomes.get(id)?.error) continue;
       try {
-        const changes = overlay.runDelta(id);
-        const slices = mergeRunComponent(
-          id,
-          state.get(id) ?? [],
-          changes ? [changes] : [],
-          RULE_LAST_WRITE_WINS,
-        );
-        const component = recoveredComponent(id, slices);
+        const component = recoveredComponent(id, overlay.applyToSlices(id, state.get(id) ?? []));
         finalState.components.set(id, component);
         logicalBytes += component.bytes;
         outcomes.set(id, {
@@ -357,47 +348,4 @@ function componentIds(manifests: readonly Manifest[], wanted: ReadonlySet<string
   const ids = new Set<string>();
   for (const manifest of manifests) for (const id of Object.keys(manifest.components)) ids.add(id);
   return [...ids].filter((id) => !wanted || wanted.has(id)).sort();
-}
-
-/** The newest manifest of the chain that describes the component holds the digest of its whole state. */
-function checkDigest(id: string, slices: readonly RunSlice[], manifests: readonly Manifest[]): void {
-  for (let i = manifests.length - 1; i >= 0; i--) {
-    const described = manifests[i]!.components[id];
-    if (!described) continue;
-    const digest = sliceDigest(slices);
-    if (digest !== described.digest) {
-      throw new TidemarkError(
-        'CHECKSUM_MISMATCH',
-        `component ${id}: the recovered state's digest ${digest} differs from checkpoint ${manifests[i]!.checkpointId}'s ${described.digest}`,
-        { details: { componentId: id, checkpointId: manifests[i]!.checkpointId } },
-      );
-    }
-    return;
-  }
-}
-
-function sliceDigest(slices: readonly RunSlice[]): string {
-  const digest = new StateDigest();
-  for (const { run, start, end } of slices)
-    for (let i = start; i < end; i++) digest.update(runKey(run, i), runValue(run, i));
-  return digest.digest();
-}
-
-/**
- * A recovered component, held as slices. Every run's keys rise (its decoder checked them) and a merge keeps
- * them in order: what is left to check is that each block starts above where the one before ended
- * (INVALID_STATE_DATA otherwise) — one comparison per slice, not per record.
- */
-function recoveredComponent(id: string, slices: readonly RunSlice[]): SlicedComponent {
-  const bad = firstUnsortedSlice(slices, false);
-  if (bad !== -1) {
-    throw new TidemarkError(
-      'INVALID_STATE_DATA',
-      `component ${id}: its records are not in key order (block boundary ${bad})`,
-      {
-        details: { componentId: id },
-      },
-    );
-  }
-  return new SlicedComponent(id, slices);
 }

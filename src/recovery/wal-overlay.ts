@@ -1,6 +1,7 @@
 import { RULE_LAST_WRITE_WINS } from '../checkpoint/merge/conflict-resolution';
-import { mergeComponent } from '../checkpoint/merge/merge-component';
-import type { RunDelta } from '../checkpoint/merge/run-merge';
+import { mergeRunComponent } from '../checkpoint/merge/run-merge';
+import type { RunSlice } from '../checkpoint/run/run-slice';
+import { SlicedComponent, slicesOf } from '../checkpoint/run/sliced-component';
 import { runFromRecords } from '../checkpoint/run/sorted-run';
 import type { ComponentDelta, ComponentSnapshot, DeltaRecord } from '../checkpoint/state/state-types';
 import type { LogRecord } from '../wal';
@@ -55,17 +56,17 @@ export class WalOverlay {
 
   /** `base` (the checkpoint's state of the component, if any) with the log's changes laid over it. */
   applyTo(componentId: string, base: ComponentSnapshot | undefined): ComponentSnapshot {
-    const delta = this.delta(componentId);
-    if (!delta) return base ?? { componentId, records: [] };
-    return mergeComponent(componentId, base, [delta], RULE_LAST_WRITE_WINS);
+    if (!this.components.has(componentId)) return base ?? { componentId, records: [] };
+    return new SlicedComponent(componentId, this.applyToSlices(componentId, slicesOf(base)));
   }
 
-  /** The component's changes as one run (and its last clear), for a merge over runs. */
-  runDelta(componentId: string): RunDelta | undefined {
+  /** The same over the component's state as run slices (what recovery holds): a merge over runs. */
+  applyToSlices(componentId: string, base: readonly RunSlice[]): readonly RunSlice[] {
     const delta = this.delta(componentId);
-    if (!delta) return undefined;
+    if (!delta) return base;
     const run = runFromRecords(delta.records);
-    return delta.clearedAt ? { run, clearedAt: delta.clearedAt } : { run };
+    const changes = delta.clearedAt ? { run, clearedAt: delta.clearedAt } : { run };
+    return mergeRunComponent(componentId, base, [changes], RULE_LAST_WRITE_WINS);
   }
 
   private delta(componentId: string): ComponentDelta | undefined {

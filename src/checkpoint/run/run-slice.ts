@@ -1,15 +1,6 @@
-import type { SortedRun } from './sorted-run';
+import type { RunSlice, SortedRun } from './run-types';
 
-/**
- * Records [start, end) of a run. A component's state is a list of slices whose concatenation is sorted
- * (each above the one before): what a merge makes of its inputs without copying a byte — untouched
- * stretches of the base stay slices of the blocks they were read from.
- */
-export interface RunSlice {
-  readonly run: SortedRun;
-  readonly start: number;
-  readonly end: number;
-}
+export type { RunSlice } from './run-types';
 
 /**
  * Key order of run a's record i against run b's record j, as Buffer.compare. A loop in JS: keys are short
@@ -85,44 +76,3 @@ export function pushSlice(out: RunSlice[], run: SortedRun, start: number, end: n
 
 /** A slice a merge is still building: it grows in place. */
 type GrowingSlice = { run: SortedRun; start: number; end: number };
-
-/** One new run holding the records of `slices`, in order (copies). */
-export function runFromSlices(slices: readonly RunSlice[]): SortedRun {
-  let count = 0;
-  let keyTotal = 0;
-  let valueTotal = 0;
-  let anyDelete = false;
-  for (const { run, start, end } of slices) {
-    count += end - start;
-    keyTotal += run.keyStarts[end]! - run.keyStarts[start]!;
-    valueTotal += run.valueStarts[end]! - run.valueStarts[start]!;
-    if (run.deletes !== undefined) anyDelete = true;
-  }
-  const keyBytes = Buffer.allocUnsafeSlow(keyTotal);
-  const valueBytes = Buffer.allocUnsafeSlow(valueTotal);
-  const keyStarts = new Uint32Array(count + 1);
-  const valueStarts = new Uint32Array(count + 1);
-  const deletes = anyDelete ? new Uint8Array(count) : undefined;
-  const lsns = new Float64Array(count);
-  const timestamps = new Float64Array(count);
-  let n = 0;
-  let k = 0;
-  let v = 0;
-  for (const { run, start, end } of slices) {
-    const keyBase = run.keyStarts[start]!;
-    const valueBase = run.valueStarts[start]!;
-    for (let i = start; i < end; i++) {
-      keyStarts[n + i - start] = k + run.keyStarts[i]! - keyBase;
-      valueStarts[n + i - start] = v + run.valueStarts[i]! - valueBase;
-    }
-    k += run.keyBytes.copy(keyBytes, k, keyBase, run.keyStarts[end]!);
-    v += run.valueBytes.copy(valueBytes, v, valueBase, run.valueStarts[end]!);
-    if (run.deletes !== undefined) deletes!.set(run.deletes.subarray(start, end), n);
-    lsns.set(run.lsns.subarray(start, end), n);
-    timestamps.set(run.timestamps.subarray(start, end), n);
-    n += end - start;
-  }
-  keyStarts[count] = k;
-  valueStarts[count] = v;
-  return { count, keyBytes, keyStarts, valueBytes, valueStarts, deletes, lsns, timestamps };
-}

@@ -1,4 +1,4 @@
-import type { SortedRun } from './sorted-run';
+import type { RunSlice, SortedRun } from './run-types';
 
 /**
  * A run in one ArrayBuffer, to move between threads without a copy on arrival: a 24-byte header
@@ -37,45 +37,43 @@ export function allocatePackedRun(
 
 /** The run in one buffer to move to another thread (the run's own, when it was allocated packed). */
 export function packRun(run: SortedRun): ArrayBuffer {
-  const own = PACKED.get(run);
-  if (own !== undefined) return own;
-  return copyPacked(run);
+  return PACKED.get(run) ?? PACKED.get(runFromSlices([{ run, start: 0, end: run.count }]))!;
 }
 
-function copyPacked(run: SortedRun): ArrayBuffer {
-  const { count } = run;
-  const keys = run.keyStarts[count]! - run.keyStarts[0]!;
-  const values = run.valueStarts[count]! - run.valueStarts[0]!;
-  const size = HEADER + 16 * count + 8 * (count + 1) + (run.deletes ? count : 0) + keys + values;
-  const buffer = new ArrayBuffer(size);
-  const header = new Uint32Array(buffer, 0, 4);
-  header[0] = count;
-  header[1] = run.deletes ? 1 : 0;
-  header[2] = keys;
-  header[3] = values;
-  let at = HEADER;
-  new Float64Array(buffer, at, count).set(run.lsns.subarray(0, count));
-  at += 8 * count;
-  new Float64Array(buffer, at, count).set(run.timestamps.subarray(0, count));
-  at += 8 * count;
-  at = packStarts(buffer, at, run.keyStarts, count);
-  at = packStarts(buffer, at, run.valueStarts, count);
-  const bytes = new Uint8Array(buffer);
-  if (run.deletes) {
-    bytes.set(run.deletes.subarray(0, count), at);
-    at += count;
+/** One new run holding the records of `slices`, in order (copies, into one movable buffer). */
+export function runFromSlices(slices: readonly RunSlice[]): SortedRun {
+  let count = 0;
+  let keyTotal = 0;
+  let valueTotal = 0;
+  let anyDelete = false;
+  for (const { run, start, end } of slices) {
+    count += end - start;
+    keyTotal += run.keyStarts[end]! - run.keyStarts[start]!;
+    valueTotal += run.valueStarts[end]! - run.valueStarts[start]!;
+    if (run.deletes !== undefined) anyDelete = true;
   }
-  bytes.set(run.keyBytes.subarray(run.keyStarts[0]!, run.keyStarts[count]!), at);
-  bytes.set(run.valueBytes.subarray(run.valueStarts[0]!, run.valueStarts[count]!), at + keys);
-  return buffer;
-}
-
-/** Offsets rebased to 0 (a run's arrays may start anywhere in their bytes). */
-function packStarts(buffer: ArrayBuffer, at: number, starts: Uint32Array, count: number): number {
-  const out = new Uint32Array(buffer, at, count + 1);
-  const base = starts[0]!;
-  for (let i = 0; i <= count; i++) out[i] = starts[i]! - base;
-  return at + 4 * (count + 1);
+  const copy = allocatePackedRun(count, anyDelete, keyTotal, valueTotal);
+  const { keyBytes, valueBytes, keyStarts, valueStarts, deletes, lsns, timestamps } = copy;
+  let n = 0;
+  let k = 0;
+  let v = 0;
+  for (const { run, start, end } of slices) {
+    const keyBase = run.keyStarts[start]!;
+    const valueBase = run.valueStarts[start]!;
+    for (let i = start; i < end; i++) {
+      keyStarts[n + i - start] = k + run.keyStarts[i]! - keyBase;
+      valueStarts[n + i - start] = v + run.valueStarts[i]! - valueBase;
+    }
+    k += run.keyBytes.copy(keyBytes, k, keyBase, run.keyStarts[end]!);
+    v += run.valueBytes.copy(valueBytes, v, valueBase, run.valueStarts[end]!);
+    if (run.deletes !== undefined) deletes!.set(run.deletes.subarray(start, end), n);
+    lsns.set(run.lsns.subarray(start, end), n);
+    timestamps.set(run.timestamps.subarray(start, end), n);
+    n += end - start;
+  }
+  keyStarts[count] = k;
+  valueStarts[count] = v;
+  return copy;
 }
 
 /** The run `packRun` laid out: views over `buffer`, nothing copied. */

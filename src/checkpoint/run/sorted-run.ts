@@ -1,26 +1,9 @@
 import type { DeltaRecord } from '../state/state-types';
 import { bufferView } from '../block/buffer-view';
+import { allocatePackedRun } from './run-transfer';
+import type { SortedRun } from './run-types';
 
-/**
- * A sorted run: records sorted by key bytes, keys unique, held as columns in flat memory — key bytes back
- * to back with their start offsets, value bytes likewise, a delete flag, an LSN and a timestamp per
- * record — instead of one object and two Buffers per record. Record i's key is
- * `keyBytes[keyStarts[i], keyStarts[i + 1])`. A delete has an empty value. Runs are immutable once built;
- * their arrays may be views into a decoded block (values are, keys are rebuilt).
- */
-export interface SortedRun {
-  readonly count: number;
-  readonly keyBytes: Buffer;
-  /** count + 1 offsets into keyBytes. */
-  readonly keyStarts: Uint32Array;
-  readonly valueBytes: Buffer;
-  /** count + 1 offsets into valueBytes. */
-  readonly valueStarts: Uint32Array;
-  /** 1 for a delete, per record; undefined when every record is a put. */
-  readonly deletes: Uint8Array | undefined;
-  readonly lsns: Float64Array;
-  readonly timestamps: Float64Array;
-}
+export type { SortedRun } from './run-types';
 
 /** Record i's key as a Buffer view (no copy). */
 export function runKey(run: SortedRun, i: number): Buffer {
@@ -34,11 +17,6 @@ export function runValue(run: SortedRun, i: number): Buffer {
 
 export function isDeleteAt(run: SortedRun, i: number): boolean {
   return run.deletes !== undefined && run.deletes[i] === 1;
-}
-
-/** Key and value bytes of records [start, end). */
-export function runLogicalBytes(run: SortedRun, start = 0, end = run.count): number {
-  return run.keyStarts[end]! - run.keyStarts[start]! + (run.valueStarts[end]! - run.valueStarts[start]!);
 }
 
 /**
@@ -80,13 +58,8 @@ export function runFromRecords(
     if (record.op === 'delete') anyDelete = true;
     else valueTotal += record.value!.length;
   }
-  const keyBytes = Buffer.allocUnsafeSlow(keyTotal);
-  const valueBytes = Buffer.allocUnsafeSlow(valueTotal);
-  const keyStarts = new Uint32Array(count + 1);
-  const valueStarts = new Uint32Array(count + 1);
-  const deletes = anyDelete ? new Uint8Array(count) : undefined;
-  const lsns = new Float64Array(count);
-  const timestamps = new Float64Array(count);
+  const run = allocatePackedRun(count, anyDelete, keyTotal, valueTotal);
+  const { keyBytes, valueBytes, keyStarts, valueStarts, deletes, lsns, timestamps } = run;
   let k = 0;
   let v = 0;
   for (let i = 0; i < count; i++) {
@@ -105,5 +78,5 @@ export function runFromRecords(
   }
   keyStarts[count] = k;
   valueStarts[count] = v;
-  return { count, keyBytes, keyStarts, valueBytes, valueStarts, deletes, lsns, timestamps };
+  return run;
 }
