@@ -22,7 +22,7 @@ describe('runs in one buffer', () => {
   it('packRun moves a run built in one buffer as it is, and copies any other into one', () => {
     fc.assert(
       fc.property(sortedDeltaRecordsArb(20), (all) => {
-        const built = runFromRecords(all);
+        const built = runFromSlices([{ run: runFromRecords(all), start: 0, end: all.length }]);
         expect(packRun(built)).toBe(built.keyBytes.buffer);
         const moved = unpackRun(packRun(built));
         expect(plain(runToRecords(moved))).toEqual(plain(all));
