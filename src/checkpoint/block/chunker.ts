@@ -1,5 +1,6 @@
 import { invalidArgument } from '../../lib/errors';
-import { recordSize, type BlockRecord } from './record-codec';
+import type { RunSlice } from '../run/run-types';
+import { recordSize, recordSizeOf, type BlockRecord } from './record-codec';
 
 /**
  * Content-defined chunking of a component's SORTED records into blocks, at record boundaries.
@@ -52,8 +53,13 @@ function resolve(options: ChunkOptions): ChunkSizes {
 
 /** 32-bit FNV-1a of the key, finalised (murmur3 fmix32) so that near-equal keys spread out. */
 export function keyHash32(key: Uint8Array): number {
+  return keyHash32At(key, 0, key.length);
+}
+
+/** keyHash32 of `bytes[start, end)`. */
+function keyHash32At(bytes: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i]!, 0x01000193);
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -96,4 +102,51 @@ export function* chunkRanges(
     yield [start, end];
     start = end;
   }
+}
+
+/** Where chunkSlices cut: record ordinals across the slices. */
+export interface SliceCuts {
+  /** The exclusive end of each block, in order; the last is the record count. */
+  ends: number[];
+  /**
+   * Where the records after the last content-defined cut start (the record count when the last block
+   * ended on a cut): a block that ends only because the input did. A merge that writes part of a
+   * component carries them into the next stretch so that cuts fall back onto the old ones.
+   */
+  tailStart: number;
+}
+
+/**
+ * chunkRecords over the records of run slices (concatenation sorted): the same rule and sizes, so the
+ * same records get the same cuts whichever way they are held.
+ */
+export function chunkSlices(slices: readonly RunSlice[], options: ChunkOptions = {}): SliceCuts {
+  const { min, max, span } = resolve(options);
+  const ends: number[] = [];
+  let size = 0;
+  let ordinal = 0;
+  let cutAtEnd = true;
+  for (const { run, start, end } of slices) {
+    const { keyBytes, keyStarts, valueStarts, deletes } = run;
+    for (let i = start; i < end; i++, ordinal++) {
+      const keyStart = keyStarts[i]!;
+      const keyEnd = keyStarts[i + 1]!;
+      const valueLength =
+        deletes !== undefined && deletes[i] === 1 ? -1 : valueStarts[i + 1]! - valueStarts[i]!;
+      const bytes = recordSizeOf(keyEnd - keyStart, valueLength);
+      if (size > 0 && size + bytes > max) {
+        ends.push(ordinal);
+        size = 0;
+      }
+      size += bytes;
+      if (size >= max || (size >= min && keyHash32At(keyBytes, keyStart, keyEnd) < (bytes / span) * TWO_32)) {
+        ends.push(ordinal + 1);
+        size = 0;
+        cutAtEnd = true;
+      } else cutAtEnd = false;
+    }
+  }
+  if (size > 0) ends.push(ordinal);
+  const tailStart = cutAtEnd ? ordinal : ends.length > 1 ? ends[ends.length - 2]! : 0;
+  return { ends, tailStart };
 }

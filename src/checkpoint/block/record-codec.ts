@@ -30,9 +30,14 @@ function serializationError(message: string, index: number): TidemarkError {
 /** Encoded size of one record (also what the chunker counts). */
 export function recordSize(record: BlockRecord): number {
   const keyLength = record.key.length;
-  if (isDelete(record)) return FIXED_BYTES + varintSize(keyLength) + keyLength;
-  const valueLength = (record as StateRecord).value.length;
-  return FIXED_BYTES + varintSize(keyLength) + keyLength + varintSize(valueLength) + valueLength;
+  if (isDelete(record)) return recordSizeOf(keyLength, -1);
+  return recordSizeOf(keyLength, (record as StateRecord).value.length);
+}
+
+/** Encoded size of a record with these lengths; `valueLength` -1 for a delete. */
+export function recordSizeOf(keyLength: number, valueLength: number): number {
+  const keyPart = FIXED_BYTES + varintSize(keyLength) + keyLength;
+  return valueLength < 0 ? keyPart : keyPart + varintSize(valueLength) + valueLength;
 }
 
 /** Validates `records[start, end)` and returns their encoded size. SERIALIZATION_ERROR on bad input. */

@@ -1,7 +1,13 @@
 import type { ZodIssue } from 'zod';
 import { TidemarkError } from '../../lib/errors';
 import { nullPrototypeRecord } from '../../lib/null-prototype';
-import { type ComponentManifest, type Manifest, MANIFEST_FORMAT_VERSION, manifestSchema } from './manifest';
+import {
+  type ComponentManifest,
+  type Manifest,
+  type ManifestBlockRef,
+  manifestSchema,
+  READABLE_MANIFEST_VERSIONS,
+} from './manifest';
 
 /**
  * Manifest ⇄ JSON bytes. Encoding writes fields in one fixed order and components sorted by id (UTF-16
@@ -51,11 +57,15 @@ export function validateManifest(raw: unknown): Manifest {
     throw new TidemarkError('DESERIALIZATION_ERROR', 'invalid manifest: expected a JSON object');
   }
   const version: unknown = (raw as { formatVersion?: unknown }).formatVersion;
-  if (typeof version === 'number' && Number.isInteger(version) && version !== MANIFEST_FORMAT_VERSION) {
+  if (
+    typeof version === 'number' &&
+    Number.isInteger(version) &&
+    !READABLE_MANIFEST_VERSIONS.includes(version)
+  ) {
     throw new TidemarkError(
       'UNSUPPORTED_VERSION',
-      `manifest format version ${version} is not supported; this build reads ${MANIFEST_FORMAT_VERSION}`,
-      { details: { formatVersion: version, supported: [MANIFEST_FORMAT_VERSION], checkpointId: idOf(raw) } },
+      `manifest format version ${version} is not supported; this build reads ${READABLE_MANIFEST_VERSIONS.join(' and ')}`,
+      { details: { formatVersion: version, supported: READABLE_MANIFEST_VERSIONS, checkpointId: idOf(raw) } },
     );
   }
   const parsed = manifestSchema.safeParse(raw);
@@ -108,6 +118,34 @@ function checkConsistency(m: Manifest): void {
       checkClear(m, componentId, component);
   }
   if (m.fromLsn > m.lsn) throw inconsistent(m, `checkpoint ${id}: fromLsn ${m.fromLsn} above lsn ${m.lsn}`);
+  for (const [componentId, component] of Object.entries(m.components))
+    checkKeyRanges(m, componentId, component);
+}
+
+/** Format 1 names no key ranges; format 2 names one per block, and they rise without overlapping. */
+function checkKeyRanges(m: Manifest, componentId: string, component: ComponentManifest): void {
+  let previousLast: Buffer | undefined;
+  component.blocks.forEach((block: ManifestBlockRef, i) => {
+    const where = `checkpoint ${m.checkpointId}: component ${componentId} block ${i}`;
+    const hasRange = block.firstKey !== undefined || block.lastKey !== undefined;
+    if (m.formatVersion === 1) {
+      if (hasRange) throw inconsistent(m, `${where} has a key range (format 2 only)`);
+      return;
+    }
+    if (block.firstKey === undefined || block.lastKey === undefined) {
+      throw inconsistent(m, `${where} has no key range (format 2 names firstKey and lastKey)`);
+    }
+    const first = Buffer.from(block.firstKey, 'base64');
+    const last = Buffer.from(block.lastKey, 'base64');
+    if (Buffer.compare(first, last) > 0) throw inconsistent(m, `${where}: firstKey is above lastKey`);
+    if (block.recordCount === 1 && !first.equals(last)) {
+      throw inconsistent(m, `${where}: one record, but firstKey and lastKey differ`);
+    }
+    if (previousLast !== undefined && Buffer.compare(previousLast, first) >= 0) {
+      throw inconsistent(m, `${where}: its keys do not lie above the block before's`);
+    }
+    previousLast = last;
+  });
 }
 
 function checkClear(m: Manifest, componentId: string, component: ComponentManifest): void {
@@ -154,6 +192,8 @@ function canonical(m: Manifest): Manifest {
         recordCount: b.recordCount,
         rawBytes: b.rawBytes,
         storedBytes: b.storedBytes,
+        ...(b.firstKey === undefined ? {} : { firstKey: b.firstKey }),
+        ...(b.lastKey === undefined ? {} : { lastKey: b.lastKey }),
       })),
       keyCount: c.keyCount,
       bytes: c.bytes,

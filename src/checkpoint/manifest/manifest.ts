@@ -11,9 +11,12 @@ import { isValidComponentId } from '../../wal';
  * Any change to the fields below is a new `formatVersion`: objects are strict, so a reader never
  * silently ignores a field it does not understand. See docs/checkpoint-catalog.md.
  */
-export const MANIFEST_FORMAT_VERSION = 1;
+export const MANIFEST_FORMAT_VERSION = 2;
+/** Versions this build reads: 1 (blocks without key ranges) and 2. */
+export const READABLE_MANIFEST_VERSIONS: readonly number[] = [1, 2];
 
 const HEX64 = /^[0-9a-f]{64}$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const INT = 'expected an integer';
 
 const nonNegative = () =>
@@ -27,6 +30,10 @@ const hex64 = (what: string) =>
   z
     .string({ invalid_type_error: `expected ${what}`, required_error: 'required' })
     .regex(HEX64, `expected ${what}: 64 lowercase hex digits`);
+const base64 = (what: string) =>
+  z
+    .string({ invalid_type_error: `expected ${what}`, required_error: 'required' })
+    .regex(BASE64, `expected ${what}`);
 const nonEmpty = (what: string) =>
   z.string({ invalid_type_error: `expected ${what}`, required_error: 'required' }).min(1, `expected ${what}`);
 
@@ -39,6 +46,12 @@ export const blockRefSchema = z
     rawBytes: nonNegative(),
     /** Bytes of the stored object (header + compressed body). */
     storedBytes: nonNegative(),
+    /**
+     * Format 2: the block's first and last key (base64), so a merge knows which blocks a change touches
+     * without reading them — the others are reused by reference (docs/checkpoint-merge.md).
+     */
+    firstKey: base64('a base64 key').optional(),
+    lastKey: base64('a base64 key').optional(),
   })
   .strict();
 
@@ -111,7 +124,7 @@ export type CheckpointKind = (typeof CHECKPOINT_KINDS)[number];
 
 export const manifestSchema = z
   .object({
-    formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
+    formatVersion: z.union([z.literal(1), z.literal(MANIFEST_FORMAT_VERSION)]),
     checkpointId: positive(),
     kind: z.enum(CHECKPOINT_KINDS, { errorMap: () => ({ message: "expected 'full' or 'incremental'" }) }),
     /** null for a full checkpoint. */

@@ -1,8 +1,9 @@
 import { mapLimited } from '../../lib/bounded-concurrency';
 import { blockKey, getBuffer, type ObjectStore } from '../../storage';
-import { decodeBlock } from '../block/block-codec';
+import { decodeBlock, decodeBlockRun } from '../block/block-codec';
+import type { SortedRun } from '../run/run-types';
 import type { DeltaRecord } from '../state/state-types';
-import type { BlockRef } from './block-writer';
+import type { ManifestBlockRef } from '../manifest/manifest';
 
 /**
  * Fetches blocks (with bounded concurrency), checks each against its content hash and checksums
@@ -12,11 +13,23 @@ import type { BlockRef } from './block-writer';
 export async function readRecordBlocks(
   store: ObjectStore,
   prefix: string,
-  refs: readonly BlockRef[],
+  refs: readonly Pick<ManifestBlockRef, 'hash'>[],
   concurrency = 4,
 ): Promise<DeltaRecord[]> {
   const parts = await mapLimited(refs, concurrency, async (ref) =>
     decodeBlock(await getBuffer(store, blockKey(prefix, ref.hash)), ref.hash),
   );
   return parts.length === 1 ? (parts[0] as DeltaRecord[]) : parts.flat();
+}
+
+/** readRecordBlocks, each block decoded into a sorted run instead of objects. */
+export function readRunBlocks(
+  store: ObjectStore,
+  prefix: string,
+  refs: readonly Pick<ManifestBlockRef, 'hash'>[],
+  concurrency = 4,
+): Promise<SortedRun[]> {
+  return mapLimited(refs, concurrency, async (ref) =>
+    decodeBlockRun(await getBuffer(store, blockKey(prefix, ref.hash)), ref.hash),
+  );
 }

@@ -1,16 +1,19 @@
 import { mapLimited } from '../../lib/bounded-concurrency';
 import { TidemarkError } from '../../lib/errors';
 import { blockKey, type ObjectStore } from '../../storage';
-import { encodeBlock, type BlockOptions } from '../block/block-codec';
+import { encodeBlock, type BlockOptions, type EncodedBlock } from '../block/block-codec';
 import { chunkRecords, type ChunkOptions } from '../block/chunker';
 import type { BlockRecord } from '../block/record-codec';
 
-/** What a manifest says of one block. */
+/** What a manifest (format 2) says of one block written now. */
 export interface BlockRef {
   hash: string;
   recordCount: number;
   rawBytes: number;
   storedBytes: number;
+  /** The block's first and last key, base64. */
+  firstKey: string;
+  lastKey: string;
 }
 
 /**
@@ -41,15 +44,84 @@ export interface BlockWriteResult {
   reusedBlocks: number;
 }
 
+/** Empty totals. */
+export function emptyBlockWriteResult(): BlockWriteResult {
+  return { blocks: [], logicalBytes: 0, storedBytes: 0, newBytes: 0, newBlocks: 0, reusedBlocks: 0 };
+}
+
 /**
- * Cuts sorted records into content-defined blocks and stores the ones the store does not hold yet,
- * under the hash of their raw content, created only if absent. Returns when every block it names is
- * durable in the store — the manifest that names them may be written after that, never before.
+ * Stores encoded blocks the store does not hold yet, under the hash of their raw content, created only if
+ * absent, and counts what it stored and what it found there already. One per checkpoint write: two
+ * equal blocks within it are created once.
  *
  * A block object is never rewritten: the same content may have been stored before in another encoding
  * (another codec, or raw below a compression threshold), and manifests already name that object with its
  * size. So a reused block's `storedBytes` is the stored object's (from the index, or a HEAD when the
  * create lost to an object the index did not know), never this writer's own encoding's.
+ */
+export class BlockSink {
+  readonly totals: BlockWriteResult = emptyBlockWriteResult();
+  /** Blocks this sink is creating: the size of their stored object once the create settles. */
+  private readonly creating = new Map<string, Promise<number>>();
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly prefix: string,
+    private readonly index: BlockIndex,
+    private readonly deduplicate: boolean,
+  ) {}
+
+  /** Resolves once the block is durable in the store (or known to be there). */
+  async put(block: EncodedBlock, firstKey: Uint8Array, lastKey: Uint8Array): Promise<BlockRef> {
+    const known = this.deduplicate ? this.index.storedBytesOf(block.hash) : undefined;
+    const pending = this.creating.get(block.hash);
+    let storedBytes: number;
+    if (known !== undefined || pending !== undefined) {
+      storedBytes = known ?? (await pending!);
+      this.totals.reusedBlocks++;
+    } else {
+      const created = createBlock(this.store, blockKey(this.prefix, block.hash), block.bytes);
+      const size = created.then((c) => c.storedBytes);
+      // Awaited only by a duplicate of this block, if any; a failure is thrown by the await below.
+      size.catch(() => undefined);
+      this.creating.set(block.hash, size);
+      const outcome = await created;
+      storedBytes = outcome.storedBytes;
+      if (outcome.created) {
+        this.totals.newBytes += storedBytes;
+        this.totals.newBlocks++;
+      } else this.totals.reusedBlocks++;
+      this.index.addBlock(block.hash, storedBytes);
+    }
+    this.totals.logicalBytes += block.rawBytes;
+    this.totals.storedBytes += storedBytes;
+    return {
+      hash: block.hash,
+      recordCount: block.recordCount,
+      rawBytes: block.rawBytes,
+      storedBytes,
+      firstKey: base64(firstKey),
+      lastKey: base64(lastKey),
+    };
+  }
+
+  /** A block an earlier checkpoint stored, named again without reading or writing it. */
+  reuse(ref: BlockRef): BlockRef {
+    this.totals.reusedBlocks++;
+    this.totals.logicalBytes += ref.rawBytes;
+    this.totals.storedBytes += ref.storedBytes;
+    return ref;
+  }
+}
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+/**
+ * Cuts sorted records into content-defined blocks and stores the ones the store does not hold yet
+ * (BlockSink). Returns when every block it names is durable in the store — the manifest that names them
+ * may be written after that, never before.
  */
 export async function writeRecordBlocks(
   store: ObjectStore,
@@ -59,46 +131,13 @@ export async function writeRecordBlocks(
   options: BlockWriteOptions,
 ): Promise<BlockWriteResult> {
   const ends = chunkRecords(records, options);
-  const blocks = new Array<BlockRef>(ends.length);
-  const result: BlockWriteResult = {
-    blocks,
-    logicalBytes: 0,
-    storedBytes: 0,
-    newBytes: 0,
-    newBlocks: 0,
-    reusedBlocks: 0,
-  };
-  /** Blocks this call is creating: the size of their stored object once the create settles. */
-  const creating = new Map<string, Promise<number>>();
-  const writeBlock = async (end: number, i: number): Promise<void> => {
+  const sink = new BlockSink(store, prefix, index, options.enableDeduplication);
+  const blocks = await mapLimited(ends, options.concurrency, async (end, i) => {
     const start = i === 0 ? 0 : (ends[i - 1] as number);
     const block = await encodeBlock(records, options, start, end);
-    const known = options.enableDeduplication ? index.storedBytesOf(block.hash) : undefined;
-    const pending = creating.get(block.hash);
-    let storedBytes: number;
-    if (known !== undefined || pending !== undefined) {
-      storedBytes = known ?? (await pending!);
-      result.reusedBlocks++;
-    } else {
-      const created = createBlock(store, blockKey(prefix, block.hash), block.bytes);
-      const size = created.then((c) => c.storedBytes);
-      // Awaited only by a duplicate of this block, if any; a failure is thrown by the await below.
-      size.catch(() => undefined);
-      creating.set(block.hash, size);
-      const outcome = await created;
-      storedBytes = outcome.storedBytes;
-      if (outcome.created) {
-        result.newBytes += storedBytes;
-        result.newBlocks++;
-      } else result.reusedBlocks++;
-      index.addBlock(block.hash, storedBytes);
-    }
-    blocks[i] = { hash: block.hash, recordCount: block.recordCount, rawBytes: block.rawBytes, storedBytes };
-    result.logicalBytes += block.rawBytes;
-    result.storedBytes += storedBytes;
-  };
-  await mapLimited(ends, options.concurrency, writeBlock);
-  return result;
+    return sink.put(block, records[start]!.key, records[end - 1]!.key);
+  });
+  return { ...sink.totals, blocks };
 }
 
 /**

@@ -9,7 +9,7 @@ import { encodeManifest } from '../manifest/manifest-codec';
 import { StateDigest } from '../manifest/state-digest';
 import type { BlockRecord } from '../block/record-codec';
 import type { ComponentSnapshot, Delta, Snapshot } from '../state/state-types';
-import { writeRecordBlocks, type BlockWriteOptions, type BlockWriteResult } from './block-writer';
+import { writeRecordBlocks, type BlockWriteOptions } from './block-writer';
 
 /** What writing a checkpoint needs: where blocks and manifests go, who is writing, with which token. */
 export interface CheckpointWriteContext {
@@ -30,7 +30,7 @@ export interface CheckpointWriteContext {
   clock?: Clock;
 }
 
-interface Totals {
+export interface Totals {
   logicalBytes: number;
   storedBytes: number;
   newBytes: number;
@@ -38,7 +38,7 @@ interface Totals {
   reusedBlocks: number;
 }
 
-function addTotals(totals: Totals, result: BlockWriteResult): void {
+export function addTotals(totals: Totals, result: Totals): void {
   totals.logicalBytes += result.logicalBytes;
   totals.storedBytes += result.storedBytes;
   totals.newBytes += result.newBytes;
@@ -47,7 +47,7 @@ function addTotals(totals: Totals, result: BlockWriteResult): void {
 }
 
 /** What every checkpoint write starts with: a token check, a fresh id, empty totals. */
-async function begin(context: CheckpointWriteContext) {
+export async function beginCheckpointWrite(context: CheckpointWriteContext) {
   const started = (context.clock ?? systemClock).monotonic();
   context.catalog.checkToken(context.fencingToken);
   const id = await context.catalog.nextCheckpointId();
@@ -73,7 +73,7 @@ export async function writeFullCheckpoint(
   snapshot: Snapshot,
   timestamp: number,
 ): Promise<Manifest> {
-  const { started, id, totals, components } = await begin(context);
+  const { started, id, totals, components } = await beginCheckpointWrite(context);
   for (const componentId of [...snapshot.components.keys()].sort()) {
     const state = snapshot.components.get(componentId) as ComponentSnapshot;
     const written = await writeRecordBlocks(
@@ -86,7 +86,7 @@ export async function writeFullCheckpoint(
     addTotals(totals, written);
     components[componentId] = { blocks: written.blocks, ...describeState(state) };
   }
-  return publish(context, started, totals, {
+  return publishCheckpoint(context, started, totals, {
     checkpointId: id,
     kind: 'full',
     parentId: null,
@@ -111,7 +111,7 @@ export async function writeIncrementalCheckpoint(
   state: Snapshot,
   timestamp: number,
 ): Promise<Manifest> {
-  const { started, id, totals, components } = await begin(context);
+  const { started, id, totals, components } = await beginCheckpointWrite(context);
   for (const componentId of [...delta.components.keys()].sort()) {
     const change = delta.components.get(componentId)!;
     if (change.records.length === 0 && !change.clearedAt) continue;
@@ -129,7 +129,7 @@ export async function writeIncrementalCheckpoint(
       ...(change.clearedAt ? { clearedAt: change.clearedAt } : {}),
     };
   }
-  return publish(context, started, totals, {
+  return publishCheckpoint(context, started, totals, {
     checkpointId: id,
     kind: 'incremental',
     parentId: parent.id,
@@ -142,13 +142,13 @@ export async function writeIncrementalCheckpoint(
   });
 }
 
-type ManifestBody = Pick<
+export type ManifestBody = Pick<
   Manifest,
   'checkpointId' | 'kind' | 'parentId' | 'baseId' | 'depth' | 'fromLsn' | 'lsn' | 'timestamp' | 'components'
 >;
 
 /** Writes the manifest (create-if-absent: never overwritten) and commits it to the catalog. */
-async function publish(
+export async function publishCheckpoint(
   context: CheckpointWriteContext,
   started: number,
   totals: Totals,

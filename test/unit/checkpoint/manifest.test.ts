@@ -58,7 +58,66 @@ describe('manifest codec', () => {
   it('refuses an unknown format version with a clear message', () => {
     const error = decodeError(mutated(['formatVersion'], 7));
     expect(error.code).toBe('UNSUPPORTED_VERSION');
-    expect(error.message).toBe('manifest format version 7 is not supported; this build reads 1');
+    expect(error.message).toBe('manifest format version 7 is not supported; this build reads 1 and 2');
+  });
+
+  describe('format 2: key ranges per block', () => {
+    const key = (text: string) => Buffer.from(text).toString('base64');
+    const ranged = (first: string, last: string, recordCount = 10) => ({
+      ...block(`${first}-${last}`),
+      recordCount,
+      firstKey: key(first),
+      lastKey: key(last),
+    });
+    const v2 = (blocks: ReturnType<typeof ranged>[]): Manifest => ({
+      ...fullManifest(3, { blocks: { c: blocks } }),
+      formatVersion: 2,
+    });
+
+    it('round-trips blocks with their first and last keys', () => {
+      const manifest = v2([ranged('a', 'f'), ranged('g', 'g', 1), ranged('h', 'zz')]);
+      expect(decodeManifest(encodeManifest(manifest))).toEqual(manifest);
+    });
+
+    it.each<[string, () => Manifest, string]>([
+      [
+        'a block without a range',
+        () => v2([ranged('a', 'f'), block('x') as ReturnType<typeof ranged>]),
+        'block 1 has no key range',
+      ],
+      [
+        'a range in format 1',
+        () => ({ ...v2([ranged('a', 'f')]), formatVersion: 1 }),
+        'block 0 has a key range (format 2 only)',
+      ],
+      ['first above last', () => v2([ranged('f', 'a')]), 'block 0: firstKey is above lastKey'],
+      [
+        'one record, two keys',
+        () => v2([ranged('a', 'b', 1)]),
+        'block 0: one record, but firstKey and lastKey differ',
+      ],
+      [
+        'overlapping blocks',
+        () => v2([ranged('a', 'f'), ranged('f', 'k')]),
+        "block 1: its keys do not lie above the block before's",
+      ],
+      [
+        'blocks out of order',
+        () => v2([ranged('m', 'p'), ranged('a', 'f')]),
+        "block 1: its keys do not lie above the block before's",
+      ],
+    ])('refuses %s (INVALID_STATE_DATA, nothing decoded)', (_, build, message) => {
+      const error = decodeError(encodeRaw(build()));
+      expect(error.code).toBe('INVALID_STATE_DATA');
+      expect(error.message).toContain(`component c ${message}`);
+    });
+
+    it('refuses a key that is not base64', () => {
+      const bad = { ...ranged('a', 'f'), firstKey: 'not base64!' };
+      const error = decodeError(encodeRaw(v2([bad])));
+      expect(error.code).toBe('DESERIALIZATION_ERROR');
+      expect(error.message).toContain('components.c.blocks[0].firstKey');
+    });
   });
 
   it.each<[string, (string | number)[], unknown, string]>([

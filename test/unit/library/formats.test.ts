@@ -328,7 +328,7 @@ async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
 
 describe('the checkpoint manifest (JSON)', () => {
   const manifest: Manifest = {
-    formatVersion: 1,
+    formatVersion: 2,
     checkpointId: 7,
     kind: 'full',
     parentId: null,
@@ -343,7 +343,16 @@ describe('the checkpoint manifest (JSON)', () => {
     codec: 'zstd',
     components: {
       window_processor_1: {
-        blocks: [{ hash: 'ab'.repeat(32), recordCount: 500, rawBytes: 20_000, storedBytes: 6_000 }],
+        blocks: [
+          {
+            hash: 'ab'.repeat(32),
+            recordCount: 500,
+            rawBytes: 20_000,
+            storedBytes: 6_000,
+            firstKey: Buffer.from('window:0001').toString('base64'),
+            lastKey: Buffer.from('window:0500').toString('base64'),
+          },
+        ],
         keyCount: 500,
         bytes: 12_345,
         digest: 'cd'.repeat(32),
@@ -363,11 +372,19 @@ describe('the checkpoint manifest (JSON)', () => {
     const bytes = encodeManifest(manifest);
     expect(decodeManifest(bytes, { expectedId: 7 })).toEqual(manifest);
     expect(refusal(() => decodeManifest(Buffer.from('TMST not json'))).code).toBe('DESERIALIZATION_ERROR');
-    const next = Buffer.from(bytes.toString('utf8').replace('"formatVersion":1', '"formatVersion":2'));
+    const next = Buffer.from(bytes.toString('utf8').replace('"formatVersion":2', '"formatVersion":3'));
     expect(refusal(() => decodeManifest(next))).toMatchObject({
       code: 'UNSUPPORTED_VERSION',
-      message: expect.stringContaining('format version 2'),
+      message: expect.stringContaining('format version 3'),
     });
+    // Format 1 (no key ranges) stays readable.
+    const v1 = structuredClone(manifest);
+    v1.formatVersion = 1;
+    for (const b of v1.components.window_processor_1!.blocks) {
+      delete b.firstKey;
+      delete b.lastKey;
+    }
+    expect(decodeManifest(encodeManifest(v1))).toEqual(v1);
     expect(refusal(() => decodeManifest(bytes, { expectedId: 8 })).code).toBe('INVALID_STATE_DATA');
   });
 });
