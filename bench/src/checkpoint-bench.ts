@@ -28,6 +28,7 @@ import {
   printGeneratorSummary,
   type GeneratorFigures,
 } from './checkpoint-bench-generators';
+import { runChainMergeBench } from './chain-merge-bench';
 import { generateMergeWorkload, runMergeBench } from './merge-bench';
 import { changeNewest, GENERATOR_KINDS } from './state-generators';
 
@@ -133,6 +134,11 @@ export async function runCheckpointBench(options: CheckpointBenchOptions = {}): 
     generators.push(await measureGenerator(kind, quick ? 20e6 : 100e6, options.dir ?? os.tmpdir()));
   }
   const merge = await runMergeBench({ quick, out: path.join(path.dirname(out), 'merge.json') });
+  const chainMerge = await runChainMergeBench({
+    quick,
+    dir: options.dir,
+    out: path.join(path.dirname(out), 'merge-chain.json'),
+  });
   const result = {
     benchmark: 'checkpoint',
     date: new Date().toISOString(),
@@ -153,6 +159,7 @@ export async function runCheckpointBench(options: CheckpointBenchOptions = {}): 
     fullCheckpointWrites: codecs.writes,
     dedupAfterFivePercentChange: codecs.dedup,
     merge: merge.results,
+    chainMerge: chainMerge.results,
     generatorGoals: GENERATOR_GOALS,
     generators,
   };

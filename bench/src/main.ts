@@ -54,6 +54,13 @@ const BENCHES: readonly Bench[] = [
     load: async () => (await import('./merge-bench')).runMergeBench,
   },
   {
+    name: 'merge-chain',
+    description:
+      'a stored chain merged into a full checkpoint by block and whole, on four chains (bench checkpoint runs it too)',
+    dir: 'directory for the local stores (default: a temporary directory)',
+    load: async () => (await import('./chain-merge-bench')).runChainMergeBench,
+  },
+  {
     name: 'face',
     description: "require('tidemark') time and modules, beside the WAL module alone",
     dir: "another build's dist/ to measure alongside (a before/after)",
