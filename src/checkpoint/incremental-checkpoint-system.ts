@@ -8,18 +8,12 @@ import type { CheckpointCatalog } from './catalog/catalog';
 import { CheckpointPins } from './catalog/checkpoint-pins';
 import type { CheckpointListing, CheckpointSummary } from './catalog/checkpoint-summary';
 import { resolveSystemConfig, type CheckpointSystemConfig } from './checkpoint-system-config';
-import type { Manifest } from './manifest/manifest';
 import type { CheckpointMerger } from './merge/checkpoint-merger';
-import { RULE_CODES } from './merge/conflict-resolution';
 import { StateMaterializer } from './state/state-materializer';
 import type { Snapshot } from './state/state-types';
 import { loadCheckpointState, readManifest, type CheckpointReadContext } from './write/checkpoint-reader';
-import {
-  writeFullCheckpoint,
-  writeIncrementalCheckpoint,
-  type CheckpointWriteContext,
-} from './write/checkpoint-writer';
-import { canMergeByBlocks, writeMergedFullCheckpoint } from './write/merged-full-writer';
+import { writeIncrementalCheckpoint, type CheckpointWriteContext } from './write/checkpoint-writer';
+import { mergeChainIntoFull, writeFullFromState, type FullWriteDeps } from './write/full-checkpoint-writes';
 
 export type CheckpointKindRequest = 'full' | 'incremental' | 'auto';
 
@@ -184,7 +178,13 @@ export class IncrementalCheckpointSystem {
       (kind === 'auto' && parent.depth >= this.config.maxIncrementalChainLength);
     const context = this.writeContext();
     const manifest = full
-      ? await writeFullCheckpoint(context, this.materializer.snapshot(), this.newestTimestamp)
+      ? await writeFullFromState(
+          this.fullWriteDeps(),
+          context,
+          parent,
+          this.materializer,
+          this.newestTimestamp,
+        )
       : await this.writeIncremental(context, parent!);
     this.materializer.forgetBefore(manifest.lsn);
     const summary = this.deps.catalog.require(manifest.checkpointId);
@@ -234,6 +234,10 @@ export class IncrementalCheckpointSystem {
     });
   }
 
+  private fullWriteDeps(): FullWriteDeps {
+    return { ...this.deps, prefix: this.config.prefix };
+  }
+
   private async writeIncremental(context: CheckpointWriteContext, parent: CheckpointSummary) {
     const delta = this.deps.merger.createIncremental(parent.id, this.materializer.deltaSince(parent.lsn), {
       fromLsn: parent.lsn,
@@ -265,27 +269,7 @@ export class IncrementalCheckpointSystem {
     return this.queue.run(async () => {
       const latest = this.deps.catalog.latestRestorable();
       if (!latest || !this.deps.merger.needsCompaction(latest.depth)) return undefined;
-      const chain = await Promise.all(
-        this.deps.catalog
-          .chain(latest.id)
-          .map((link) => readManifest(this.deps.store, this.config.prefix, link.id)),
-      );
-      let manifest: Manifest;
-      const rule = RULE_CODES[this.deps.merger.config.conflictResolution];
-      if (canMergeByBlocks(chain, rule)) {
-        // By block: untouched blocks are named again, only what the deltas touch is read and rewritten.
-        const merged = await writeMergedFullCheckpoint({ ...this.writeContext(), rule }, chain);
-        manifest = merged.manifest;
-        this.deps.logger.info(
-          { checkpointId: manifest.checkpointId, merged: latest.id, ...merged.stats },
-          'chain merged by block',
-        );
-      } else {
-        // A format-1 base names no key ranges, another rule may not give the log's state: all read again.
-        const state = await this.loadCheckpoint(latest.id);
-        manifest = await writeFullCheckpoint(this.writeContext(), state, latest.timestamp);
-        this.deps.logger.info({ checkpointId: manifest.checkpointId, merged: latest.id }, 'chain merged');
-      }
+      const manifest = await mergeChainIntoFull(this.fullWriteDeps(), this.writeContext(), latest);
       return this.deps.catalog.require(manifest.checkpointId);
     });
   }

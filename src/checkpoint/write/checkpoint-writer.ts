@@ -57,7 +57,7 @@ export async function beginCheckpointWrite(context: CheckpointWriteContext) {
 }
 
 /** Key count, logical bytes and digest of a component's whole state. */
-function describeState(state: ComponentSnapshot | undefined): Omit<ComponentManifest, 'blocks'> {
+export function describeState(state: ComponentSnapshot | undefined): Omit<ComponentManifest, 'blocks'> {
   const digest = new StateDigest();
   for (const record of state?.records ?? []) digest.update(record.key, record.value);
   return { keyCount: digest.keyCount, bytes: digest.bytes, digest: digest.digest() };

@@ -58,10 +58,30 @@ export function canMergeByBlocks(chain: readonly Manifest[], rule: number): bool
   );
 }
 
-/** Writes the merged chain as a new full checkpoint; resolves with its manifest and what it reused. */
+/**
+ * Changes after the chain's newest checkpoint that no checkpoint holds yet (a materialiser's), merged on
+ * top as one more delta: per changed component its run, its last clear, and its whole state's description.
+ */
+export interface UnstoredChanges {
+  lsn: number;
+  timestamp: number;
+  components: ReadonlyMap<string, UnstoredComponentChanges>;
+}
+
+export interface UnstoredComponentChanges {
+  run: SortedRun;
+  clearedAt?: { lsn: number; timestamp: number };
+  described: Omit<ComponentManifest, 'blocks' | 'clearedAt'>;
+}
+
+/**
+ * Writes the merged chain (and `unstored` changes after it, if any) as a new full checkpoint; resolves with
+ * its manifest and what it reused.
+ */
 export async function writeMergedFullCheckpoint(
   context: MergedWriteContext,
   chain: readonly Manifest[],
+  unstored?: UnstoredChanges,
 ): Promise<{ manifest: Manifest; stats: MergedWriteStats }> {
   if (!canMergeByBlocks(chain, context.rule)) {
     throw new TidemarkError('INTERNAL', 'this chain cannot be merged by block (see canMergeByBlocks)');
@@ -78,8 +98,10 @@ export async function writeMergedFullCheckpoint(
   const ids = new Set<string>();
   for (const manifest of chain)
     for (const componentId of Object.keys(manifest.components)) ids.add(componentId);
+  for (const componentId of unstored?.components.keys() ?? []) ids.add(componentId);
   for (const componentId of [...ids].sort()) {
-    components[componentId] = await mergeComponent(context, chain, componentId, sink, stats);
+    const extra = unstored?.components.get(componentId);
+    components[componentId] = await mergeComponent(context, chain, componentId, extra, sink, stats);
   }
   addTotals(totals, sink.totals);
   const manifest = await publishCheckpoint(context, started, totals, {
@@ -89,8 +111,8 @@ export async function writeMergedFullCheckpoint(
     baseId: id,
     depth: 0,
     fromLsn: 0,
-    lsn: newest.lsn,
-    timestamp: newest.timestamp,
+    lsn: unstored?.lsn ?? newest.lsn,
+    timestamp: Math.max(unstored?.timestamp ?? 0, newest.timestamp),
     components,
   });
   return { manifest, stats };
@@ -100,11 +122,12 @@ async function mergeComponent(
   context: MergedWriteContext,
   chain: readonly Manifest[],
   componentId: string,
+  unstored: UnstoredComponentChanges | undefined,
   sink: BlockSink,
   stats: MergedWriteStats,
 ): Promise<ComponentManifest> {
   const baseRefs = (chain[0]!.components[componentId]?.blocks ?? []) as BlockRef[];
-  let described: ComponentManifest | undefined;
+  let described: Omit<ComponentManifest, 'blocks' | 'clearedAt'> | undefined;
   const deltas: RunDelta[] = [];
   const sources: number[] = [];
   for (let k = 0; k < chain.length; k++) {
@@ -116,6 +139,12 @@ async function mergeComponent(
     const run = runs.length === 1 ? runs[0]! : runFromSlices(runs.map(wholeRun));
     deltas.push(entry.clearedAt ? { run, clearedAt: entry.clearedAt } : { run });
     sources.push(k - 1);
+  }
+  if (unstored !== undefined) {
+    const { run, clearedAt } = unstored;
+    deltas.push(clearedAt ? { run, clearedAt } : { run });
+    sources.push(chain.length - 1);
+    described = unstored.described;
   }
   const cleared = deltas.some((delta) => delta.clearedAt !== undefined);
   // Under a clear the base loses whole (last-write-wins): its blocks are skipped, the deltas merged.

@@ -125,6 +125,54 @@ describe('merging a chain by block', () => {
     },
   );
 
+  it.each(BLOCK_CODECS)(
+    'full checkpoints taken by block over the newest chain hold the log state (%s)',
+    async (codec) => {
+      const op = fc.record({
+        component: fc.integer({ min: 0, max: 2 }),
+        kind: fc.constantFrom<Op['kind']>('put', 'put', 'put', 'put', 'put', 'delete', 'delete', 'clear'),
+        key: fc.integer({ min: 0, max: 400 }),
+        value: fc.nat(255),
+      });
+      let reused = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(op, { minLength: 200, maxLength: 500 }),
+          fc.array(fc.tuple(fc.array(op, { maxLength: 30 }), fc.boolean()), { minLength: 1, maxLength: 5 }),
+          async (base, steps) => {
+            const dir = tempDir('tidemark-mbb-');
+            const node = await openSystem(dir, new MemoryStore(), codec, 'last-write-wins');
+            try {
+              let sequence = 0;
+              await node.wal.appendBatch(
+                base.filter((o) => o.kind !== 'clear').map((o) => toEntry(o, ++sequence)),
+              );
+              await node.system.checkpoint({ kind: 'full' });
+              for (const [step, full] of steps) {
+                if (step.length > 0) await node.wal.appendBatch(step.map((o) => toEntry(o, ++sequence)));
+                const taken = await node.system.checkpoint({ kind: full ? 'full' : 'incremental' });
+                const loaded = await node.system.loadCheckpoint(taken.id);
+                expect(records(loaded)).toEqual(records(await node.system.currentState()));
+                const manifest = await readManifest(node.store, 'tidemark', taken.id);
+                for (const [id, component] of Object.entries(manifest.components)) {
+                  const state = loaded.components.get(id)?.records ?? [];
+                  expect(component.digest).toBe(StateDigest.of(state));
+                  expect(component.keyCount).toBe(state.length);
+                }
+                if (full) reused += manifest.stats.reusedBlocks;
+              }
+            } finally {
+              await node.close();
+              removeDir(dir);
+            }
+          },
+        ),
+        { numRuns: 10 },
+      );
+      expect(reused).toBeGreaterThan(0);
+    },
+  );
+
   describe('one chain', () => {
     let dir: string;
     let node: Awaited<ReturnType<typeof openSystem>>;
@@ -190,6 +238,30 @@ describe('merging a chain by block', () => {
         message: expect.stringContaining('merging component c0 gave 500 records where the chain'),
       });
       expect(node.system.list().map((c) => c.id)).toEqual(listed);
+    });
+
+    it('a full checkpoint whose merge by block is refused writes the whole state instead', async () => {
+      const putC1 = (keys: number[], value: number) =>
+        node.wal.appendBatch(
+          keys.map((key) => toEntry({ component: 1, kind: 'put', key, value }, ++sequence)),
+        );
+      await putC1(range(0, 500), 1);
+      await node.system.checkpoint({ kind: 'full' });
+      await putC1([7], 2);
+      const newest = await node.system.checkpoint({ kind: 'incremental' });
+      // The chain's word on c1 is wrong; the next changes are all in c0, so only the chain describes c1.
+      const manifest = await readManifest(node.store, 'tidemark', newest.id);
+      const lying: Manifest = structuredClone({ ...manifest, components: { ...manifest.components } });
+      lying.components.c1 = { ...lying.components.c1!, keyCount: lying.components.c1!.keyCount + 1 };
+      await node.store.put(manifestKey('tidemark', newest.id), encodeManifest(lying));
+      await putAll([8], 3);
+      const full = await node.system.checkpoint({ kind: 'full' });
+      expect(full.kind).toBe('full');
+      const written = await readManifest(node.store, 'tidemark', full.id);
+      expect(written.components.c1!.keyCount).toBe(500);
+      expect(records(await node.system.loadCheckpoint(full.id))).toEqual(
+        records(await node.system.currentState()),
+      );
     });
 
     it('merges a chain whose base is format 1 (no key ranges) by reading it whole', async () => {
