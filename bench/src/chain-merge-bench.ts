@@ -34,6 +34,7 @@ import {
 import { writeMergedFullCheckpoint } from '../../src/checkpoint/write/merged-full-writer';
 import { LocalFileStore } from '../../src/storage';
 import { generateMergeWorkload } from './merge-bench';
+import { benchEncoder, closeBenchEncoder, encoderName } from './bench-encoder';
 
 const PREFIX = 'bench';
 
@@ -117,7 +118,13 @@ async function openStore(root: string, name: string) {
     nodeId: 'bench',
     fencingToken: 0,
     codec,
-    blocks: { codec, compressionThreshold: 1024, enableDeduplication: true, concurrency: 4 },
+    blocks: {
+      codec,
+      compressionThreshold: 1024,
+      enableDeduplication: true,
+      concurrency: 4,
+      encoder: benchEncoder(),
+    },
   };
   return { dir, store, catalog, context };
 }
@@ -204,8 +211,9 @@ export async function runChainMergeBench(
     { name: '5% uniform', deltas: [changeShare(base, 0.05, false, base.lsn)] },
     { name: 'every key', deltas: [changeShare(base, 1, false, base.lsn)] },
   ];
+  const encoder = encoderName();
   console.log(
-    `chain merge bench: base ${(stateBytes / 1e6).toFixed(1)} MB logical, ${workload.baseRecords} records, zstd, local store; median of ${runs}`,
+    `chain merge bench (blocks encoded on ${encoder}): base ${(stateBytes / 1e6).toFixed(1)} MB logical, ${workload.baseRecords} records, zstd, local store; median of ${runs}`,
   );
   const merger = new CheckpointMerger({ mergeStrategy: 'sequential' });
   const results: ChainMergeFigures[] = [];
@@ -245,6 +253,7 @@ export async function runChainMergeBench(
     }
   } finally {
     await merger.close();
+    await closeBenchEncoder();
     fs.rmSync(root, { recursive: true, force: true });
   }
   const report = {
@@ -258,6 +267,7 @@ export async function runChainMergeBench(
       loadAverage: os.loadavg(),
     },
     state: { logicalBytes: stateBytes, records: workload.baseRecords, generator: 'bench/src/merge-bench.ts' },
+    encoder,
     goal: { mbPerSec: 500, of: 'state logical bytes / seconds, when every block changes' },
     results,
   };

@@ -41,6 +41,7 @@ import { measureIngest, type IngestResult } from './materializer-ingest';
 import { collectGarbage } from './recovery-bench-engine';
 import { measureRedisPeer, type RedisPeerResult } from './redis-peer';
 import { generateState, type GeneratorKind } from './state-generators';
+import { benchEncoder } from './bench-encoder';
 
 export const GENERATOR_GOALS = {
   writeToZstd1Limit: 0.6,
@@ -97,7 +98,13 @@ function context(store: LocalFileStore, catalog: CheckpointCatalog): CheckpointW
     nodeId: 'bench',
     fencingToken: 0,
     codec,
-    blocks: { codec, compressionThreshold: 1024, enableDeduplication: true, concurrency: 4 },
+    blocks: {
+      codec,
+      compressionThreshold: 1024,
+      enableDeduplication: true,
+      concurrency: 4,
+      encoder: benchEncoder(),
+    },
   };
 }
 

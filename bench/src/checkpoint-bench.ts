@@ -31,6 +31,7 @@ import {
 import { runChainMergeBench } from './chain-merge-bench';
 import { generateMergeWorkload, runMergeBench } from './merge-bench';
 import { changeNewest, GENERATOR_KINDS } from './state-generators';
+import { benchEncoder, closeBenchEncoder, encoderName } from './bench-encoder';
 
 export interface CheckpointBenchOptions {
   out?: string;
@@ -59,7 +60,13 @@ function context(
     nodeId: 'bench',
     fencingToken: 0,
     codec,
-    blocks: { codec, compressionThreshold: 1024, enableDeduplication: true, concurrency: 4 },
+    blocks: {
+      codec,
+      compressionThreshold: 1024,
+      enableDeduplication: true,
+      concurrency: 4,
+      encoder: benchEncoder(),
+    },
   };
 }
 
@@ -128,6 +135,8 @@ export async function runCheckpointBench(options: CheckpointBenchOptions = {}): 
   const quick = options.quick ?? false;
   const out = options.out ?? path.join('bench', 'results', 'checkpoint.json');
   const loadAverageAtStart = os.loadavg();
+  const encoder = encoderName();
+  console.log(`checkpoint blocks are encoded on ${encoder}`);
   const codecs = await measureCodecs(options, quick);
   const generators: GeneratorFigures[] = [];
   for (const kind of GENERATOR_KINDS) {
@@ -155,6 +164,7 @@ export async function runCheckpointBench(options: CheckpointBenchOptions = {}): 
       records: codecs.records,
       generator: 'bench/src/merge-bench.ts',
     },
+    encoder,
     goals: { mergeMbPerSec: 500, compressionSavings: 0.8, bytesAfterFivePercentChange: 0.1 },
     fullCheckpointWrites: codecs.writes,
     dedupAfterFivePercentChange: codecs.dedup,
@@ -167,4 +177,5 @@ export async function runCheckpointBench(options: CheckpointBenchOptions = {}): 
   fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   printGeneratorSummary(generators);
   console.log(`figures written to ${out}`);
+  await closeBenchEncoder();
 }

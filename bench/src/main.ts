@@ -61,6 +61,11 @@ const BENCHES: readonly Bench[] = [
     load: async () => (await import('./chain-merge-bench')).runChainMergeBench,
   },
   {
+    name: 'compression-ceiling',
+    description: 'how far zstd gets on each generator state: per block at levels 3 and 19, and in one frame',
+    load: async () => (await import('./compression-ceiling')).runCompressionCeiling,
+  },
+  {
     name: 'face',
     description: "require('tidemark') time and modules, beside the WAL module alone",
     dir: "another build's dist/ to measure alongside (a before/after)",

@@ -4,6 +4,7 @@ import { silentLogger, type Logger } from '../lib/logger';
 import { SerialQueue } from '../lib/serial-queue';
 import { manifestKey, type ObjectStore } from '../storage';
 import type { SegmentedWal } from '../wal';
+import type { BlockEncoder } from './block/block-encoder';
 import type { CheckpointCatalog } from './catalog/catalog';
 import { CheckpointPins } from './catalog/checkpoint-pins';
 import type { CheckpointListing, CheckpointSummary } from './catalog/checkpoint-summary';
@@ -22,6 +23,8 @@ export interface CheckpointSystemDeps {
   store: ObjectStore;
   catalog: CheckpointCatalog;
   merger: CheckpointMerger;
+  /** Where blocks are encoded and compressed (default: the calling thread). Its owner closes it. */
+  encoder?: BlockEncoder;
   logger?: Logger;
   /** Periodic timers, manifests' createdAt and write durations (default: the system clock). */
   clock?: Clock;
@@ -150,6 +153,7 @@ export class IncrementalCheckpointSystem {
         targetSize: this.config.targetBlockSize,
         enableDeduplication: this.config.enableDeduplication,
         concurrency: this.config.blockConcurrency,
+        encoder: this.deps.encoder,
       },
     };
   }

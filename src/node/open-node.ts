@@ -2,6 +2,8 @@ import { promises as fs } from 'node:fs';
 import { CheckpointCatalog } from '../checkpoint/catalog/catalog';
 import { CatalogFile } from '../checkpoint/catalog/catalog-file';
 import { IncrementalCheckpointSystem } from '../checkpoint/incremental-checkpoint-system';
+import { availableParallelism } from 'node:os';
+import { WorkerBlockEncoder } from '../checkpoint/block/block-encoder';
 import { CheckpointMerger } from '../checkpoint/merge/checkpoint-merger';
 import type { TidemarkConfig } from '../config/config.schema';
 import { InProcessJobQueue } from '../jobs/in-process-job-queue';
@@ -82,10 +84,13 @@ export async function openNode(
     opened.push(wal);
     const merger = new CheckpointMerger(settings.merger);
     opened.push(merger);
+    // Checkpoint blocks are encoded and compressed on worker threads (in a build; inline from sources).
+    const encoder = WorkerBlockEncoder.create(availableParallelism());
+    opened.push(encoder);
     const prefix = settings.storage.prefix;
     const nodeId = settings.checkpoint.nodeId;
     const system = await IncrementalCheckpointSystem.open(
-      { wal, store, catalog, merger, logger: loggers.child('checkpoint'), clock },
+      { wal, store, catalog, merger, encoder, logger: loggers.child('checkpoint'), clock },
       // Chain compaction runs as a tiering job (at checkpoint.cleanupInterval), not on the system's timer.
       { ...settings.checkpoint, cleanupInterval: 0, prefix },
     );

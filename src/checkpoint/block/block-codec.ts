@@ -7,6 +7,7 @@ import {
   DEFAULT_ZSTD_LEVEL,
   codecOfId,
   compressBody,
+  compressBodySync,
   decompressBody,
   decompressBodySync,
   isBlockCodec,
@@ -88,39 +89,76 @@ export async function encodeBlock(
   return encodeRunBlock(runFromRecords(records, start, end), options);
 }
 
-/** Encodes records [start, end) of `run` (sorted, keys unique) into one block. */
+/** Encodes records [start, end) of `run` (sorted, keys unique) into one block; compresses on libuv's pool. */
 export async function encodeRunBlock(
   run: SortedRun,
   options: BlockOptions = {},
   start = 0,
   end = run.count,
 ): Promise<EncodedBlock> {
+  const body = encodeBody(run, options, start, end);
+  const compressed = body.compress ? await compressBody(body.codec, body.raw, body.level) : undefined;
+  return finishBlock(body, compressed);
+}
+
+/** encodeRunBlock with everything on the calling thread (a worker thread's). */
+export function encodeRunBlockSync(
+  run: SortedRun,
+  options: BlockOptions = {},
+  start = 0,
+  end = run.count,
+): EncodedBlock {
+  const body = encodeBody(run, options, start, end);
+  return finishBlock(body, body.compress ? compressBodySync(body.codec, body.raw, body.level) : undefined);
+}
+
+interface EncodedBody {
+  /** Header room, then the raw body. */
+  whole: Buffer;
+  raw: Buffer;
+  codec: BlockCodec;
+  level: number;
+  compress: boolean;
+  recordCount: number;
+}
+
+function encodeBody(run: SortedRun, options: BlockOptions, start: number, end: number): EncodedBody {
   const codec = options.codec ?? 'zstd';
   const threshold = options.compressionThreshold ?? DEFAULT_COMPRESSION_THRESHOLD;
   if (!isBlockCodec(codec)) throw invalidArgument(`unknown block codec ${JSON.stringify(codec)}`);
   if (!(threshold >= 0)) throw invalidArgument('compressionThreshold must be a non-negative number');
-  const recordCount = end - start;
   // One buffer: header room, then the raw body. Stored as is when it stays raw.
   const whole = encodeRunBody(run, start, end, BLOCK_HEADER_SIZE);
   const raw = whole.subarray(BLOCK_HEADER_SIZE);
-  const rawBytes = raw.length;
-  if (rawBytes > MAX_BLOCK_RAW_BYTES) {
+  if (raw.length > MAX_BLOCK_RAW_BYTES) {
     throw new TidemarkError(
       'SERIALIZATION_ERROR',
-      `block of ${rawBytes} raw bytes is over ${MAX_BLOCK_RAW_BYTES}`,
+      `block of ${raw.length} raw bytes is over ${MAX_BLOCK_RAW_BYTES}`,
     );
   }
+  const compress = codec !== 'none' && raw.length >= threshold;
+  return {
+    whole,
+    raw,
+    codec,
+    level: options.zstdLevel ?? DEFAULT_ZSTD_LEVEL,
+    compress,
+    recordCount: end - start,
+  };
+}
+
+/** Hash, checksums and header around the raw body, or around `compressed` when it came out smaller. */
+function finishBlock(body: EncodedBody, compressed: Buffer | undefined): EncodedBlock {
+  const { whole, raw, recordCount } = body;
+  const rawBytes = raw.length;
   const hash = blockHash(raw);
   const crc = crc32c(raw);
   let bytes = whole;
   let used: BlockCodec = 'none';
-  if (codec !== 'none' && rawBytes >= threshold) {
-    const body = await compressBody(codec, raw, options.zstdLevel ?? DEFAULT_ZSTD_LEVEL);
-    if (body.length < rawBytes) {
-      bytes = Buffer.allocUnsafe(BLOCK_HEADER_SIZE + body.length);
-      bytes.set(body, BLOCK_HEADER_SIZE);
-      used = codec;
-    }
+  if (compressed !== undefined && compressed.length < rawBytes) {
+    bytes = Buffer.allocUnsafe(BLOCK_HEADER_SIZE + compressed.length);
+    bytes.set(compressed, BLOCK_HEADER_SIZE);
+    used = body.codec;
   }
   bytes.write(BLOCK_MAGIC, 0, 'latin1');
   bytes[4] = BLOCK_FORMAT_VERSION;

@@ -1,15 +1,17 @@
 import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
 import {
   compress as lz4Compress,
+  compressSync as lz4CompressSync,
   uncompress as lz4Uncompress,
   uncompressSync as lz4UncompressSync,
 } from 'lz4-napi';
 import {
   compress as snappyCompress,
+  compressSync as snappyCompressSync,
   uncompress as snappyUncompress,
   uncompressSync as snappyUncompressSync,
 } from 'snappy';
-import { decompress as zstdDecompressSync } from 'zstd-napi';
+import { compress as zstdCompressSync, decompress as zstdDecompressSync } from 'zstd-napi';
 import { invalidArgument } from '../../lib/errors';
 
 type ZstdCompress = (data: Buffer, level: number) => Promise<Buffer>;
@@ -77,6 +79,29 @@ export async function compressBody(
       return lz4Compress(raw);
     case 'snappy':
       return snappyCompress(raw);
+    case 'none':
+      return raw;
+    default:
+      throw invalidArgument(`unknown block codec ${JSON.stringify(codec)}`);
+  }
+}
+
+/**
+ * compressBody on the calling thread, for worker threads (encode-worker.ts): the same formats. zstd through
+ * zstd-napi, whose frames any zstd decoder reads (the bytes may differ from @mongodb-js/zstd's: a block's
+ * name is the hash of its raw body, so that changes nothing but its stored size).
+ */
+export function compressBodySync(codec: BlockCodec, raw: Buffer, zstdLevel = DEFAULT_ZSTD_LEVEL): Buffer {
+  switch (codec) {
+    case 'zstd':
+      if (!Number.isInteger(zstdLevel) || zstdLevel < -7 || zstdLevel > 22) {
+        throw invalidArgument(`zstd level must be an integer in [-7, 22], got ${zstdLevel}`);
+      }
+      return zstdCompressSync(raw, { compressionLevel: zstdLevel });
+    case 'lz4':
+      return lz4CompressSync(raw);
+    case 'snappy':
+      return asBuffer(snappyCompressSync(raw));
     case 'none':
       return raw;
     default:

@@ -2,6 +2,9 @@ import { mapLimited } from '../../lib/bounded-concurrency';
 import { TidemarkError } from '../../lib/errors';
 import { blockKey, type ObjectStore } from '../../storage';
 import { encodeBlock, type BlockOptions, type EncodedBlock } from '../block/block-codec';
+import type { BlockEncoder } from '../block/block-encoder';
+import { measureRecords } from '../block/record-codec';
+import { packRecords } from '../run/run-transfer';
 import { chunkRecords, type ChunkOptions } from '../block/chunker';
 import type { BlockRecord } from '../block/record-codec';
 
@@ -30,6 +33,8 @@ export interface BlockWriteOptions extends BlockOptions, ChunkOptions {
   enableDeduplication: boolean;
   /** Blocks encoded and uploaded at once. */
   concurrency: number;
+  /** Where blocks are encoded and compressed (default: this thread, compression on libuv's pool). */
+  encoder?: BlockEncoder;
 }
 
 export interface BlockWriteResult {
@@ -121,7 +126,8 @@ function base64(bytes: Uint8Array): string {
 /**
  * Cuts sorted records into content-defined blocks and stores the ones the store does not hold yet
  * (BlockSink). Returns when every block it names is durable in the store — the manifest that names them
- * may be written after that, never before.
+ * may be written after that, never before. `onBlock(start, end)` is called for each block, in order, as
+ * its encoding starts.
  */
 export async function writeRecordBlocks(
   store: ObjectStore,
@@ -129,12 +135,27 @@ export async function writeRecordBlocks(
   index: BlockIndex,
   records: readonly BlockRecord[],
   options: BlockWriteOptions,
+  onBlock?: (start: number, end: number) => void,
 ): Promise<BlockWriteResult> {
   const ends = chunkRecords(records, options);
   const sink = new BlockSink(store, prefix, index, options.enableDeduplication);
+  // mapLimited starts the blocks in list order, so onBlock sees them in key order.
   const blocks = await mapLimited(ends, options.concurrency, async (end, i) => {
     const start = i === 0 ? 0 : (ends[i - 1] as number);
-    const block = await encodeBlock(records, options, start, end);
+    let block: EncodedBlock;
+    if (options.encoder === undefined) {
+      const encoding = encodeBlock(records, options, start, end);
+      encoding.catch(() => undefined); // awaited below, unless onBlock throws first
+      onBlock?.(start, end);
+      block = await encoding;
+    } else {
+      // Checks every record first (SERIALIZATION_ERROR names the bad one), as encodeBlock does.
+      measureRecords(records, start, end);
+      const encoding = options.encoder.encode(packRecords(records, start, end), options);
+      encoding.catch(() => undefined); // awaited below, unless onBlock throws first
+      onBlock?.(start, end);
+      block = await encoding;
+    }
     return sink.put(block, records[start]!.key, records[end - 1]!.key);
   });
   return { ...sink.totals, blocks };

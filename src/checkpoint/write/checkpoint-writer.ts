@@ -76,15 +76,23 @@ export async function writeFullCheckpoint(
   const { started, id, totals, components } = await beginCheckpointWrite(context);
   for (const componentId of [...snapshot.components.keys()].sort()) {
     const state = snapshot.components.get(componentId) as ComponentSnapshot;
+    const records = state.records;
+    // The digest takes each block's records as the block starts (in key order): this thread hashes while
+    // earlier blocks are encoded and compressed elsewhere, instead of after them.
+    const digest = new StateDigest();
     const written = await writeRecordBlocks(
       context.store,
       context.prefix,
       context.catalog,
-      state.records,
+      records,
       context.blocks,
+      (start, end) => {
+        for (let i = start; i < end; i++) digest.update(records[i]!.key, records[i]!.value);
+      },
     );
     addTotals(totals, written);
-    components[componentId] = { blocks: written.blocks, ...describeState(state) };
+    const described = { keyCount: digest.keyCount, bytes: digest.bytes, digest: digest.digest() };
+    components[componentId] = { blocks: written.blocks, ...described };
   }
   return publishCheckpoint(context, started, totals, {
     checkpointId: id,
@@ -115,17 +123,20 @@ export async function writeIncrementalCheckpoint(
   for (const componentId of [...delta.components.keys()].sort()) {
     const change = delta.components.get(componentId)!;
     if (change.records.length === 0 && !change.clearedAt) continue;
-    const written = await writeRecordBlocks(
+    const writing = writeRecordBlocks(
       context.store,
       context.prefix,
       context.catalog,
       change.records as readonly BlockRecord[],
       context.blocks,
     );
+    // The whole state's digest while the first blocks are encoded and stored.
+    const described = describeState(state.components.get(componentId));
+    const written = await writing;
     addTotals(totals, written);
     components[componentId] = {
       blocks: written.blocks,
-      ...describeState(state.components.get(componentId)),
+      ...described,
       ...(change.clearedAt ? { clearedAt: change.clearedAt } : {}),
     };
   }

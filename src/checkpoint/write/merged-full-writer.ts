@@ -13,7 +13,7 @@
  */
 import { mapLimited } from '../../lib/bounded-concurrency';
 import { TidemarkError } from '../../lib/errors';
-import { encodeRunBlock } from '../block/block-codec';
+import { encodeRunBlock, type EncodedBlock } from '../block/block-codec';
 import { chunkSlices } from '../block/chunker';
 import type { ComponentManifest, Manifest, ManifestBlockRef } from '../manifest/manifest';
 import { planBlockReuse, type BlockKeyRange, type MergeStretch } from '../merge/block-reuse-plan';
@@ -250,11 +250,16 @@ async function writeCut(
   const written = await mapLimited(ends.slice(0, count), options.concurrency, async (end, i) => {
     const start = i === 0 ? 0 : ends[i - 1]!;
     const slices = slicesBetween(pending, start, end);
-    const run = slices.length === 1 ? slices[0]!.run : runFromSlices(slices);
-    const from = slices.length === 1 ? slices[0]!.start : 0;
-    const to = slices.length === 1 ? slices[0]!.end : run.count;
-    const block = await encodeRunBlock(run, options, from, to);
-    return sink.put(block, runKey(run, from), runKey(run, to - 1));
+    const first = slices[0]!;
+    const last = slices[slices.length - 1]!;
+    // Copies: a run handed to a worker thread is moved there.
+    const firstKey = Buffer.from(runKey(first.run, first.start));
+    const lastKey = Buffer.from(runKey(last.run, last.end - 1));
+    let block: EncodedBlock;
+    if (options.encoder !== undefined) block = await options.encoder.encode(runFromSlices(slices), options);
+    else if (slices.length === 1) block = await encodeRunBlock(first.run, options, first.start, first.end);
+    else block = await encodeRunBlock(runFromSlices(slices), options);
+    return sink.put(block, firstKey, lastKey);
   });
   out.push(...written);
   return final ? [] : slicesBetween(pending, count === 0 ? 0 : ends[count - 1]!, totalCount(pending));
