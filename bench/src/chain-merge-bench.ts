@@ -50,6 +50,8 @@ export interface ChainMergeFigures {
 }
 
 interface PathFigures {
+  /** Writing the chain's full checkpoint (untimed setup of the merge): whole, from objects. */
+  baseWriteSeconds: number;
   seconds: number;
   /** State logical bytes / seconds. */
   mbPerSec: number;
@@ -135,8 +137,10 @@ async function writeChain(
   merger: CheckpointMerger,
   base: Snapshot,
   deltas: readonly Delta[],
+  baseWritten: () => void,
 ): Promise<Manifest[]> {
   const manifests = [await writeFullCheckpoint(context, base, 1)];
+  baseWritten();
   let state = base;
   for (const delta of deltas) {
     state = await merger.mergeIncrementals(state, [delta]);
@@ -158,11 +162,15 @@ async function measurePath(
   changedBytes: number,
 ): Promise<PathFigures> {
   const times: number[] = [];
+  const baseWrites: number[] = [];
   let last: { manifest: Manifest; blocksRead?: number } | undefined;
   for (let r = 0; r < runs; r++) {
     const { dir, store, catalog, context } = await openStore(root, `${name}-${r}`);
     try {
-      const manifests = await writeChain(context, merger, base, chain.deltas);
+      const baseStarted = performance.now();
+      const manifests = await writeChain(context, merger, base, chain.deltas, () =>
+        baseWrites.push((performance.now() - baseStarted) / 1000),
+      );
       const started = performance.now();
       if (byBlock) {
         const merged = await writeMergedFullCheckpoint({ ...context, rule: RULE_LAST_WRITE_WINS }, manifests);
@@ -185,6 +193,7 @@ async function measurePath(
   const seconds = median(times);
   const stats = last!.manifest.stats;
   return {
+    baseWriteSeconds: median(baseWrites),
     seconds,
     mbPerSec: stateBytes / 1e6 / seconds,
     changedMbPerSec: changedBytes / 1e6 / seconds,
@@ -196,21 +205,25 @@ async function measurePath(
 }
 
 export async function runChainMergeBench(
-  options: { quick?: boolean; dir?: string; out?: string } = {},
+  options: { quick?: boolean; dir?: string; out?: string; size?: string } = {},
 ): Promise<{ results: ChainMergeFigures[] }> {
   const quick = options.quick ?? false;
   const out = options.out ?? path.join('bench', 'results', 'merge-chain.json');
   const root = fs.mkdtempSync(path.join(options.dir ?? os.tmpdir(), 'tidemark-chain-merge-'));
-  const runs = quick ? 1 : 3;
-  const workload = generateMergeWorkload(quick ? 20e6 : 100e6);
+  const sizeMb = options.size === undefined ? (quick ? 20 : 100) : Number(options.size);
+  if (!(sizeMb > 0)) throw new Error(`--size must be a positive number of MB, got ${options.size}`);
+  // GB scale: one run per path, and only the chains that do not rewrite everything twice over.
+  const large = sizeMb > 500;
+  const runs = quick || large ? 1 : 3;
+  const workload = generateMergeWorkload(sizeMb * 1e6);
   const base = workload.base;
   const stateBytes = workload.baseBytes;
-  const chains: Chain[] = [
-    { name: 'windows', deltas: workload.deltas },
-    { name: '5% clustered', deltas: [changeShare(base, 0.05, true, base.lsn)] },
-    { name: '5% uniform', deltas: [changeShare(base, 0.05, false, base.lsn)] },
-    { name: 'every key', deltas: [changeShare(base, 1, false, base.lsn)] },
-  ];
+  const chains: { name: string; deltas: () => Delta[] }[] = [
+    { name: 'windows', deltas: () => workload.deltas },
+    { name: '5% clustered', deltas: () => [changeShare(base, 0.05, true, base.lsn)] },
+    { name: '5% uniform', deltas: () => [changeShare(base, 0.05, false, base.lsn)] },
+    { name: 'every key', deltas: () => [changeShare(base, 1, false, base.lsn)] },
+  ].filter((chain) => !large || chain.name === 'windows' || chain.name === '5% clustered');
   const encoder = encoderName();
   console.log(
     `chain merge bench (blocks encoded on ${encoder}): base ${(stateBytes / 1e6).toFixed(1)} MB logical, ${workload.baseRecords} records, zstd, local store; median of ${runs}`,
@@ -218,7 +231,8 @@ export async function runChainMergeBench(
   const merger = new CheckpointMerger({ mergeStrategy: 'sequential' });
   const results: ChainMergeFigures[] = [];
   try {
-    for (const chain of chains) {
+    for (const made of chains) {
+      const chain: Chain = { name: made.name, deltas: made.deltas() };
       const changed = deltaBytes(chain.deltas);
       const measure = (byBlock: boolean) =>
         measurePath(
@@ -268,11 +282,14 @@ export async function runChainMergeBench(
     },
     state: { logicalBytes: stateBytes, records: workload.baseRecords, generator: 'bench/src/merge-bench.ts' },
     encoder,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
     goal: { mbPerSec: 500, of: 'state logical bytes / seconds, when every block changes' },
     results,
   };
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`figures written to ${out}`);
+  console.log(
+    `peak RSS ${(process.resourceUsage().maxRSS / 1024 / 1024).toFixed(2)} GiB; figures written to ${out}`,
+  );
   return { results };
 }

@@ -11,6 +11,7 @@ interface BenchOptions {
   out?: string;
   only?: string;
   profile?: string;
+  size?: string;
 }
 
 type Run = (options: {
@@ -19,6 +20,7 @@ type Run = (options: {
   out?: string;
   only?: string;
   profile?: string;
+  size?: string;
 }) => Promise<unknown>;
 
 interface Bench {
@@ -58,6 +60,12 @@ const BENCHES: readonly Bench[] = [
     description:
       'a stored chain merged into a full checkpoint by block and whole, on four chains (bench checkpoint runs it too)',
     dir: 'directory for the local stores (default: a temporary directory)',
+    options: [
+      [
+        '--size <MB>',
+        'logical state size in MB (default 100, 20 with --quick); above 500 one run each, windows and 5% clustered chains only',
+      ],
+    ],
     load: async () => (await import('./chain-merge-bench')).runChainMergeBench,
   },
   {
