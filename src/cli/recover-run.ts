@@ -2,10 +2,15 @@ import * as path from 'node:path';
 import { loadConfig } from '../config';
 import { openRecoveryReader, type RecoveryReader } from '../node/open-recovery-reader';
 import { invalidArgument, quoteInput } from '../lib/errors';
-import { writeStateToDirectory } from '../recovery/output/directory-writer';
+import { StateDirectoryWriter } from '../recovery/output/directory-writer';
 import { summarizeRecovery } from '../recovery/output/recovery-summary';
 import { parseComponentList, parseTargetSpec } from '../recovery/recovery-request';
-import type { RecoveryConfig, RecoveryTarget, VerificationLevel } from '../recovery/recovery-types';
+import type {
+  RecoveryConfig,
+  RecoveryResult,
+  RecoveryTarget,
+  VerificationLevel,
+} from '../recovery/recovery-types';
 import { formatPlan, formatResult } from './recover-format';
 import { RecoverProgressBars } from './recover-progress';
 import { checkOutDir } from './check-out-dir';
@@ -105,13 +110,22 @@ export async function runRecover(options: RecoverCliOptions, io: RecoverIo): Pro
       bars = new RecoverProgressBars(io.progressStream);
     }
     const progressBars = bars;
-    const result = await engine.recoverTo(inputs.target, inputs.components, {
-      ...(progressBars ? { onProgress: (p) => progressBars.update(p) } : {}),
-    });
+    const out = path.resolve(options.out!);
+    // Streamed: each component goes to its file as soon as it is recovered, then is let go.
+    const writer = await StateDirectoryWriter.open(out);
+    let result: RecoveryResult;
+    try {
+      result = await engine.recoverTo(inputs.target, inputs.components, {
+        ...(progressBars ? { onProgress: (p) => progressBars.update(p) } : {}),
+        onComponent: (component) => writer.write(component),
+      });
+      await writer.finish(result);
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
     bars?.stop();
     bars = undefined;
-    const out = path.resolve(options.out!);
-    await writeStateToDirectory(result, out);
     const summary = summarizeRecovery(result);
     io.stdout(
       options.json === true

@@ -33,6 +33,7 @@ export type {
 } from './verification/verify-report';
 export {
   writeStateToDirectory,
+  StateDirectoryWriter,
   readStateDirectory,
   stateFileName,
   RECOVERY_FILE,

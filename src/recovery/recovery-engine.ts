@@ -5,6 +5,7 @@ import type { CheckpointMerger } from '../checkpoint/merge/checkpoint-merger';
 import { RULE_CODES } from '../checkpoint/merge/conflict-resolution';
 import { mergeRunComponent } from '../checkpoint/merge/run-merge';
 import type { RunSlice } from '../checkpoint/run/run-slice';
+import type { SlicedComponent } from '../checkpoint/run/sliced-component';
 import type { Snapshot } from '../checkpoint/state/state-types';
 import { systemClock, type Clock } from '../lib/clock';
 import { TidemarkError, invalidArgument } from '../lib/errors';
@@ -22,8 +23,9 @@ import {
   type RecoveryResult,
   type RecoveryTarget,
 } from './recovery-types';
-import { replayWal, type WalSources } from './wal-source';
-import { WalOverlay } from './wal-overlay';
+import type { WalSources } from './wal-source';
+import { replayToTarget, type ReplayedLog } from './wal-replay';
+import { completeResult } from './recovery-result';
 import { resolveRecoveryConfig } from './recovery-config';
 
 /** Where a recovery reads from: the store (and prefix) always; the node's catalog, log and uploads record when it still has them. */
@@ -39,6 +41,14 @@ export interface RecoveryBackend extends WalSources {
 export interface RecoverOptions {
   signal?: AbortSignal;
   onProgress?: (progress: RecoveryProgress) => void;
+  /**
+   * Streams the state: each component is handed over as soon as it is whole — its blocks merged, its
+   * log changes laid over, its digest checked under `full` — and then let go, so a recovery never holds
+   * the whole state at once; `result.state` then holds no component. One call at a time, in the order
+   * the components' blocks complete; the recovery resolves once the last call has settled, and a call
+   * that rejects fails the recovery. The log is replayed first (phases: wal, blocks, done).
+   */
+  onComponent?: (component: SlicedComponent) => Promise<void> | void;
 }
 
 /**
@@ -135,7 +145,7 @@ export class RecoveryEngine {
       // Raced with the signal: a store call that hangs (they take no signal) cannot hold the abort off. The
       // work left behind stops at its next signal check; its own failure is dropped.
       const work = this.resolve(target, components).then((resolved) =>
-        this.execute(resolved, components, abort.signal, options.onProgress),
+        this.execute(resolved, components, abort.signal, options.onProgress, options.onComponent),
       );
       const result = await untilAborted(work, abort.signal);
       const durationMs = this.clock.monotonic() - started;
@@ -179,12 +189,13 @@ export class RecoveryEngine {
     components: readonly string[] | undefined,
     signal: AbortSignal,
     onProgress: RecoverOptions['onProgress'],
+    onComponent: RecoverOptions['onComponent'],
   ): Promise<RecoveryResult> {
     const { plan, manifests } = resolved;
     const wanted = components ? new Set(components) : undefined;
     const ids = componentIds(manifests, wanted);
     const progress: RecoveryProgress = {
-      phase: 'blocks',
+      phase: onComponent === undefined ? 'blocks' : 'wal',
       blocksDone: 0,
       blocksTotal: plan.checkpoints.reduce((sum, c) => sum + c.blocks, 0),
       bytesDone: 0,
@@ -221,6 +232,40 @@ export class RecoveryEngine {
     const outcomes = new Map<string, ComponentOutcome>();
     // The checkpoint restored: the chain's newest link (its full checkpoint merged with its incrementals).
     const restored = manifests.at(-1)?.checkpointId;
+    const finalState: Snapshot = { lsn: 0, components: new Map() };
+    let logicalBytes = 0;
+    // Streaming: the log first, so that each component can be finished as its last block arrives.
+    let replayed: ReplayedLog | undefined;
+    if (onComponent !== undefined) {
+      progress.phase = 'wal';
+      report();
+      replayed = await replayToTarget(this.backend, resolved, wanted, outcomes, signal);
+      progress.phase = 'blocks';
+      report();
+    }
+    let handing: Promise<void> = Promise.resolve();
+    const finish = (id: string, slices: readonly RunSlice[], log: NonNullable<typeof replayed>) => {
+      const component = recoveredComponent(id, log.overlay.applyToSlices(id, slices));
+      logicalBytes += component.bytes;
+      outcomes.set(id, {
+        ...(outcomes.get(id) ?? { componentId: id }),
+        keyCount: component.keyCount,
+        bytes: component.bytes,
+        walEntriesApplied: log.perComponent.get(id) ?? 0,
+      });
+      return component;
+    };
+    const handOver = (id: string, slices: readonly RunSlice[]) => {
+      try {
+        if (this.config.verificationLevel === 'full') checkDigest(id, slices, manifests);
+        const component = finish(id, slices, replayed!);
+        handing = handing.then(() => onComponent!(component));
+        // Seen by the await after the fetch; until then it must not count as unhandled.
+        handing.catch(() => undefined);
+      } catch (error) {
+        this.failComponent(id, error, outcomes, state, signal);
+      }
+    };
     // Each component as run slices: its blocks' runs, the incrementals laid over them as soon as its last
     // block arrives (merge over runs: untouched stretches stay slices of the blocks, nothing is copied;
     // it runs here while the workers decode the next components' blocks), later the log's changes.
@@ -238,14 +283,33 @@ export class RecoveryEngine {
         outcomes.set(id, { componentId: id, fromCheckpoint: restored });
         const changes = fetched.deltas.flatMap((delta) => delta ?? []);
         const sources = fetched.deltas.flatMap((delta, i) => (delta ? [i] : []));
-        state.set(
-          id,
-          changes.length === 0 ? fetched.base : mergeRunComponent(id, fetched.base, changes, rule, sources),
-        );
+        const slices =
+          changes.length === 0 ? fetched.base : mergeRunComponent(id, fetched.base, changes, rule, sources);
+        if (onComponent === undefined) state.set(id, slices);
+        else handOver(id, slices);
       },
     );
     for (const [id, error] of failed) this.failComponent(id, error, outcomes, state, signal);
-    let logicalBytes = 0;
+    if (replayed !== undefined) {
+      // Components the log created after the checkpoint, then the last hand-over.
+      for (const id of [...replayed.overlay.componentIds()].sort()) {
+        if ((wanted && !wanted.has(id)) || outcomes.has(id)) continue;
+        handOver(id, []);
+      }
+      await handing;
+      return completeResult({
+        plan,
+        cut: replayed.cut,
+        state: finalState,
+        outcomes,
+        wanted,
+        progress,
+        logicalBytes,
+        walEntries: replayed.total,
+        verificationLevel: this.config.verificationLevel,
+        report,
+      });
+    }
 
     if (this.config.verificationLevel === 'full') {
       progress.phase = 'verify';
@@ -261,70 +325,28 @@ export class RecoveryEngine {
 
     progress.phase = 'wal';
     report();
-    const { cut, overlay, perComponent, total } = await this.replay(resolved, wanted, outcomes, signal);
-    const finalState: Snapshot = { lsn: cut, components: new Map() };
-    const recovered = new Set([...state.keys(), ...overlay.componentIds()]);
+    const log = await replayToTarget(this.backend, resolved, wanted, outcomes, signal);
+    const recovered = new Set([...state.keys(), ...log.overlay.componentIds()]);
     for (const id of [...recovered].sort()) {
       if ((wanted && !wanted.has(id)) || outcomes.get(id)?.error) continue;
       try {
-        const component = recoveredComponent(id, overlay.applyToSlices(id, state.get(id) ?? []));
-        finalState.components.set(id, component);
-        logicalBytes += component.bytes;
-        outcomes.set(id, {
-          ...(outcomes.get(id) ?? { componentId: id }),
-          keyCount: component.keyCount,
-          bytes: component.bytes,
-          walEntriesApplied: perComponent.get(id) ?? 0,
-        });
+        finalState.components.set(id, finish(id, state.get(id) ?? [], log));
       } catch (error) {
         this.failComponent(id, error, outcomes, finalState.components, signal);
       }
     }
-    for (const id of wanted ?? []) {
-      if (!outcomes.has(id))
-        outcomes.set(id, { componentId: id, keyCount: 0, bytes: 0, walEntriesApplied: 0 });
-    }
-    progress.phase = 'done';
-    report();
-    return {
-      target: plan.target,
-      lsn: cut,
+    return completeResult({
+      plan,
+      cut: log.cut,
       state: finalState,
-      components: [...outcomes.values()].sort((a, b) => (a.componentId < b.componentId ? -1 : 1)),
-      stats: {
-        durationMs: 0,
-        blocksRead: progress.blocksDone,
-        bytesRead: progress.bytesDone,
-        logicalBytes,
-        walEntries: total,
-        verificationLevel: this.config.verificationLevel,
-      },
-    };
-  }
-
-  /** Replays the log after the checkpoint up to the target; the cut is the last LSN applied (or the checkpoint's). */
-  private async replay(
-    resolved: ResolvedPlan,
-    wanted: ReadonlySet<string> | undefined,
-    outcomes: Map<string, ComponentOutcome>,
-    signal: AbortSignal,
-  ) {
-    const overlay = new WalOverlay();
-    const perComponent = new Map<string, number>();
-    let cut = resolved.manifests.at(-1)?.lsn ?? 0;
-    let total = 0;
-    if (resolved.wal) {
-      for await (const record of replayWal(this.backend, resolved.wal, signal)) {
-        if (resolved.stopAfterTime !== undefined && record.entry.timestamp > resolved.stopAfterTime) break;
-        cut = record.lsn;
-        const id = record.entry.componentId;
-        if ((wanted && !wanted.has(id)) || outcomes.get(id)?.error) continue;
-        overlay.apply(record);
-        total++;
-        perComponent.set(id, (perComponent.get(id) ?? 0) + 1);
-      }
-    }
-    return { cut, overlay, perComponent, total };
+      outcomes,
+      wanted,
+      progress,
+      logicalBytes,
+      walEntries: log.total,
+      verificationLevel: this.config.verificationLevel,
+      report,
+    });
   }
 
   private failComponent(

@@ -70,40 +70,101 @@ export async function writeStateToDirectory(
   result: RecoveryResult,
   dir: string,
 ): Promise<RecoveryDirectoryManifest> {
-  const target = path.resolve(dir);
-  await checkTarget(target);
-  const parent = path.dirname(target);
-  await fs.mkdir(parent, { recursive: true });
-  const temp = path.join(parent, `.${path.basename(target)}.tmp-${randomBytes(4).toString('hex')}`);
-  const files = nullPrototypeRecord<string>();
+  const writer = await StateDirectoryWriter.open(dir);
   try {
-    await fs.mkdir(temp);
-    for (const [id, component] of [...result.state.components].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      files[id] = stateFileName(id);
-      await writeComponent(temp, files[id], component);
+    for (const [, component] of [...result.state.components].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      await writer.write(component);
     }
+    return await writer.finish(result);
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+}
+
+/**
+ * The same directory written component by component as a streamed recovery hands them over
+ * (`recoverTo`'s `onComponent`), then `finish` with the result. Until `finish`, everything is in the
+ * hidden sibling; `abort` removes it.
+ */
+export class StateDirectoryWriter {
+  private readonly files = nullPrototypeRecord<string>();
+
+  private constructor(
+    private readonly target: string,
+    private readonly temp: string,
+    /** The outermost parent directory `open` created, if any: `abort` removes what it made. */
+    private readonly createdParent: string | undefined,
+  ) {}
+
+  static async open(dir: string): Promise<StateDirectoryWriter> {
+    const target = path.resolve(dir);
+    await checkTarget(target);
+    const parent = path.dirname(target);
+    const temp = path.join(parent, `.${path.basename(target)}.tmp-${randomBytes(4).toString('hex')}`);
+    const created = await guarded(target, async () => {
+      const first = await fs.mkdir(parent, { recursive: true });
+      await fs.mkdir(temp);
+      return first;
+    });
+    return new StateDirectoryWriter(target, temp, created);
+  }
+
+  /** Writes one component's state file (fsynced). */
+  async write(component: ComponentSnapshot): Promise<void> {
+    const name = stateFileName(component.componentId);
+    this.files[component.componentId] = name;
+    await guarded(this.target, () => writeComponent(this.temp, name, component));
+  }
+
+  /** Writes recovery.json and makes the directory appear at its name. */
+  async finish(result: RecoveryResult): Promise<RecoveryDirectoryManifest> {
     const manifest: RecoveryDirectoryManifest = {
       formatVersion: RECOVERY_DIR_FORMAT_VERSION,
       ...summarizeRecovery(result),
-      files,
+      files: this.files,
     };
-    const handle = await fs.open(path.join(temp, RECOVERY_FILE), 'wx', 0o644);
-    try {
-      await handle.writeFile(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await syncDirectory(temp);
-    // An empty directory that was there is replaced (rmdir refuses if something appeared in it meanwhile).
-    await fs.rmdir(target).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
+    await guarded(this.target, async () => {
+      const handle = await fs.open(path.join(this.temp, RECOVERY_FILE), 'wx', 0o644);
+      try {
+        await handle.writeFile(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await syncDirectory(this.temp);
+      // An empty directory that was there is replaced (rmdir refuses if something appeared in it meanwhile).
+      await fs.rmdir(this.target).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+      await fs.rename(this.temp, this.target);
+      await syncDirectory(path.dirname(this.target));
     });
-    await fs.rename(temp, target);
-    await syncDirectory(parent);
     return manifest;
+  }
+
+  /** Removes what was written, and the parent directories `open` created (those still empty). */
+  async abort(): Promise<void> {
+    await fs.rm(this.temp, { recursive: true, force: true }).catch(() => undefined);
+    if (this.createdParent === undefined) return;
+    for (let dir = path.dirname(this.temp); ; dir = path.dirname(dir)) {
+      if (
+        (await fs
+          .rmdir(dir)
+          .then(() => true)
+          .catch(() => false)) === false
+      )
+        return;
+      if (dir === this.createdParent || path.dirname(dir) === dir) return;
+    }
+  }
+}
+
+/** DISK_FULL or IO_ERROR for what the disk refuses; TidemarkErrors pass. */
+async function guarded<T>(target: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
   } catch (error) {
-    await fs.rm(temp, { recursive: true, force: true }).catch(() => undefined);
     if (error instanceof TidemarkError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new TidemarkError(
