@@ -23,9 +23,11 @@ import {
   type CheckpointWriteContext,
 } from '../../src/checkpoint/write/checkpoint-writer';
 import {
-  writeMergedFullCheckpoint,
+  planMergedFull,
+  writeMergedFull,
   type UnstoredComponentChanges,
 } from '../../src/checkpoint/write/merged-full-writer';
+import { MAX_TOUCHED_SHARE } from '../../src/checkpoint/write/full-checkpoint-writes';
 import { RULE_LAST_WRITE_WINS } from '../../src/checkpoint/merge/conflict-resolution';
 import { runFromRecords } from '../../src/checkpoint/run/sorted-run';
 import { LocalFileStore } from '../../src/storage';
@@ -80,6 +82,10 @@ export interface GeneratorFigures {
     share: number;
     newBlocks: number;
     reusedBlocks: number;
+    /** Base blocks the change touches, as a share of all. */
+    touchedShare: number;
+    /** Whether the checkpoint system takes this path for such a change (touchedShare ≤ MAX_TOUCHED_SHARE). */
+    systemWritesByBlock: boolean;
   };
   load: { seconds: number; mbPerSec: number; ratioToReadDecompressLimit: number };
   redis: RedisPeerResult | { skipped: string };
@@ -139,11 +145,23 @@ async function fullByBlockAfterChange(root: string, before: Snapshot, after: Sna
     components.set(id, { run: runFromRecords(puts), described: describeState(component) });
   }
   const unstored = { lsn: after.lsn, timestamp: 0, components };
-  const [merged, seconds] = await timed(() =>
-    writeMergedFullCheckpoint({ ...context(store, catalog), rule: RULE_LAST_WRITE_WINS }, [first], unstored),
-  );
+  const merging = { ...context(store, catalog), rule: RULE_LAST_WRITE_WINS };
+  let touchedShare = 0;
+  const [merged, seconds] = await timed(async () => {
+    const plan = await planMergedFull(merging, [first], unstored);
+    touchedShare = plan.touchedBlocks / plan.baseBlocks;
+    return writeMergedFull(merging, plan);
+  });
   const s = merged.manifest.stats;
-  return { seconds, newBytes: s.newBytes, newBlocks: s.newBlocks, reusedBlocks: s.reusedBlocks };
+  return {
+    seconds,
+    newBytes: s.newBytes,
+    newBlocks: s.newBlocks,
+    reusedBlocks: s.reusedBlocks,
+    touchedShare,
+    // What the checkpoint system does with such a change.
+    systemWritesByBlock: touchedShare <= MAX_TOUCHED_SHARE,
+  };
 }
 
 export async function measureGenerator(
@@ -254,7 +272,8 @@ function printGenerator(f: GeneratorFigures): void {
   console.log(
     `  after 5% of keys changed a full checkpoint writes ${pct(f.afterFivePercentChangeByBlock.share)} again by block ` +
       `(${f.afterFivePercentChangeByBlock.reusedBlocks} blocks reused, ${f.afterFivePercentChangeByBlock.newBlocks} new, ` +
-      `${(f.afterFivePercentChangeByBlock.seconds * 1000).toFixed(0)} ms), ${pct(f.afterFivePercentChange.share)} whole ` +
+      `${(f.afterFivePercentChangeByBlock.seconds * 1000).toFixed(0)} ms; touches ${pct(f.afterFivePercentChangeByBlock.touchedShare)} of the blocks: ` +
+      `the system writes ${f.afterFivePercentChangeByBlock.systemWritesByBlock ? 'by block' : 'whole'}), ${pct(f.afterFivePercentChange.share)} whole ` +
       `(content-defined dedup alone) (goal ≤ ${pct(g.bytesAfterFivePercentChange)})`,
   );
   console.log(

@@ -63,7 +63,7 @@ const BENCHES: readonly Bench[] = [
     options: [
       [
         '--size <MB>',
-        'logical state size in MB (default 100, 20 with --quick); above 500 one run each, windows and 5% clustered chains only',
+        'logical state size in MB (default 100, 20 with --quick); above 500 one run each, the two 5% chains only',
       ],
     ],
     load: async () => (await import('./chain-merge-bench')).runChainMergeBench,

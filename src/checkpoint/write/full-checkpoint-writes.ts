@@ -15,10 +15,18 @@ import { loadCheckpointState, readManifest, type CheckpointReadContext } from '.
 import { describeState, writeFullCheckpoint, type CheckpointWriteContext } from './checkpoint-writer';
 import {
   canMergeByBlocks,
+  planMergedFull,
+  writeMergedFull,
   writeMergedFullCheckpoint,
   type UnstoredChanges,
   type UnstoredComponentChanges,
 } from './merged-full-writer';
+
+/**
+ * A full checkpoint is written by block when its changes touch at most this share of the base's blocks;
+ * else from the whole materialised state (which deduplicates unchanged blocks all the same).
+ */
+export const MAX_TOUCHED_SHARE = 0.3;
 
 export interface FullWriteDeps extends CheckpointReadContext {
   merger: CheckpointMerger;
@@ -27,7 +35,8 @@ export interface FullWriteDeps extends CheckpointReadContext {
 
 /**
  * A full checkpoint of the materialised state: by block over the chain of `parent` when it allows (the
- * materialiser's changes since `parent` merged on top as one more delta), else the whole state. The
+ * materialiser's changes since `parent` merged on top as one more delta) and the changes touch few of its
+ * blocks (MAX_TOUCHED_SHARE), else the whole state. The
  * materialiser's state is the authority: should the merge by block refuse (its blocks disagree with the
  * chain's manifests), the whole state is written instead, and the refusal logged.
  */
@@ -44,12 +53,17 @@ export async function writeFullFromState(
     if (canMergeByBlocks(chain, rule)) {
       try {
         const unstored = unstoredChanges(materializer, parent, newestTimestamp);
-        const merged = await writeMergedFullCheckpoint({ ...context, rule }, chain, unstored);
-        deps.logger.debug(
-          { checkpointId: merged.manifest.checkpointId, ...merged.stats },
-          'full checkpoint by block',
-        );
-        return merged.manifest;
+        const plan = await planMergedFull({ ...context, rule }, chain, unstored);
+        // Rewriting a block by merge costs ~2.4× writing it from the materialised state (measured: the
+        // bench's 5%-uniform change): by block only when few blocks change.
+        if (plan.touchedBlocks <= MAX_TOUCHED_SHARE * plan.baseBlocks) {
+          const merged = await writeMergedFull({ ...context, rule }, plan);
+          deps.logger.debug(
+            { checkpointId: merged.manifest.checkpointId, ...merged.stats },
+            'full checkpoint by block',
+          );
+          return merged.manifest;
+        }
       } catch (error) {
         if (!TidemarkError.is(error, 'INTERNAL')) throw error;
         deps.logger.error({ err: error }, 'full checkpoint by block refused: writing the whole state');

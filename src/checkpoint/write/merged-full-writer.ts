@@ -74,19 +74,63 @@ export interface UnstoredComponentChanges {
   described: Omit<ComponentManifest, 'blocks' | 'clearedAt'>;
 }
 
+/** What a merge by block will do, worked out before anything is written. */
+export interface MergedFullPlan {
+  readonly chain: readonly Manifest[];
+  readonly unstored: UnstoredChanges | undefined;
+  readonly components: readonly ComponentPlan[];
+  /** Base blocks of every component. */
+  readonly baseBlocks: number;
+  /** Base blocks in a stretch to rewrite (a stretch's tail may take a block or two more). */
+  readonly touchedBlocks: number;
+}
+
+interface ComponentPlan {
+  componentId: string;
+  baseRefs: BlockRef[];
+  /** Base blocks skipped whole (a clear): from here on. */
+  firstBase: number;
+  stretches: MergeStretch[];
+  deltas: RunDelta[];
+  sources: number[];
+  described: Omit<ComponentManifest, 'blocks' | 'clearedAt'>;
+}
+
 /**
- * Writes the merged chain (and `unstored` changes after it, if any) as a new full checkpoint; resolves with
- * its manifest and what it reused.
+ * Reads the chain's deltas and plans the merge of the chain (and `unstored` changes after it, if any):
+ * which blocks each component reuses and which stretches it rewrites. Writes nothing.
  */
-export async function writeMergedFullCheckpoint(
+export async function planMergedFull(
   context: MergedWriteContext,
   chain: readonly Manifest[],
   unstored?: UnstoredChanges,
-): Promise<{ manifest: Manifest; stats: MergedWriteStats }> {
+): Promise<MergedFullPlan> {
   if (!canMergeByBlocks(chain, context.rule)) {
     throw new TidemarkError('INTERNAL', 'this chain cannot be merged by block (see canMergeByBlocks)');
   }
-  const newest = chain[chain.length - 1]!;
+  const ids = new Set<string>();
+  for (const manifest of chain)
+    for (const componentId of Object.keys(manifest.components)) ids.add(componentId);
+  for (const componentId of unstored?.components.keys() ?? []) ids.add(componentId);
+  const components: ComponentPlan[] = [];
+  let baseBlocks = 0;
+  let touchedBlocks = 0;
+  for (const componentId of [...ids].sort()) {
+    const plan = await planComponent(context, chain, componentId, unstored?.components.get(componentId));
+    components.push(plan);
+    baseBlocks += plan.baseRefs.length;
+    touchedBlocks += plan.firstBase;
+    for (const stretch of plan.stretches) touchedBlocks += stretch.endBlock - stretch.firstBlock;
+  }
+  return { chain, unstored, components, baseBlocks, touchedBlocks };
+}
+
+/** Writes a planned merge as a new full checkpoint; resolves with its manifest and what it reused. */
+export async function writeMergedFull(
+  context: MergedWriteContext,
+  plan: MergedFullPlan,
+): Promise<{ manifest: Manifest; stats: MergedWriteStats }> {
+  const newest = plan.chain[plan.chain.length - 1]!;
   const { started, id, totals, components } = await beginCheckpointWrite(context);
   const sink = new BlockSink(
     context.store,
@@ -95,13 +139,8 @@ export async function writeMergedFullCheckpoint(
     context.blocks.enableDeduplication,
   );
   const stats: MergedWriteStats = { blocksReused: 0, blocksRewritten: 0 };
-  const ids = new Set<string>();
-  for (const manifest of chain)
-    for (const componentId of Object.keys(manifest.components)) ids.add(componentId);
-  for (const componentId of unstored?.components.keys() ?? []) ids.add(componentId);
-  for (const componentId of [...ids].sort()) {
-    const extra = unstored?.components.get(componentId);
-    components[componentId] = await mergeComponent(context, chain, componentId, extra, sink, stats);
+  for (const component of plan.components) {
+    components[component.componentId] = await writeComponent(context, component, sink, stats);
   }
   addTotals(totals, sink.totals);
   const manifest = await publishCheckpoint(context, started, totals, {
@@ -111,21 +150,28 @@ export async function writeMergedFullCheckpoint(
     baseId: id,
     depth: 0,
     fromLsn: 0,
-    lsn: unstored?.lsn ?? newest.lsn,
-    timestamp: Math.max(unstored?.timestamp ?? 0, newest.timestamp),
+    lsn: plan.unstored?.lsn ?? newest.lsn,
+    timestamp: Math.max(plan.unstored?.timestamp ?? 0, newest.timestamp),
     components,
   });
   return { manifest, stats };
 }
 
-async function mergeComponent(
+/** planMergedFull, then writeMergedFull. */
+export async function writeMergedFullCheckpoint(
+  context: MergedWriteContext,
+  chain: readonly Manifest[],
+  unstored?: UnstoredChanges,
+): Promise<{ manifest: Manifest; stats: MergedWriteStats }> {
+  return writeMergedFull(context, await planMergedFull(context, chain, unstored));
+}
+
+async function planComponent(
   context: MergedWriteContext,
   chain: readonly Manifest[],
   componentId: string,
   unstored: UnstoredComponentChanges | undefined,
-  sink: BlockSink,
-  stats: MergedWriteStats,
-): Promise<ComponentManifest> {
+): Promise<ComponentPlan> {
   const baseRefs = (chain[0]!.components[componentId]?.blocks ?? []) as BlockRef[];
   let described: Omit<ComponentManifest, 'blocks' | 'clearedAt'> | undefined;
   const deltas: RunDelta[] = [];
@@ -161,19 +207,29 @@ async function mergeComponent(
         baseRefs.map(keyRange),
         deltas.map((delta) => delta.run),
       );
-  const skipBase = cleared ? baseRefs.length : 0;
+  const firstBase = cleared ? baseRefs.length : 0;
+  return { componentId, baseRefs, firstBase, stretches, deltas, sources, described: described! };
+}
+
+async function writeComponent(
+  context: MergedWriteContext,
+  plan: ComponentPlan,
+  sink: BlockSink,
+  stats: MergedWriteStats,
+): Promise<ComponentManifest> {
+  const { componentId } = plan;
   const blocks = await writeStretches(
     context,
     componentId,
-    baseRefs,
-    skipBase,
-    stretches,
-    deltas,
-    sources,
+    plan.baseRefs,
+    plan.firstBase,
+    plan.stretches,
+    plan.deltas,
+    plan.sources,
     sink,
     stats,
   );
-  const { keyCount, bytes, digest } = described!;
+  const { keyCount, bytes, digest } = plan.described;
   const written = blocks.reduce((sum, block) => sum + block.recordCount, 0);
   if (written !== keyCount) {
     throw new TidemarkError(

@@ -45,13 +45,22 @@ function records(snapshot: Snapshot): Record<string, string[]> {
   return out;
 }
 
+/** Log messages of the systems under test, to tell which path a full checkpoint took. */
+const messages: string[] = [];
+const recordingLogger = {
+  debug: (_: object, msg?: string) => void messages.push(msg ?? ''),
+  info: (_: object, msg?: string) => void messages.push(msg ?? ''),
+  warn: (_: object, msg?: string) => void messages.push(msg ?? ''),
+  error: (_: object, msg?: string) => void messages.push(msg ?? ''),
+};
+
 async function openSystem(dir: string, store: MemoryStore, codec: BlockCodec, rule: ConflictResolution) {
   const wal = await SegmentedWal.open(`${dir}/wal`, { segmentSize: 64 * 1024, preallocate: false });
   const catalog = await CheckpointCatalog.open(CatalogFile.inDataDir(dir));
   const merger = new CheckpointMerger({ maxChainLength: 1, conflictResolution: rule });
   // Small blocks (~10-20 records): a few hundred keys make many blocks, so stretches and reuse both occur.
   const system = await IncrementalCheckpointSystem.open(
-    { wal, store, catalog, merger },
+    { wal, store, catalog, merger, logger: recordingLogger },
     { codec, compressionThreshold: 64, targetBlockSize: 512, checkpointInterval: 0, cleanupInterval: 0 },
   );
   return {
@@ -135,6 +144,7 @@ describe('merging a chain by block', () => {
         value: fc.nat(255),
       });
       let reused = 0;
+      messages.length = 0;
       await fc.assert(
         fc.asyncProperty(
           fc.array(op, { minLength: 200, maxLength: 500 }),
@@ -170,6 +180,8 @@ describe('merging a chain by block', () => {
         { numRuns: 10 },
       );
       expect(reused).toBeGreaterThan(0);
+      // Both ways of writing a full checkpoint were taken: by block (few blocks touched) and whole.
+      expect(messages.filter((m) => m === 'full checkpoint by block').length).toBeGreaterThan(0);
     },
   );
 
