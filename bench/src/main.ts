@@ -69,6 +69,14 @@ const BENCHES: readonly Bench[] = [
     load: async () => (await import('./chain-merge-bench')).runChainMergeBench,
   },
   {
+    name: 'gb-scale',
+    description:
+      'a 2 GB window state checkpointed, merged (by block and whole) and recovered (whole and streamed), each step in its own process with its peak RSS',
+    dir: 'directory for the store (default: the OS temporary directory)',
+    options: [['--size <MB>', 'logical state size in MB (default 2000, 200 with --quick)']],
+    load: async () => (await import('./gb-scale')).runGbScale,
+  },
+  {
     name: 'compression-ceiling',
     description: 'how far zstd gets on each generator state: per block at levels 3 and 19, and in one frame',
     load: async () => (await import('./compression-ceiling')).runCompressionCeiling,

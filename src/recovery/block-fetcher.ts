@@ -17,8 +17,13 @@ export interface BlockFetchOptions {
   signal: AbortSignal;
   /** Called after each block, with its stored bytes and its index in the list. */
   onBlock?: (storedBytes: number, index: number) => void;
-  /** Called with each block's run as it arrives (before `onBlock`), for work that can start at once. */
+  /**
+   * Called with each block's run as it arrives (before `onBlock`), for work that can start at once. The
+   * run is then the callee's: fetchBlockParts does not keep it (its result holds no parts).
+   */
   onPart?: (index: number, run: SortedRun) => void;
+  /** Backpressure: while it returns a promise, no lane starts another fetch (until it settles). */
+  gate?: () => Promise<void> | undefined;
   /**
    * Adaptive only: the depth learned so far, shared by calls that pass the same object (a later call starts
    * where the previous one got to; a recovery makes one call for its whole chain). Updated in place.
@@ -119,8 +124,8 @@ export async function fetchBlockParts(
         { details: { hash: ref.hash } },
       );
     }
-    parts[i] = run;
-    options.onPart?.(i, run);
+    if (options.onPart !== undefined) options.onPart(i, run);
+    else parts[i] = run;
     options.onBlock?.(ref.storedBytes, i);
     return fetched - fetchStart - (clock.monotonic() - fetched);
   };
@@ -129,6 +134,11 @@ export async function fetchBlockParts(
     try {
       while (failure === undefined && next < refs.length) {
         signal.throwIfAborted();
+        const closed = options.gate?.();
+        if (closed !== undefined) {
+          await untilAborted(closed, signal);
+          continue;
+        }
         const i = next++;
         if (failures?.skip(i)) continue;
         let storeWaitedLonger: boolean;

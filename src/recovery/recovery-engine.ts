@@ -38,6 +38,9 @@ export interface RecoveryBackend extends WalSources {
   clock?: Clock;
 }
 
+/** Streaming: whole components waiting for their hand-over before fetching pauses. */
+const MAX_COMPONENTS_WAITING = 2;
+
 export interface RecoverOptions {
   signal?: AbortSignal;
   onProgress?: (progress: RecoveryProgress) => void;
@@ -211,6 +214,7 @@ export class RecoveryEngine {
     };
     report();
     const fetchOptions = {
+      gate: () => gate?.closed,
       store: this.backend.store,
       prefix: this.backend.prefix,
       pool: this.pool,
@@ -244,6 +248,16 @@ export class RecoveryEngine {
       report();
     }
     let handing: Promise<void> = Promise.resolve();
+    // Backpressure: with this many whole components waiting for their hand-over, fetching pauses.
+    let waiting = 0;
+    let gate: { closed: Promise<void>; open: () => void } | undefined;
+    const settled = () => {
+      waiting--;
+      if (gate !== undefined && waiting < MAX_COMPONENTS_WAITING) {
+        gate.open();
+        gate = undefined;
+      }
+    };
     const finish = (id: string, slices: readonly RunSlice[], log: NonNullable<typeof replayed>) => {
       const component = recoveredComponent(id, log.overlay.applyToSlices(id, slices));
       logicalBytes += component.bytes;
@@ -259,7 +273,13 @@ export class RecoveryEngine {
       try {
         if (this.config.verificationLevel === 'full') checkDigest(id, slices, manifests);
         const component = finish(id, slices, replayed!);
-        handing = handing.then(() => onComponent!(component));
+        waiting++;
+        if (gate === undefined && waiting >= MAX_COMPONENTS_WAITING) {
+          let open = () => undefined as void;
+          const closed = new Promise<void>((resolve) => (open = resolve));
+          gate = { closed, open };
+        }
+        handing = handing.then(() => onComponent!(component)).finally(settled);
         // Seen by the await after the fetch; until then it must not count as unhandled.
         handing.catch(() => undefined);
       } catch (error) {

@@ -2,7 +2,13 @@ import type { Readable } from 'node:stream';
 import { encodeBlock } from '../../../../src/checkpoint/block/block-codec';
 import type { ManifestBlockRef } from '../../../../src/checkpoint/manifest/manifest';
 import type { DeltaRecord } from '../../../../src/checkpoint/state/state-types';
-import { fetchBlocks, untilAborted, type BlockFetchOptions } from '../../../../src/recovery/block-fetcher';
+import {
+  fetchBlockParts,
+  fetchBlocks,
+  untilAborted,
+  type BlockFetchOptions,
+} from '../../../../src/recovery/block-fetcher';
+import { eventually } from '../../../support/eventually';
 import { BlockPool } from '../../../../src/recovery/block-pool';
 import { MemoryStore, blockKey, type ByteRange } from '../../../../src/storage';
 import { PREFIX, TappedStore } from '../../../support/recovery/recovery-fixtures';
@@ -137,5 +143,33 @@ describe('fetchBlocks: prefetch strategies, order, failure and abort', () => {
     // untilAborted: an already aborted signal rejects without waiting; a settled promise passes through.
     await expect(untilAborted(new Promise(() => undefined), controller.signal)).rejects.toBe(reason);
     await expect(untilAborted(Promise.resolve(7), new AbortController().signal)).resolves.toBe(7);
+  });
+
+  it('a closed gate holds every lane before its next fetch; parts handed to onPart are not kept', async () => {
+    const store = new TappedStore(inner);
+    let open: () => void = () => undefined;
+    let closed: Promise<void> | undefined = new Promise<void>((resolve) => (open = resolve));
+    const arrived: number[] = [];
+    const fetching = fetchBlockParts(
+      refs,
+      options(store, {
+        concurrency: 2,
+        // Closed once three blocks arrived, until the test opens it.
+        gate: () => (arrived.length >= 3 ? closed : undefined),
+        onPart: (index) => arrived.push(index),
+      }),
+    );
+    await eventually('three blocks arrived', () => arrived.length >= 3);
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    // The lanes that were mid-fetch finish; none starts another.
+    expect(store.gets.length).toBeLessThanOrEqual(4);
+    const held = store.gets.length;
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(store.gets).toHaveLength(held);
+    open();
+    closed = undefined;
+    const parts = await fetching;
+    expect([...arrived].sort((a, b) => a - b)).toEqual(refs.map((_, i) => i));
+    expect(parts.every((part) => part === undefined)).toBe(true);
   });
 });
