@@ -26,6 +26,7 @@ import {
 import type { WalSources } from './wal-source';
 import { replayToTarget, type ReplayedLog } from './wal-replay';
 import { completeResult } from './recovery-result';
+import { HandOverQueue } from './hand-over-queue';
 import { resolveRecoveryConfig } from './recovery-config';
 
 /** Where a recovery reads from: the store (and prefix) always; the node's catalog, log and uploads record when it still has them. */
@@ -214,7 +215,8 @@ export class RecoveryEngine {
     };
     report();
     const fetchOptions = {
-      gate: () => gate?.closed,
+      // Streaming: the lanes pause while hand-overs are behind, and stop when one failed.
+      gate: () => handOvers?.gate(),
       store: this.backend.store,
       prefix: this.backend.prefix,
       pool: this.pool,
@@ -247,17 +249,8 @@ export class RecoveryEngine {
       progress.phase = 'blocks';
       report();
     }
-    let handing: Promise<void> = Promise.resolve();
-    // Backpressure: with this many whole components waiting for their hand-over, fetching pauses.
-    let waiting = 0;
-    let gate: { closed: Promise<void>; open: () => void } | undefined;
-    const settled = () => {
-      waiting--;
-      if (gate !== undefined && waiting < MAX_COMPONENTS_WAITING) {
-        gate.open();
-        gate = undefined;
-      }
-    };
+    const handOvers =
+      onComponent === undefined ? undefined : new HandOverQueue(onComponent, signal, MAX_COMPONENTS_WAITING);
     const finish = (id: string, slices: readonly RunSlice[], log: NonNullable<typeof replayed>) => {
       const component = recoveredComponent(id, log.overlay.applyToSlices(id, slices));
       logicalBytes += component.bytes;
@@ -270,18 +263,10 @@ export class RecoveryEngine {
       return component;
     };
     const handOver = (id: string, slices: readonly RunSlice[]) => {
+      if (handOvers!.ended) return;
       try {
         if (this.config.verificationLevel === 'full') checkDigest(id, slices, manifests);
-        const component = finish(id, slices, replayed!);
-        waiting++;
-        if (gate === undefined && waiting >= MAX_COMPONENTS_WAITING) {
-          let open = () => undefined as void;
-          const closed = new Promise<void>((resolve) => (open = resolve));
-          gate = { closed, open };
-        }
-        handing = handing.then(() => onComponent!(component)).finally(settled);
-        // Seen by the await after the fetch; until then it must not count as unhandled.
-        handing.catch(() => undefined);
+        handOvers!.push(finish(id, slices, replayed!));
       } catch (error) {
         this.failComponent(id, error, outcomes, state, signal);
       }
@@ -291,24 +276,32 @@ export class RecoveryEngine {
     // it runs here while the workers decode the next components' blocks), later the log's changes.
     const state = new Map<string, readonly RunSlice[]>();
     const rule = RULE_CODES[this.merger.config.conflictResolution];
-    const failed = await fetchChain(
-      manifests,
-      ids,
-      fetchOptions,
-      this.config.optimisticRecovery,
-      (id, fetched) => {
-        progress.componentsDone++;
-        report();
-        if (fetched === undefined) return;
-        outcomes.set(id, { componentId: id, fromCheckpoint: restored });
-        const changes = fetched.deltas.flatMap((delta) => delta ?? []);
-        const sources = fetched.deltas.flatMap((delta, i) => (delta ? [i] : []));
-        const slices =
-          changes.length === 0 ? fetched.base : mergeRunComponent(id, fetched.base, changes, rule, sources);
-        if (onComponent === undefined) state.set(id, slices);
-        else handOver(id, slices);
-      },
-    );
+    let failed: Map<string, unknown>;
+    try {
+      failed = await fetchChain(
+        manifests,
+        ids,
+        fetchOptions,
+        this.config.optimisticRecovery,
+        (id, fetched) => {
+          progress.componentsDone++;
+          report();
+          if (fetched === undefined) return;
+          outcomes.set(id, { componentId: id, fromCheckpoint: restored });
+          const changes = fetched.deltas.flatMap((delta) => delta ?? []);
+          const sources = fetched.deltas.flatMap((delta, i) => (delta ? [i] : []));
+          const slices =
+            changes.length === 0 ? fetched.base : mergeRunComponent(id, fetched.base, changes, rule, sources);
+          if (onComponent === undefined) state.set(id, slices);
+          else handOver(id, slices);
+        },
+      );
+    } catch (error) {
+      // The hand-over under way settles before the recovery rejects (nothing is written after it has
+      // ended); those not begun are dropped.
+      await handOvers?.stop();
+      throw error;
+    }
     for (const [id, error] of failed) this.failComponent(id, error, outcomes, state, signal);
     if (replayed !== undefined) {
       // Components the log created after the checkpoint, then the last hand-over.
@@ -316,7 +309,7 @@ export class RecoveryEngine {
         if ((wanted && !wanted.has(id)) || outcomes.has(id)) continue;
         handOver(id, []);
       }
-      await handing;
+      await handOvers!.drain();
       return completeResult({
         plan,
         cut: replayed.cut,

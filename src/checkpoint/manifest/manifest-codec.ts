@@ -138,8 +138,13 @@ function checkKeyRanges(m: Manifest, componentId: string, component: ComponentMa
     const first = Buffer.from(block.firstKey, 'base64');
     const last = Buffer.from(block.lastKey, 'base64');
     if (Buffer.compare(first, last) > 0) throw inconsistent(m, `${where}: firstKey is above lastKey`);
-    if (block.recordCount === 1 && !first.equals(last)) {
-      throw inconsistent(m, `${where}: one record, but firstKey and lastKey differ`);
+    if ((block.recordCount === 1) !== first.equals(last)) {
+      throw inconsistent(
+        m,
+        block.recordCount === 1
+          ? `${where}: one record, but firstKey and lastKey differ`
+          : `${where}: ${block.recordCount} records (keys unique), but firstKey equals lastKey`,
+      );
     }
     if (previousLast !== undefined && Buffer.compare(previousLast, first) >= 0) {
       throw inconsistent(m, `${where}: its keys do not lie above the block before's`);

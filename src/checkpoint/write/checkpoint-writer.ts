@@ -123,16 +123,21 @@ export async function writeIncrementalCheckpoint(
   for (const componentId of [...delta.components.keys()].sort()) {
     const change = delta.components.get(componentId)!;
     if (change.records.length === 0 && !change.clearedAt) continue;
-    const writing = writeRecordBlocks(
+    // The whole state's digest while the first block is encoded and stored (on a worker, with one): taken
+    // as that block starts. A change with no block (a clear alone) starts none.
+    let described: Omit<ComponentManifest, 'blocks'> | undefined;
+    const describe = () => (described = describeState(state.components.get(componentId)));
+    const written = await writeRecordBlocks(
       context.store,
       context.prefix,
       context.catalog,
       change.records as readonly BlockRecord[],
       context.blocks,
+      (start) => {
+        if (start === 0) describe();
+      },
     );
-    // The whole state's digest while the first blocks are encoded and stored.
-    const described = describeState(state.components.get(componentId));
-    const written = await writing;
+    described ??= describe();
     addTotals(totals, written);
     components[componentId] = {
       blocks: written.blocks,

@@ -36,9 +36,9 @@ export interface FullWriteDeps extends CheckpointReadContext {
 /**
  * A full checkpoint of the materialised state: by block over the chain of `parent` when it allows (the
  * materialiser's changes since `parent` merged on top as one more delta) and the changes touch few of its
- * blocks (MAX_TOUCHED_SHARE), else the whole state. The
- * materialiser's state is the authority: should the merge by block refuse (its blocks disagree with the
- * chain's manifests), the whole state is written instead, and the refusal logged.
+ * blocks (MAX_TOUCHED_SHARE), else the whole state. The materialiser's state is the authority: should
+ * the merge by block fail (the chain's blocks damaged or gone, or blocks that disagree with its
+ * manifests), the whole state is written instead, and the failure logged.
  */
 export async function writeFullFromState(
   deps: FullWriteDeps,
@@ -47,30 +47,42 @@ export async function writeFullFromState(
   materializer: StateMaterializer,
   newestTimestamp: number,
 ): Promise<Manifest> {
-  const rule = RULE_CODES[deps.merger.config.conflictResolution];
   if (parent !== undefined && parent.lsn >= materializer.forgottenBefore) {
-    const chain = await readChain(deps, parent.id);
-    if (canMergeByBlocks(chain, rule)) {
-      try {
-        const unstored = unstoredChanges(materializer, parent, newestTimestamp);
-        const plan = await planMergedFull({ ...context, rule }, chain, unstored);
-        // Rewriting a block by merge costs ~2.4× writing it from the materialised state (measured: the
-        // bench's 5%-uniform change): by block only when few blocks change.
-        if (plan.touchedBlocks <= MAX_TOUCHED_SHARE * plan.baseBlocks) {
-          const merged = await writeMergedFull({ ...context, rule }, plan);
-          deps.logger.debug(
-            { checkpointId: merged.manifest.checkpointId, ...merged.stats },
-            'full checkpoint by block',
-          );
-          return merged.manifest;
-        }
-      } catch (error) {
-        if (!TidemarkError.is(error, 'INTERNAL')) throw error;
-        deps.logger.error({ err: error }, 'full checkpoint by block refused: writing the whole state');
-      }
+    try {
+      const merged = await writeByBlock(deps, context, parent, materializer, newestTimestamp);
+      if (merged !== undefined) return merged;
+    } catch (error) {
+      // A fenced writer stops; anything else (a manifest or block of the chain damaged or gone, a refused
+      // merge) is what a full checkpoint from the materialised state is the way out of.
+      if (TidemarkError.is(error, 'FENCED')) throw error;
+      deps.logger.error({ err: error }, 'full checkpoint by block failed: writing the whole state');
     }
   }
   return writeFullCheckpoint(context, materializer.snapshot(), newestTimestamp);
+}
+
+/** The full checkpoint by block over `parent`'s chain, or undefined when that chain or the change does not suit. */
+async function writeByBlock(
+  deps: FullWriteDeps,
+  context: CheckpointWriteContext,
+  parent: CheckpointSummary,
+  materializer: StateMaterializer,
+  newestTimestamp: number,
+): Promise<Manifest | undefined> {
+  const rule = RULE_CODES[deps.merger.config.conflictResolution];
+  const chain = await readChain(deps, parent.id);
+  if (!canMergeByBlocks(chain, rule)) return undefined;
+  const unstored = unstoredChanges(materializer, parent, newestTimestamp);
+  const plan = await planMergedFull({ ...context, rule }, chain, unstored);
+  // Rewriting a block by merge costs ~2.4× writing it from the materialised state (measured: the bench's
+  // 5%-uniform change): by block only when few blocks change.
+  if (plan.touchedBlocks > MAX_TOUCHED_SHARE * plan.baseBlocks) return undefined;
+  const merged = await writeMergedFull({ ...context, rule }, plan);
+  deps.logger.debug(
+    { checkpointId: merged.manifest.checkpointId, ...merged.stats },
+    'full checkpoint by block',
+  );
+  return merged.manifest;
 }
 
 /** The chain ending at `latest` merged into a new full checkpoint at its LSN: by block when it allows. */

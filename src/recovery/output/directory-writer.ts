@@ -102,12 +102,15 @@ export class StateDirectoryWriter {
     await checkTarget(target);
     const parent = path.dirname(target);
     const temp = path.join(parent, `.${path.basename(target)}.tmp-${randomBytes(4).toString('hex')}`);
-    const created = await guarded(target, async () => {
-      const first = await fs.mkdir(parent, { recursive: true });
-      await fs.mkdir(temp);
-      return first;
-    });
-    return new StateDirectoryWriter(target, temp, created);
+    const created = await guarded(target, () => fs.mkdir(parent, { recursive: true }));
+    const writer = new StateDirectoryWriter(target, temp, created);
+    try {
+      await guarded(target, () => fs.mkdir(temp));
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+    return writer;
   }
 
   /** Writes one component's state file (fsynced). */

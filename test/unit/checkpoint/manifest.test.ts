@@ -97,6 +97,11 @@ describe('manifest codec', () => {
         'block 0: one record, but firstKey and lastKey differ',
       ],
       [
+        'ten records, one key',
+        () => v2([ranged('a', 'a', 10)]),
+        'block 0: 10 records (keys unique), but firstKey equals lastKey',
+      ],
+      [
         'overlapping blocks',
         () => v2([ranged('a', 'f'), ranged('f', 'k')]),
         "block 1: its keys do not lie above the block before's",

@@ -10,7 +10,7 @@ import { CheckpointMerger } from '../../../src/checkpoint/merge/checkpoint-merge
 import type { ConflictResolution } from '../../../src/checkpoint/merge/merger-config';
 import type { Snapshot } from '../../../src/checkpoint/state/state-types';
 import { readManifest } from '../../../src/checkpoint/write/checkpoint-reader';
-import { MemoryStore, manifestKey } from '../../../src/storage';
+import { MemoryStore, blockKey, manifestKey } from '../../../src/storage';
 import { SegmentedWal, clear, del, put, type LogEntry } from '../../../src/wal';
 import { removeDir, tempDir } from '../../support/wal/wal-fixtures';
 
@@ -274,6 +274,23 @@ describe('merging a chain by block', () => {
       expect(records(await node.system.loadCheckpoint(full.id))).toEqual(
         records(await node.system.currentState()),
       );
+    });
+
+    it('a full checkpoint over a chain whose block is damaged is written from the whole state', async () => {
+      await putAll(range(0, 500), 1);
+      await node.system.checkpoint({ kind: 'full' });
+      await putAll([7, 8, 9], 2);
+      const newest = await node.system.checkpoint({ kind: 'incremental' });
+      const manifest = await readManifest(node.store, 'tidemark', newest.id);
+      const key = blockKey('tidemark', manifest.components.c0!.blocks[0]!.hash);
+      await node.store.put(key, Buffer.from('not a block any more'));
+      await putAll([10], 3);
+      const full = await node.system.checkpoint({ kind: 'full' });
+      expect(full.kind).toBe('full');
+      expect(records(await node.system.loadCheckpoint(full.id))).toEqual(
+        records(await node.system.currentState()),
+      );
+      expect(messages).toContain('full checkpoint by block failed: writing the whole state');
     });
 
     it('merges a chain whose base is format 1 (no key ranges) by reading it whole', async () => {

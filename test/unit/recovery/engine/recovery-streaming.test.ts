@@ -119,4 +119,37 @@ describe('RecoveryEngine streaming components (onComponent)', () => {
       }),
     ).rejects.toMatchObject({ code: 'DISK_FULL' });
   });
+
+  it('a failing block ends the recovery only after the hand-over under way settled; none begins after', async () => {
+    const manifest = await readManifest(store, PREFIX, history.checkpoints[0]!.id);
+    const key = blockKey(PREFIX, manifest.components.c2!.blocks[0]!.hash);
+    flipBit(storeDir, key);
+    try {
+      const engine = engines.make(nodeBackend(node, store));
+      const log: string[] = [];
+      const recovering = engine.recoverTo({ checkpointId: history.checkpoints[2]!.id }, undefined, {
+        onComponent: async (component) => {
+          log.push(`start ${component.componentId}`);
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          log.push(`end ${component.componentId}`);
+        },
+      });
+      await expect(
+        recovering.catch((error: unknown) => {
+          log.push('rejected');
+          throw error;
+        }),
+      ).rejects.toMatchObject({
+        code: 'CHECKSUM_MISMATCH',
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Whatever was under way ended before the rejection; nothing started after it.
+      expect(log[log.length - 1]).toBe('rejected');
+      expect(log.filter((l) => l.startsWith('start')).length).toBe(
+        log.filter((l) => l.startsWith('end')).length,
+      );
+    } finally {
+      flipBit(storeDir, key);
+    }
+  });
 });
