@@ -302,12 +302,17 @@ export class RecoveryEngine {
       await handOvers?.stop();
       throw error;
     }
-    for (const [id, error] of failed) this.failComponent(id, error, outcomes, state, signal);
     if (replayed !== undefined) {
-      // Components the log created after the checkpoint, then the last hand-over.
-      for (const id of [...replayed.overlay.componentIds()].sort()) {
-        if ((wanted && !wanted.has(id)) || outcomes.has(id)) continue;
-        handOver(id, []);
+      try {
+        for (const [id, error] of failed) this.failComponent(id, error, outcomes, state, signal);
+        // Components the log created after the checkpoint, then the last hand-over.
+        for (const id of [...replayed.overlay.componentIds()].sort()) {
+          if ((wanted && !wanted.has(id)) || outcomes.has(id)) continue;
+          handOver(id, []);
+        }
+      } catch (error) {
+        await handOvers!.stop();
+        throw error;
       }
       await handOvers!.drain();
       return completeResult({
@@ -323,6 +328,7 @@ export class RecoveryEngine {
         report,
       });
     }
+    for (const [id, error] of failed) this.failComponent(id, error, outcomes, state, signal);
 
     if (this.config.verificationLevel === 'full') {
       progress.phase = 'verify';
