@@ -34,7 +34,7 @@ import {
 import { writeMergedFullCheckpoint } from '../../src/checkpoint/write/merged-full-writer';
 import { LocalFileStore } from '../../src/storage';
 import { generateMergeWorkload } from './merge-bench';
-import { benchEncoder, closeBenchEncoder, encoderName } from './bench-encoder';
+import { benchWriteContext, closeBenchEncoder, encoderName } from './bench-encoder';
 
 const PREFIX = 'bench';
 
@@ -112,22 +112,7 @@ async function openStore(root: string, name: string) {
   fs.mkdirSync(dir, { recursive: true });
   const store = new LocalFileStore({ basePath: path.join(dir, 'store'), syncWrites: true });
   const catalog = await CheckpointCatalog.open(CatalogFile.inDataDir(dir));
-  const codec = 'zstd';
-  const context: CheckpointWriteContext = {
-    store,
-    prefix: PREFIX,
-    catalog,
-    nodeId: 'bench',
-    fencingToken: 0,
-    codec,
-    blocks: {
-      codec,
-      compressionThreshold: 1024,
-      enableDeduplication: true,
-      concurrency: 4,
-      encoder: benchEncoder(),
-    },
-  };
+  const context = benchWriteContext(store, catalog);
   return { dir, store, catalog, context };
 }
 

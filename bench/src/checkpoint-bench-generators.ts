@@ -17,11 +17,7 @@ import { CheckpointCatalog } from '../../src/checkpoint/catalog/catalog';
 import { CheckpointMerger } from '../../src/checkpoint/merge';
 import type { Snapshot } from '../../src/checkpoint/state/state-types';
 import { loadCheckpointState } from '../../src/checkpoint/write/checkpoint-reader';
-import {
-  describeState,
-  writeFullCheckpoint,
-  type CheckpointWriteContext,
-} from '../../src/checkpoint/write/checkpoint-writer';
+import { describeState, writeFullCheckpoint } from '../../src/checkpoint/write/checkpoint-writer';
 import {
   planMergedFull,
   writeMergedFull,
@@ -43,7 +39,7 @@ import { measureIngest, type IngestResult } from './materializer-ingest';
 import { collectGarbage } from './recovery-bench-engine';
 import { measureRedisPeer, type RedisPeerResult } from './redis-peer';
 import { generateState, type GeneratorKind } from './state-generators';
-import { benchEncoder } from './bench-encoder';
+import { benchWriteContext } from './bench-encoder';
 
 export const GENERATOR_GOALS = {
   writeToZstd1Limit: 0.6,
@@ -95,25 +91,6 @@ export interface GeneratorFigures {
 
 const PREFIX = 'bench';
 
-function context(store: LocalFileStore, catalog: CheckpointCatalog): CheckpointWriteContext {
-  const codec = 'zstd';
-  return {
-    store,
-    prefix: PREFIX,
-    catalog,
-    nodeId: 'bench',
-    fencingToken: 0,
-    codec,
-    blocks: {
-      codec,
-      compressionThreshold: 1024,
-      enableDeduplication: true,
-      concurrency: 4,
-      encoder: benchEncoder(),
-    },
-  };
-}
-
 async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const started = performance.now();
   const result = await work();
@@ -136,7 +113,7 @@ function changedRecords(before: Snapshot, after: Snapshot): number {
 async function fullByBlockAfterChange(root: string, before: Snapshot, after: Snapshot) {
   const store = new LocalFileStore({ basePath: root, syncWrites: true });
   const catalog = new CheckpointCatalog();
-  const first = await writeFullCheckpoint(context(store, catalog), before, 0);
+  const first = await writeFullCheckpoint(benchWriteContext(store, catalog), before, 0);
   const components = new Map<string, UnstoredComponentChanges>();
   for (const [id, component] of after.components) {
     const old = before.components.get(id)!.records;
@@ -145,7 +122,7 @@ async function fullByBlockAfterChange(root: string, before: Snapshot, after: Sna
     components.set(id, { run: runFromRecords(puts), described: describeState(component) });
   }
   const unstored = { lsn: after.lsn, timestamp: 0, components };
-  const merging = { ...context(store, catalog), rule: RULE_LAST_WRITE_WINS };
+  const merging = { ...benchWriteContext(store, catalog), rule: RULE_LAST_WRITE_WINS };
   let touchedShare = 0;
   const [merged, seconds] = await timed(async () => {
     const plan = await planMergedFull(merging, [first], unstored);
@@ -190,7 +167,9 @@ export async function measureGenerator(
     const store = new LocalFileStore({ basePath: root, syncWrites: true });
     const catalog = new CheckpointCatalog();
     collectGarbage();
-    const [first, seconds] = await timed(() => writeFullCheckpoint(context(store, catalog), snapshot, 0));
+    const [first, seconds] = await timed(() =>
+      writeFullCheckpoint(benchWriteContext(store, catalog), snapshot, 0),
+    );
     const stats = first.stats;
     const files = blockFilesOf(root, PREFIX, [first]);
     const readDecompress = await readDecompressLimit(files, logicalBytes);
@@ -204,7 +183,7 @@ export async function measureGenerator(
 
     const changed = generated.changed(0.05);
     const byBlock = await fullByBlockAfterChange(path.join(root, 'by-block'), snapshot, changed);
-    const second = await writeFullCheckpoint(context(store, catalog), changed, 0);
+    const second = await writeFullCheckpoint(benchWriteContext(store, catalog), changed, 0);
     const mbPerSec = logicalBytes / 1e6 / seconds;
     const loadMbPerSec = logicalBytes / 1e6 / loadSeconds;
     figures = {

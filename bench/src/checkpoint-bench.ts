@@ -14,13 +14,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { BlockCodec } from '../../src/checkpoint/block/codecs';
 import { CheckpointCatalog } from '../../src/checkpoint/catalog/catalog';
 import type { Snapshot } from '../../src/checkpoint/state/state-types';
-import {
-  writeFullCheckpoint,
-  type CheckpointWriteContext,
-} from '../../src/checkpoint/write/checkpoint-writer';
+import { writeFullCheckpoint } from '../../src/checkpoint/write/checkpoint-writer';
 import { LocalFileStore } from '../../src/storage';
 import {
   GENERATOR_GOALS,
@@ -31,7 +27,7 @@ import {
 import { runChainMergeBench } from './chain-merge-bench';
 import { generateMergeWorkload, runMergeBench } from './merge-bench';
 import { changeNewest, GENERATOR_KINDS } from './state-generators';
-import { benchEncoder, closeBenchEncoder, encoderName } from './bench-encoder';
+import { benchWriteContext, closeBenchEncoder, encoderName } from './bench-encoder';
 
 export interface CheckpointBenchOptions {
   out?: string;
@@ -46,28 +42,6 @@ function logicalBytes(snapshot: Snapshot): number {
     for (const record of component.records) bytes += record.key.length + record.value.length;
   }
   return bytes;
-}
-
-function context(
-  store: LocalFileStore,
-  catalog: CheckpointCatalog,
-  codec: BlockCodec,
-): CheckpointWriteContext {
-  return {
-    store,
-    prefix: 'bench',
-    catalog,
-    nodeId: 'bench',
-    fencingToken: 0,
-    codec,
-    blocks: {
-      codec,
-      compressionThreshold: 1024,
-      enableDeduplication: true,
-      concurrency: 4,
-      encoder: benchEncoder(),
-    },
-  };
 }
 
 /** Every codec on the windows state, and the 5% change with zstd: the bench's first figures. */
@@ -87,7 +61,7 @@ async function measureCodecs(options: CheckpointBenchOptions, quick: boolean) {
       const store = new LocalFileStore({ basePath: root, syncWrites: true });
       const catalog = new CheckpointCatalog();
       const started = performance.now();
-      const first = await writeFullCheckpoint(context(store, catalog, codec), state, 0);
+      const first = await writeFullCheckpoint(benchWriteContext(store, catalog, codec), state, 0);
       const seconds = (performance.now() - started) / 1000;
       const savings = 1 - first.stats.storedBytes / stateBytes;
       writes.push({
@@ -105,7 +79,7 @@ async function measureCodecs(options: CheckpointBenchOptions, quick: boolean) {
       );
       if (codec === 'zstd') {
         const second = await writeFullCheckpoint(
-          context(store, catalog, codec),
+          benchWriteContext(store, catalog, codec),
           changeNewest(state, 0.05),
           0,
         );

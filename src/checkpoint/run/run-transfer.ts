@@ -1,4 +1,5 @@
 import type { RunSlice, SortedRun } from './run-types';
+import { fillRun, measureRunRecords, type RunRecord } from './sorted-run';
 
 /**
  * A run in one ArrayBuffer, to move between threads without a copy on arrival: a 24-byte header
@@ -80,47 +81,10 @@ export function runFromSlices(slices: readonly RunSlice[]): SortedRun {
  * A run in one movable buffer holding copies of `records[start, end)` (sorted by key, keys unique; a record
  * without `op` is a put): what a writer hands a worker thread.
  */
-export function packRecords(
-  records: readonly {
-    key: Uint8Array;
-    value?: Uint8Array;
-    op?: 'put' | 'delete';
-    lsn: number;
-    timestamp: number;
-  }[],
-  start = 0,
-  end = records.length,
-): SortedRun {
-  const count = end - start;
-  let keyTotal = 0;
-  let valueTotal = 0;
-  let anyDelete = false;
-  for (let i = start; i < end; i++) {
-    const record = records[i]!;
-    keyTotal += record.key.length;
-    if (record.op === 'delete') anyDelete = true;
-    else valueTotal += record.value!.length;
-  }
+export function packRecords(records: readonly RunRecord[], start = 0, end = records.length): SortedRun {
+  const { count, keyTotal, valueTotal, anyDelete } = measureRunRecords(records, start, end);
   const run = allocatePackedRun(count, anyDelete, keyTotal, valueTotal);
-  const { keyBytes, valueBytes, keyStarts, valueStarts, deletes, lsns, timestamps } = run;
-  let k = 0;
-  let v = 0;
-  for (let i = 0; i < count; i++) {
-    const record = records[start + i]!;
-    keyStarts[i] = k;
-    valueStarts[i] = v;
-    keyBytes.set(record.key, k);
-    k += record.key.length;
-    if (record.op === 'delete') deletes![i] = 1;
-    else {
-      valueBytes.set(record.value!, v);
-      v += record.value!.length;
-    }
-    lsns[i] = record.lsn;
-    timestamps[i] = record.timestamp;
-  }
-  keyStarts[count] = k;
-  valueStarts[count] = v;
+  fillRun(run, records, start);
   return run;
 }
 

@@ -41,18 +41,33 @@ export function runToRecords(run: SortedRun, start = 0, end = run.count): DeltaR
  * write 118 -> 76 MB/s (/tmp/exp/write-prof.js, 96 MB window state), while building a run alone took the
  * same time either way — not understood yet; the numbers decided.
  */
-export function runFromRecords(
-  records: readonly {
-    key: Uint8Array;
-    value?: Uint8Array;
-    op?: 'put' | 'delete';
-    lsn: number;
-    timestamp: number;
-  }[],
-  start = 0,
-  end = records.length,
-): SortedRun {
-  const count = end - start;
+export function runFromRecords(records: readonly RunRecord[], start = 0, end = records.length): SortedRun {
+  const { count, keyTotal, valueTotal, anyDelete } = measureRunRecords(records, start, end);
+  const run: SortedRun = {
+    count,
+    keyBytes: Buffer.allocUnsafeSlow(keyTotal),
+    keyStarts: new Uint32Array(count + 1),
+    valueBytes: Buffer.allocUnsafeSlow(valueTotal),
+    valueStarts: new Uint32Array(count + 1),
+    deletes: anyDelete ? new Uint8Array(count) : undefined,
+    lsns: new Float64Array(count),
+    timestamps: new Float64Array(count),
+  };
+  fillRun(run, records, start);
+  return run;
+}
+
+/** A record a run can be built from: a StateRecord (a put) or a DeltaRecord. */
+export interface RunRecord {
+  key: Uint8Array;
+  value?: Uint8Array;
+  op?: 'put' | 'delete';
+  lsn: number;
+  timestamp: number;
+}
+
+/** What a run of `records[start, end)` needs: its count, key and value bytes, whether it has deletes. */
+export function measureRunRecords(records: readonly RunRecord[], start: number, end: number) {
   let keyTotal = 0;
   let valueTotal = 0;
   let anyDelete = false;
@@ -62,13 +77,12 @@ export function runFromRecords(
     if (record.op === 'delete') anyDelete = true;
     else valueTotal += record.value!.length;
   }
-  const keyBytes = Buffer.allocUnsafeSlow(keyTotal);
-  const valueBytes = Buffer.allocUnsafeSlow(valueTotal);
-  const keyStarts = new Uint32Array(count + 1);
-  const valueStarts = new Uint32Array(count + 1);
-  const deletes = anyDelete ? new Uint8Array(count) : undefined;
-  const lsns = new Float64Array(count);
-  const timestamps = new Float64Array(count);
+  return { count: end - start, keyTotal, valueTotal, anyDelete };
+}
+
+/** Copies `records[start, start + run.count)` into `run`'s arrays, sized by measureRunRecords. */
+export function fillRun(run: SortedRun, records: readonly RunRecord[], start: number): void {
+  const { count, keyBytes, valueBytes, keyStarts, valueStarts, deletes, lsns, timestamps } = run;
   let k = 0;
   let v = 0;
   for (let i = 0; i < count; i++) {
@@ -87,5 +101,4 @@ export function runFromRecords(
   }
   keyStarts[count] = k;
   valueStarts[count] = v;
-  return { count, keyBytes, keyStarts, valueBytes, valueStarts, deletes, lsns, timestamps };
 }

@@ -21,6 +21,14 @@ import { removeDir, tempDir } from '../../support/wal/wal-fixtures';
 
 type Op = { component: number; kind: 'put' | 'delete' | 'clear'; key: number; value: number };
 
+/** A random change: mostly puts, some deletes, rare clears; 3 components, 401 keys. */
+const op = fc.record({
+  component: fc.integer({ min: 0, max: 2 }),
+  kind: fc.constantFrom<Op['kind']>('put', 'put', 'put', 'put', 'put', 'delete', 'delete', 'clear'),
+  key: fc.integer({ min: 0, max: 400 }),
+  value: fc.nat(255),
+});
+
 function toEntry(op: Op, sequence: number, timestampJitter = 0): LogEntry {
   const key = `k${String(op.key).padStart(5, '0')}`;
   const change =
@@ -80,12 +88,6 @@ describe('merging a chain by block', () => {
   it.each(BLOCK_CODECS)(
     'gives the state of the chain, digest and key count included, whatever it reuses (%s)',
     async (codec) => {
-      const op = fc.record({
-        component: fc.integer({ min: 0, max: 2 }),
-        kind: fc.constantFrom<Op['kind']>('put', 'put', 'put', 'put', 'put', 'delete', 'delete', 'clear'),
-        key: fc.integer({ min: 0, max: 400 }),
-        value: fc.nat(255),
-      });
       let reused = 0;
       let written = 0;
       await fc.assert(
@@ -137,12 +139,6 @@ describe('merging a chain by block', () => {
   it.each(BLOCK_CODECS)(
     'full checkpoints taken by block over the newest chain hold the log state (%s)',
     async (codec) => {
-      const op = fc.record({
-        component: fc.integer({ min: 0, max: 2 }),
-        kind: fc.constantFrom<Op['kind']>('put', 'put', 'put', 'put', 'put', 'delete', 'delete', 'clear'),
-        key: fc.integer({ min: 0, max: 400 }),
-        value: fc.nat(255),
-      });
       let reused = 0;
       messages.length = 0;
       await fc.assert(
