@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
 /** Writes `buffers` one after another at `position`, however many calls the kernel needs for it. */
@@ -16,6 +17,16 @@ export async function writeAll(
     if (bytesWritten <= 0) throw new Error(`a write at offset ${position} wrote nothing`);
     position += bytesWritten;
     pending = dropWritten(pending, bytesWritten);
+  }
+}
+
+/** writeAll's synchronous twin, for writes small enough to cost less than a trip to the thread pool. */
+export function writeAllSync(fd: number, bytes: Uint8Array, position: number): void {
+  let at = 0;
+  while (at < bytes.length) {
+    const written = writeSync(fd, bytes, at, bytes.length - at, position + at);
+    if (written <= 0) throw new Error(`a write at offset ${position + at} wrote nothing`);
+    at += written;
   }
 }
 
