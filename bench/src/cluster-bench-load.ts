@@ -73,9 +73,9 @@ export async function runLoad(
 
 function minus(a: TransportCounts, b: TransportCounts): TransportCounts {
   return {
-    sentRequests: a.sentRequests - b.sentRequests,
+    sentBatches: a.sentBatches - b.sentBatches,
     sentMessages: a.sentMessages - b.sentMessages,
-    failedRequests: a.failedRequests - b.failedRequests,
+    failedStreams: a.failedStreams - b.failedStreams,
     droppedMessages: a.droppedMessages - b.droppedMessages,
   };
 }

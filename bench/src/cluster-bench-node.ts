@@ -109,11 +109,11 @@ async function main(): Promise<void> {
 }
 
 function sentBy(transport: HttpRaftTransport): TransportCounts {
-  const sum: TransportCounts = { sentRequests: 0, sentMessages: 0, failedRequests: 0, droppedMessages: 0 };
+  const sum: TransportCounts = { sentBatches: 0, sentMessages: 0, failedStreams: 0, droppedMessages: 0 };
   for (const peer of Object.values(transport.stats().peers)) {
-    sum.sentRequests += peer.sentRequests;
+    sum.sentBatches += peer.sentBatches;
     sum.sentMessages += peer.sentMessages;
-    sum.failedRequests += peer.failedRequests;
+    sum.failedStreams += peer.failedStreams;
     sum.droppedMessages += peer.droppedMessages;
   }
   return sum;

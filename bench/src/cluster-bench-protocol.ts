@@ -52,9 +52,9 @@ export interface StoreCounts {
 
 /** The leader's outbound transport over a load window, summed over its peers (HttpRaftTransport.stats()). */
 export interface TransportCounts {
-  sentRequests: number;
+  sentBatches: number;
   sentMessages: number;
-  failedRequests: number;
+  failedStreams: number;
   droppedMessages: number;
 }
 

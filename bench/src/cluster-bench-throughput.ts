@@ -89,8 +89,8 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
           `p50 ${load.latencyMs.p50.toFixed(2)} ms, p99 ${load.latencyMs.p99.toFixed(2)} ms; ` +
           `${batch} entries/save; raw disk ${Math.round(raw.entriesPerSec).toLocaleString('en-US')}/s` +
           (load.failed > 0 ? `; ${load.failed} failed (${load.firstError})` : '') +
-          (load.transport.failedRequests + load.transport.droppedMessages > 0
-            ? `; transport: ${load.transport.failedRequests} requests failed, ${load.transport.droppedMessages} messages dropped`
+          (load.transport.failedStreams + load.transport.droppedMessages > 0
+            ? `; transport: ${load.transport.failedStreams} streams failed, ${load.transport.droppedMessages} messages dropped`
             : '') +
           (leaderKept ? '' : '; THE LEADER CHANGED'),
       );

@@ -4,7 +4,7 @@ import { WireReader } from './wire-reader';
 import { varintSize, writeVarint } from './wire-varint';
 
 /**
- * The binary form of Raft messages between nodes: a batch is what one request carries.
+ * The binary form of Raft messages between nodes: a batch is what one frame of a stream (or one request) carries.
  *
  *   batch    = version:u8 (=1) count:varint message{count}            — nothing may follow
  *   message  = type:u8 flags:u8 from:id to:id term logTerm index commit rejectHint context :varint

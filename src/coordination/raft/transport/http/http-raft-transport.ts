@@ -18,9 +18,9 @@ import {
 } from './transport-stats';
 
 /**
- * Raft between nodes over HTTP(S): a server of its own (not the service's Nest app) taking signed batches
- * on POST /raft/v1/messages, and per peer one keep-alive connection with one request in flight
- * (peer-sender.ts). See raft-http-server.ts for what is refused inbound.
+ * Raft between nodes over HTTP(S): a server of its own (not the service's Nest app), and per peer one
+ * long-lived stream of signed batches (peer-sender.ts, raft-http-protocol.ts). See raft-http-server.ts for
+ * what is refused inbound.
  */
 export class HttpRaftTransport implements RaftTransport {
   private readonly options: ResolvedTransportOptions;
@@ -140,7 +140,8 @@ export class HttpRaftTransport implements RaftTransport {
       peers: Object.fromEntries([...this.peerStats].map(([id, stats]) => [id, { ...stats }])),
       unroutableMessages: this.unroutable,
       inbound: {
-        receivedRequests: inbound?.receivedRequests ?? 0,
+        openedStreams: inbound?.openedStreams ?? 0,
+        receivedBatches: inbound?.receivedBatches ?? 0,
         receivedMessages: inbound?.receivedMessages ?? 0,
         refused: { ...(inbound?.refused ?? emptyRefusals()) },
       },

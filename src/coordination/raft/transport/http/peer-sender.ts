@@ -12,11 +12,13 @@ import { batchSize, encodeBatch } from '../message-codec';
 import type { ResolvedTransportOptions } from './http-transport-options';
 import type { PeerAddress } from './peer-address';
 import {
+  frameHeader,
   FROM_HEADER,
   headerId,
-  MESSAGES_ROUTE,
   SIGNATURE_HEADER,
   signBatch,
+  STREAM_OPEN,
+  STREAM_ROUTE,
   TO_HEADER,
 } from './raft-http-protocol';
 import type { PeerTransportStats } from './transport-stats';
@@ -27,22 +29,36 @@ interface Queued {
   readonly size: number;
 }
 
+/** A stream to the peer, from its opening request on. */
+interface OpenStream {
+  readonly request: ClientRequest;
+  /** The peer answered 200: frames may go. */
+  accepted: boolean;
+  /** The last frame was not taken whole: the next waits for 'drain'. */
+  blocked: boolean;
+  /** Runs while the opening waits for its answer, or a frame for its drain. */
+  timer: Timer | undefined;
+}
+
 /** How much of a refusal's body is kept for the log. */
 const REFUSAL_TEXT_BYTES = 200;
 
 /**
- * The outbound half for one peer: a bounded queue and at most one request in flight on one keep-alive
- * connection. What is queued while a request is out goes together in the next one, in order; a full queue
- * drops its oldest. A request that fails or outlives the timeout loses its messages (Raft resends), and the
- * next waits `retryBackoffMs`, so a down peer is tried a few times a second rather than in a loop. Peers
- * share nothing, so a slow one delays only itself.
+ * The outbound half for one peer: a bounded queue and one stream (raft-http-protocol.ts) on one keep-alive
+ * connection. Each flush writes what is queued as frames of signed batches, in order — one socket write per
+ * batch, no request and answer per batch (the answer to one request per batch cost each node more CPU than
+ * Raft itself). Frames go only once the peer has accepted the stream; while it has not, or a frame waits
+ * for the socket to drain, what is queued waits and batches, a full queue dropping its oldest. A stream
+ * that cannot be opened (refused, failed, no answer within the timeout) or that stops draining for that
+ * long loses what waited (Raft resends), and the next is tried after `retryBackoffMs`, so a down peer is
+ * tried a few times a second rather than in a loop. Peers share nothing, so a slow one delays only itself.
  */
 export class PeerSender {
   private readonly queue = new Denque<Queued>();
   private queuedBytes = 0;
-  private inFlight: { request: ClientRequest; timer: Timer } | undefined;
+  private stream: OpenStream | undefined;
   private backoff: Timer | undefined;
-  /** Whether the last request failed: a streak of failures is warned about once, its end noted once. */
+  /** Whether the last stream failed: a streak of failures is warned about once, its end noted once. */
   private failing = false;
   private closed = false;
   private readonly agent: HttpAgent;
@@ -77,11 +93,38 @@ export class PeerSender {
     this.stats.queued = this.queue.length;
   }
 
-  /** Sends what is queued, unless a request is out or a failure's back-off runs (they flush when over). */
+  /** Writes what is queued to the stream (opening one if none is open), unless a back-off runs. */
   flush(): void {
-    if (this.closed || this.inFlight !== undefined || this.backoff !== undefined || this.queue.isEmpty())
-      return;
-    const { maxBatchBytes, nodeId, secret } = this.options;
+    if (this.closed || this.backoff !== undefined || this.queue.isEmpty()) return;
+    const stream = this.stream ?? this.open();
+    if (!stream.accepted || stream.blocked) return;
+    try {
+      while (!this.queue.isEmpty() && !stream.blocked) this.writeFrame(stream);
+    } catch (error) {
+      // Nothing here should throw, but flush runs from callbacks too: a throw would be uncaught.
+      this.end(stream, error instanceof Error ? error.message : String(error), false);
+    }
+  }
+
+  /** Drops what is queued, cuts the stream, closes the connection. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.backoff?.cancel();
+    this.backoff = undefined;
+    this.stats.droppedMessages += this.queue.length;
+    this.queue.clear();
+    this.queuedBytes = 0;
+    this.stats.queued = 0;
+    const stream = this.stream;
+    this.stream = undefined;
+    stream?.timer?.cancel();
+    stream?.request.destroy();
+    this.agent.destroy();
+  }
+
+  private writeFrame(stream: OpenStream): void {
+    const { maxBatchBytes, nodeId, secret, clock, requestTimeoutMs } = this.options;
     const messages: Message[] = [];
     let bytes = 0;
     for (let next = this.queue.peekFront(); next !== undefined; next = this.queue.peekFront()) {
@@ -92,85 +135,77 @@ export class PeerSender {
     }
     this.queuedBytes -= bytes;
     this.stats.queued = this.queue.length;
-    try {
-      const body = encodeBatch(messages, bytes);
-      this.post(body, messages.length, signBatch(secret, nodeId, this.to, body));
-    } catch (error) {
-      // Nothing here should throw, but flush runs from timers and callbacks too: a throw would be uncaught.
-      this.inFlight = undefined;
-      this.failed(messages.length, error instanceof Error ? error.message : String(error), false);
+    const batch = encodeBatch(messages, bytes);
+    const { request } = stream;
+    request.cork();
+    request.write(frameHeader(secret, nodeId, this.to, batch));
+    const taken = request.write(batch);
+    request.uncork();
+    this.stats.sentMessages += messages.length;
+    this.stats.sentBatches++;
+    if (!taken) {
+      stream.blocked = true;
+      stream.timer = clock
+        .setTimeout(
+          () => this.end(stream, `no progress writing within ${requestTimeoutMs} ms`, true),
+          requestTimeoutMs,
+        )
+        .unref();
     }
   }
 
-  /** Drops what is queued, aborts what is in flight, closes the connection. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.backoff?.cancel();
-    this.backoff = undefined;
-    this.stats.droppedMessages += this.queue.length;
-    this.queue.clear();
-    this.queuedBytes = 0;
-    this.stats.queued = 0;
-    this.inFlight?.request.destroy();
-    this.agent.destroy();
-  }
-
-  private post(body: Buffer, count: number, signature: string): void {
-    const { tls, clock, requestTimeoutMs } = this.options;
+  private open(): OpenStream {
+    const { tls, clock, requestTimeoutMs, nodeId, secret } = this.options;
     const request = (tls ? httpsRequest : httpRequest)({
       agent: this.agent,
       host: this.address.host,
       port: this.address.port,
       method: 'POST',
-      path: MESSAGES_ROUTE,
+      path: STREAM_ROUTE,
       headers: {
         'content-type': 'application/octet-stream',
-        'content-length': body.length,
-        [FROM_HEADER]: headerId(this.options.nodeId),
+        [FROM_HEADER]: headerId(nodeId),
         [TO_HEADER]: headerId(this.to),
-        [SIGNATURE_HEADER]: signature,
+        [SIGNATURE_HEADER]: signBatch(secret, nodeId, this.to, STREAM_OPEN),
       },
     });
-    let timedOut = false;
-    let done = false;
-    const finish = (failure: string | undefined) => {
-      if (done) return;
-      done = true;
-      timer.cancel();
-      this.inFlight = undefined;
-      if (failure === undefined) this.delivered(count);
-      else this.failed(count, timedOut ? `no answer within ${requestTimeoutMs} ms` : failure, timedOut);
-    };
-    const timer = clock
-      .setTimeout(() => {
-        timedOut = true;
-        request.destroy(new Error('request timed out'));
-      }, requestTimeoutMs)
+    const stream: OpenStream = { request, accepted: false, blocked: false, timer: undefined };
+    this.stream = stream;
+    stream.timer = clock
+      .setTimeout(() => this.end(stream, `no answer within ${requestTimeoutMs} ms`, true), requestTimeoutMs)
       .unref();
-    this.inFlight = { request, timer };
-    request.on('error', (error) => finish(error.message));
-    request.on('response', (response) => this.readResponse(response, finish));
-    request.end(body);
-  }
-
-  private readResponse(response: IncomingMessage, finish: (failure: string | undefined) => void): void {
-    const status = response.statusCode ?? 0;
-    const ok = status >= 200 && status < 300;
-    let text = '';
-    response.on('data', (chunk: Buffer) => {
-      if (!ok && text.length < REFUSAL_TEXT_BYTES) text += chunk.toString('utf8', 0, REFUSAL_TEXT_BYTES);
+    request.on('error', (error) => this.end(stream, error.message, false));
+    request.on('close', () => this.end(stream, 'the stream was cut off', false));
+    request.on('response', (response) => this.answered(stream, response));
+    request.on('drain', () => {
+      if (this.stream !== stream || !stream.blocked) return;
+      stream.blocked = false;
+      stream.timer?.cancel();
+      stream.timer = undefined;
+      this.flush();
     });
-    response.on('end', () =>
-      finish(ok ? undefined : `HTTP ${status}: ${text.trim().slice(0, REFUSAL_TEXT_BYTES)}`),
-    );
-    response.on('error', (error) => finish(error.message));
-    response.on('close', () => finish('the response was cut off'));
+    request.flushHeaders();
+    return stream;
   }
 
-  private delivered(count: number): void {
-    this.stats.sentMessages += count;
-    this.stats.sentRequests++;
+  private answered(stream: OpenStream, response: IncomingMessage): void {
+    const status = response.statusCode ?? 0;
+    if (status !== 200) {
+      let text = '';
+      response.on('data', (chunk: Buffer) => {
+        if (text.length < REFUSAL_TEXT_BYTES) text += chunk.toString('utf8', 0, REFUSAL_TEXT_BYTES);
+      });
+      response.on('end', () =>
+        this.end(stream, `HTTP ${status}: ${text.trim().slice(0, REFUSAL_TEXT_BYTES)}`, false),
+      );
+      return;
+    }
+    response.resume(); // nothing is sent on it; its end is the stream's
+    response.on('end', () => this.end(stream, 'the peer ended the stream', false));
+    stream.accepted = true;
+    stream.timer?.cancel();
+    stream.timer = undefined;
+    this.stats.openedStreams++;
     if (this.failing) {
       this.failing = false;
       this.options.logger.info({ peer: this.to }, 'raft peer reachable again');
@@ -178,13 +213,30 @@ export class PeerSender {
     this.flush();
   }
 
-  private failed(count: number, reason: string, timedOut: boolean): void {
-    this.stats.failedMessages += count;
-    this.stats.failedRequests++;
-    if (timedOut) this.stats.timedOutRequests++;
+  /**
+   * The stream is over (once: later calls for it change nothing). One the peer had accepted and that ended
+   * without a timeout (the peer closed a quiet stream, or went away) is followed at once by another if
+   * anything waits — whether the peer is there shows then. Any other is a failure: what waited is lost.
+   */
+  private end(stream: OpenStream, reason: string, timedOut: boolean): void {
+    if (this.stream !== stream) return;
+    this.stream = undefined;
+    stream.timer?.cancel();
+    stream.request.destroy();
     if (this.closed) return;
-    const facts = { peer: this.to, reason, lost: count };
-    if (this.failing) this.options.logger.debug(facts, 'raft request failed');
+    if (stream.accepted && !timedOut) {
+      this.options.logger.debug({ peer: this.to, reason }, 'raft stream ended');
+      this.flush();
+      return;
+    }
+    this.stats.failedStreams++;
+    if (timedOut) this.stats.timedOutStreams++;
+    this.stats.failedMessages += this.queue.length;
+    this.queue.clear();
+    this.queuedBytes = 0;
+    this.stats.queued = 0;
+    const facts = { peer: this.to, reason };
+    if (this.failing) this.options.logger.debug(facts, 'raft stream failed');
     else this.options.logger.warn(facts, 'raft peer unreachable: its messages are dropped until it answers');
     this.failing = true;
     this.backoff = this.options.clock

@@ -2,11 +2,21 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { NodeId } from '../../core/types';
 
 /**
- * The wire contract between two HTTP transports: one route whose body is one encoded batch
- * (message-codec.ts), the sender and the recipient named in headers (percent-encoded, as header values
- * are Latin-1), and a signature that binds both names to the body.
+ * The wire contract between two HTTP transports. The sender and the recipient are named in headers
+ * (percent-encoded, as header values are Latin-1); a signature binds both names to the bytes it covers.
+ * - `MESSAGES_ROUTE`: the body is one encoded batch (message-codec.ts), signed in a header.
+ * - `STREAM_ROUTE`: a long-lived request (chunked) whose body is a sequence of frames, each one signed
+ *   batch (`frameHeader`); its opening is signed over `STREAM_OPEN`. The receiver answers 200 at once and
+ *   keeps reading until either side goes. What senders use: one batch costs one socket write, not a request.
  */
 export const MESSAGES_ROUTE = '/raft/v1/messages';
+export const STREAM_ROUTE = '/raft/v1/stream';
+
+/** What the opening signature of a stream covers (frames are signed one by one). */
+export const STREAM_OPEN = Buffer.from('stream', 'utf8');
+
+/** A frame: batch length u32 LE | HMAC-SHA256 of the batch (32 bytes) | the batch. */
+export const FRAME_HEADER_BYTES = 4 + 32;
 
 export const FROM_HEADER = 'x-tidemark-raft-from';
 export const TO_HEADER = 'x-tidemark-raft-to';
@@ -37,6 +47,26 @@ export function signatureMatches(
   const expected = mac(secret, from, to, body);
   const given = Buffer.from(signature, 'hex');
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** The header of the frame that carries `batch` on a stream. */
+export function frameHeader(secret: Buffer, from: NodeId, to: NodeId, batch: Uint8Array): Buffer {
+  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+  header.writeUInt32LE(batch.length, 0);
+  mac(secret, from, to, batch).copy(header, 4);
+  return header;
+}
+
+/** Whether `signature` (32 raw bytes) is the batch's, compared in constant time. */
+export function frameSignatureMatches(
+  secret: Buffer,
+  from: NodeId,
+  to: NodeId,
+  batch: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  const expected = mac(secret, from, to, batch);
+  return signature.length === expected.length && timingSafeEqual(signature, expected);
 }
 
 /** A node id for a header: percent-encoded UTF-8. */

@@ -13,16 +13,22 @@ import { formatPeerAddress } from './peer-address';
 import {
   FROM_HEADER,
   idFromHeader,
+  frameSignatureMatches,
   MESSAGES_ROUTE,
   SIGNATURE_HEADER,
   signatureMatches,
+  STREAM_OPEN,
+  STREAM_ROUTE,
   TO_HEADER,
 } from './raft-http-protocol';
+import { StreamFrameReader } from './stream-frame-reader';
 import { RefusalLog } from './refusal-log';
 import { emptyRefusals, type InboundTransportStats, type RefusalReason } from './transport-stats';
 
-/** A whole request, headers to last byte: generous for a 64 MiB snapshot on a slow link, finite for a stalled one. */
+/** A single request's silence (no byte) before it is cut: generous for a slow link, finite for a stalled one. */
 const INBOUND_REQUEST_TIMEOUT_MS = 120_000;
+/** A stream's silence before it is closed: heartbeats (and their answers) keep a live peer's stream busy. */
+const STREAM_IDLE_TIMEOUT_MS = 120_000;
 /** Longer than a heartbeat interval by far, so a peer's one connection stays open between messages. */
 const KEEP_ALIVE_TIMEOUT_MS = 30_000;
 
@@ -34,14 +40,16 @@ export interface RaftHttpServerOptions {
 }
 
 /**
- * The inbound half: a bare node:http(s) server with one route. A request reaches onReceive only when it is
- * addressed to this node, signed with the cluster secret, from a known sender (unless unknown senders are
- * accepted), within the size limit, and decodes to messages that match its headers. Anything else is
- * answered 4xx with a short plain body, counted and logged; nothing of it is delivered.
+ * The inbound half: a bare node:http(s) server with two routes (raft-http-protocol.ts). A batch reaches
+ * onReceive only when it is addressed to this node, signed with the cluster secret, from a known sender
+ * (unless unknown senders are accepted), within the size limit, and decodes to messages that match its
+ * headers. Anything else is answered 4xx with a short plain body (or, inside a stream, ends it), counted and
+ * logged; nothing of it is delivered.
  */
 export class RaftHttpServer {
   readonly stats: InboundTransportStats = {
-    receivedRequests: 0,
+    openedStreams: 0,
+    receivedBatches: 0,
     receivedMessages: 0,
     refused: emptyRefusals(),
   };
@@ -51,7 +59,8 @@ export class RaftHttpServer {
   constructor(private readonly options: RaftHttpServerOptions) {
     const { tls, logger, clock } = options.transport;
     const serverOptions = {
-      requestTimeout: INBOUND_REQUEST_TIMEOUT_MS,
+      // Node's whole-request limit would end every stream: single requests get an idle timeout instead.
+      requestTimeout: 0,
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     };
     const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
@@ -94,12 +103,12 @@ export class RaftHttpServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const { nodeId, acceptUnknownSenders, maxBodyBytes } = this.options.transport;
+    const { nodeId, acceptUnknownSenders, maxBodyBytes, secret } = this.options.transport;
     const remote = req.socket.remoteAddress;
-    if (req.url !== MESSAGES_ROUTE || req.method !== 'POST') {
-      return this.refuse(req, res, req.url === MESSAGES_ROUTE ? 405 : 404, 'notFound', 'no such route', {
-        remote,
-      });
+    const stream = req.url === STREAM_ROUTE;
+    if ((req.url !== MESSAGES_ROUTE && !stream) || req.method !== 'POST') {
+      const known = req.url === MESSAGES_ROUTE || stream;
+      return this.refuse(req, res, known ? 405 : 404, 'notFound', 'no such route', { remote });
     }
     const from = idFromHeader(req.headers[FROM_HEADER]);
     const to = idFromHeader(req.headers[TO_HEADER]);
@@ -114,9 +123,18 @@ export class RaftHttpServer {
     if (!acceptUnknownSenders && !this.options.isKnownPeer(from)) {
       return this.refuse(req, res, 401, 'unknownSender', 'the sender is not a known peer', facts);
     }
+    if (stream) {
+      if (!signatureMatches(secret, from, nodeId, STREAM_OPEN, signature)) {
+        return this.refuse(req, res, 401, 'unauthenticated', 'the signature does not match', facts);
+      }
+      return this.readStream(req, res, from, facts);
+    }
     if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) {
       return this.refuse(req, res, 413, 'tooLarge', `a body over ${maxBodyBytes} bytes`, facts);
     }
+    // A single request may not stall: its socket is cut after this long without a byte (node:http destroys a
+    // socket that times out when nobody listens for it; no listener, so none piles up on a kept-alive one).
+    req.socket.setTimeout(INBOUND_REQUEST_TIMEOUT_MS);
     const chunks: Buffer[] = [];
     let length = 0;
     const onData = (chunk: Buffer) => {
@@ -126,51 +144,93 @@ export class RaftHttpServer {
       req.off('end', onEnd);
       this.refuse(req, res, 413, 'tooLarge', `a body over ${maxBodyBytes} bytes`, facts);
     };
-    const onEnd = () => this.receive(req, res, from, Buffer.concat(chunks, length), signature, facts);
+    const onEnd = () => {
+      req.socket.setTimeout(0);
+      const body = Buffer.concat(chunks, length);
+      if (!signatureMatches(secret, from, nodeId, body, signature)) {
+        return this.refuse(req, res, 401, 'unauthenticated', 'the signature does not match', facts);
+      }
+      const refusal = this.deliver(from, body, facts);
+      if (refusal !== undefined)
+        return this.refuse(req, res, refusal.status, refusal.reason, refusal.detail, facts);
+      reply(res, 204);
+    };
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', () => undefined); // the sender went away mid-body: nothing to answer
   }
 
-  private receive(
+  /**
+   * A stream: answered 200 at once (the sender writes frames only then), then read frame by frame for as
+   * long as it lasts. A frame that is not to be trusted or read ends the stream (the answer is out already,
+   * so the refusal is logged and counted, and the connection cut).
+   */
+  private readStream(
     req: IncomingMessage,
     res: ServerResponse,
     from: NodeId,
-    body: Buffer,
-    signature: string,
     facts: Record<string, unknown>,
   ): void {
-    const { nodeId, secret, logger } = this.options.transport;
-    if (!signatureMatches(secret, from, nodeId, body, signature)) {
-      return this.refuse(req, res, 401, 'unauthenticated', 'the signature does not match', facts);
-    }
+    const { nodeId, secret, acceptUnknownSenders, maxBodyBytes } = this.options.transport;
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    res.flushHeaders();
+    this.stats.openedStreams++;
+    // A stream carries heartbeats or their answers while its peers are alive; a silent one is closed
+    // (the sender opens another when it has something to say).
+    req.socket.setTimeout(STREAM_IDLE_TIMEOUT_MS);
+    const reader = new StreamFrameReader(maxBodyBytes);
+    const cut = (status: number, reason: RefusalReason, detail: string) => {
+      req.off('data', onData);
+      this.stats.refused[reason]++;
+      this.refusals.warn(reason, status, detail, facts);
+      req.socket.destroy();
+    };
+    const onData = (chunk: Buffer) => {
+      const { frames, tooLarge } = reader.push(chunk);
+      for (const frame of frames) {
+        if (!frameSignatureMatches(secret, from, nodeId, frame.batch, frame.signature)) {
+          return cut(401, 'unauthenticated', 'a frame whose signature does not match');
+        }
+        if (!acceptUnknownSenders && !this.options.isKnownPeer(from)) {
+          return cut(401, 'unknownSender', 'the sender is not a known peer');
+        }
+        const refusal = this.deliver(from, frame.batch, facts);
+        if (refusal !== undefined) return cut(refusal.status, refusal.reason, refusal.detail);
+      }
+      if (tooLarge !== undefined) cut(413, 'tooLarge', `a frame of ${tooLarge} bytes, over ${maxBodyBytes}`);
+    };
+    req.on('data', onData);
+    req.on('end', () => res.end());
+    req.on('error', () => undefined);
+  }
+
+  /** Decodes a signed batch from `from` and hands its messages on; what was wrong with it, if anything. */
+  private deliver(
+    from: NodeId,
+    batch: Buffer,
+    facts: Record<string, unknown>,
+  ): { status: number; reason: RefusalReason; detail: string } | undefined {
+    const { nodeId, logger } = this.options.transport;
     let messages: Message[];
     try {
-      messages = decodeBatch(body);
+      messages = decodeBatch(batch);
     } catch (error) {
       const detail = error instanceof TidemarkError ? error.message : 'an undecodable body';
-      return this.refuse(req, res, 400, 'malformed', detail, facts);
+      return { status: 400, reason: 'malformed', detail };
     }
-    // The signature covers the body, but a message inside could still name another sender or recipient.
+    // The signature covers the batch, but a message inside could still name another sender or recipient.
     if (messages.some((message) => message.from !== from || message.to !== nodeId)) {
-      return this.refuse(
-        req,
-        res,
-        400,
-        'malformed',
-        'a message whose from/to differ from the headers',
-        facts,
-      );
+      return { status: 400, reason: 'malformed', detail: 'a message whose from/to differ from the headers' };
     }
-    this.stats.receivedRequests++;
+    this.stats.receivedBatches++;
     this.stats.receivedMessages += messages.length;
     try {
       if (messages.length > 0) this.options.onReceive(messages);
     } catch (error) {
-      logger.error({ err: error, from: echoInput(from) }, 'the raft receive callback threw');
-      return reply(res, 500, 'receive failed');
+      logger.error({ err: error, ...facts }, 'the raft receive callback threw');
+      return { status: 500, reason: 'failed', detail: 'receive failed' };
     }
-    reply(res, 204);
+    return undefined;
   }
 
   private refuse(

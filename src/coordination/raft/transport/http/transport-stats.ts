@@ -5,16 +5,18 @@ export interface PeerTransportStats {
   address: string;
   /** Waiting to be sent now. */
   queued: number;
-  /** Delivered: the peer answered 2xx to the request that carried them. */
+  /** Written to a stream the peer had accepted, in `sentBatches` frames (TCP delivers them or the stream breaks). */
   sentMessages: number;
-  sentRequests: number;
-  /** Never sent: pushed out of a full queue, too large for one request, or left when the transport closed. */
+  sentBatches: number;
+  /** Never sent: pushed out of a full queue, too large for one batch, or left when the transport closed. */
   droppedMessages: number;
-  /** Sent but not delivered: the request failed, was refused (non-2xx) or timed out. */
+  /** Waiting when a stream could not be opened (refused, failed, timed out): lost, as Raft expects. */
   failedMessages: number;
-  failedRequests: number;
-  /** Of the failed requests, those aborted at the request timeout. */
-  timedOutRequests: number;
+  /** Streams opened (accepted by the peer), and those that failed: refused, broken or timed out. */
+  openedStreams: number;
+  failedStreams: number;
+  /** Of the failed streams, those cut at the timeout: no answer to the opening, or no progress writing. */
+  timedOutStreams: number;
 }
 
 /** Why an inbound request was refused. */
@@ -23,15 +25,27 @@ export type RefusalReason =
   | 'unknownSender' // a sender not in the peers map
   | 'misdirected' // addressed to another node
   | 'malformed' // a body that does not decode, or messages that do not match the headers
-  | 'tooLarge' // a body over maxBodyBytes
-  | 'notFound'; // another route or method
+  | 'tooLarge' // a body (or a stream's frame) over maxBodyBytes
+  | 'notFound' // another route or method
+  | 'failed'; // the receive callback threw
 
 export function emptyRefusals(): Record<RefusalReason, number> {
-  return { unauthenticated: 0, unknownSender: 0, misdirected: 0, malformed: 0, tooLarge: 0, notFound: 0 };
+  return {
+    unauthenticated: 0,
+    unknownSender: 0,
+    misdirected: 0,
+    malformed: 0,
+    tooLarge: 0,
+    notFound: 0,
+    failed: 0,
+  };
 }
 
 export interface InboundTransportStats {
-  receivedRequests: number;
+  /** Streams accepted (a sender opens one per connection). */
+  openedStreams: number;
+  /** Batches delivered: a stream's frames and single requests. */
+  receivedBatches: number;
   receivedMessages: number;
   refused: Record<RefusalReason, number>;
 }
@@ -48,10 +62,11 @@ export function emptyPeerStats(address: string): PeerTransportStats {
     address,
     queued: 0,
     sentMessages: 0,
-    sentRequests: 0,
+    sentBatches: 0,
     droppedMessages: 0,
     failedMessages: 0,
-    failedRequests: 0,
-    timedOutRequests: 0,
+    openedStreams: 0,
+    failedStreams: 0,
+    timedOutStreams: 0,
   };
 }
