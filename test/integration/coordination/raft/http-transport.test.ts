@@ -15,7 +15,7 @@ import {
   MESSAGES_ROUTE,
   SIGNATURE_HEADER,
   signBatch,
-  STREAM_OPEN,
+  signOpening,
   STREAM_ROUTE,
   TO_HEADER,
 } from '../../../../src/coordination/raft/transport/http/raft-http-protocol';
@@ -136,23 +136,43 @@ async function post(
   });
 }
 
-/**
- * A stream opened by hand: `bytes` written, then the request ended. The status, and whether the answer
- * ended in order or the connection was cut.
- */
+interface StreamReply {
+  status: number;
+  /** Whether the answer ended in order or the connection was cut. */
+  ended: 'end' | 'cut';
+  /** The acknowledged counts, and the refusal's reason if there was one. */
+  acks: number[];
+  refusal?: string;
+}
+
+/** A stream opened by hand: `bytes` written, then the request ended. */
 async function postStream(
   address: string,
   headers: OutgoingHttpHeaders,
   bytes: Buffer,
-): Promise<{ status: number; ended: 'end' | 'cut' }> {
+): Promise<StreamReply> {
   const [host, port] = address.split(':');
   return new Promise((resolve, reject) => {
     const req = request({ host, port: Number(port), method: 'POST', path: STREAM_ROUTE, headers }, (res) => {
       let ended: 'end' | 'cut' = 'cut';
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => (ended = 'end'));
       res.on('error', () => undefined);
-      res.on('close', () => resolve({ status: res.statusCode ?? 0, ended }));
-      res.resume();
+      res.on('close', () => {
+        const body = Buffer.concat(chunks);
+        const reply: StreamReply = { status: res.statusCode ?? 0, ended, acks: [] };
+        for (let at = 0; at + 4 <= body.length; at += 4) {
+          const word = body.readUInt32LE(at);
+          if (word !== 0xffffffff) {
+            reply.acks.push(word);
+            continue;
+          }
+          reply.refusal = body.toString('utf8', at + 4);
+          break;
+        }
+        resolve(reply);
+      });
     });
     req.on('error', (error) => (req.writableEnded ? undefined : reject(error)));
     req.end(bytes);
@@ -169,7 +189,11 @@ function signedHeaders(from: string, to: string, body: Buffer, secret = SECRET):
 
 /** The headers that open a stream from `from` to `to`. */
 function openHeaders(from: string, to: string): OutgoingHttpHeaders {
-  return signedHeaders(from, to, STREAM_OPEN);
+  return {
+    [FROM_HEADER]: encodeURIComponent(from),
+    [TO_HEADER]: encodeURIComponent(to),
+    [SIGNATURE_HEADER]: signOpening(Buffer.from(SECRET), from, to),
+  };
 }
 
 /** One frame of a stream: `batch` signed for `from` → `to`. */
@@ -282,6 +306,71 @@ describe('HTTP raft transport', () => {
       peer.closeAllConnections();
       await new Promise((resolve) => peer.close(resolve));
     }
+  });
+
+  it('fails a stream the peer stops acknowledging, or on which it refuses a frame: lost, counted, backed off', async () => {
+    let mode: 'silent' | 'refusing' = 'silent';
+    const peer = createHttpServer((req, res) => {
+      res.writeHead(200).flushHeaders();
+      req.once('data', () => {
+        if (mode === 'refusing')
+          res.end(Buffer.concat([Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.from('no thanks')]));
+      });
+      req.resume();
+    });
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    try {
+      const clock = new ManualClock();
+      const n1 = await startNode('n1', { clock, requestTimeoutMs: 2_000, retryBackoffMs: 100 });
+      n1.transport.setPeers(new Map([['p', `127.0.0.1:${(peer.address() as { port: number }).port}`]]));
+      n1.transport.send([append('n1', 'p', 1)]);
+      await eventually('the frame went', () => n1.transport.stats().peers.p.sentMessages === 1);
+      // Written into a live connection, never acknowledged: TCP alone would not say the peer is gone.
+      n1.transport.send([append('n1', 'p', 2)]);
+      await eventually('the second frame went', () => n1.transport.stats().peers.p.sentMessages === 2);
+      clock.advance(2_000);
+      await eventually('the silent stream failed', () => n1.transport.stats().peers.p.timedOutStreams === 1);
+      expect(n1.transport.stats().peers.p).toMatchObject({ failedStreams: 1, openedStreams: 1 });
+      expect(n1.logger.warnings().join('\n')).toMatch(/nothing acknowledged within 2000 ms/);
+
+      mode = 'refusing';
+      n1.transport.send([append('n1', 'p', 3)]); // waits out the back-off, then goes on a new stream
+      expect(n1.transport.stats().peers.p.queued).toBe(1);
+      clock.advance(100);
+      await eventually('the refused stream failed', () => n1.transport.stats().peers.p.failedStreams === 2);
+      expect(n1.transport.stats().peers.p).toMatchObject({
+        openedStreams: 2,
+        timedOutStreams: 1,
+        sentMessages: 3,
+      });
+      expect(n1.logger.lines.map((line) => JSON.stringify(line.obj)).join('\n')).toMatch(
+        /refused a frame: no thanks/,
+      );
+    } finally {
+      await Promise.all(open.splice(0).map((node) => node.transport.close()));
+      peer.closeAllConnections();
+      await new Promise((resolve) => peer.close(resolve));
+    }
+  });
+
+  it('keeps a stream whose peer acknowledges what it takes', async () => {
+    const clock = new ManualClock();
+    const [n1, n2] = await Promise.all([
+      startNode('n1', { clock, requestTimeoutMs: 2_000 }),
+      startNode('n2'),
+    ]);
+    connect([n1, n2]);
+    n1.transport.send([append('n1', 'n2', 1)]);
+    await eventually('delivered', () => n2.received.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the acknowledgement's way back
+    clock.advance(2_000);
+    n1.transport.send([append('n1', 'n2', 2)]);
+    await eventually('delivered on the same stream', () => n2.received.length === 2);
+    expect(n1.transport.stats().peers.n2).toMatchObject({
+      openedStreams: 1,
+      failedStreams: 0,
+      timedOutStreams: 0,
+    });
   });
 
   it('refuses to start on a port that is taken: ADDRESS_IN_USE', async () => {
@@ -490,18 +579,28 @@ describe('HTTP raft transport', () => {
           ['malformed', frame('n1', 'n2', encodeBatch([append('n3', 'n2', 1)]))],
           ['tooLarge', frame('n1', 'n2', Buffer.alloc(2_000))],
         ];
+        const reasons: string[] = [];
         for (const [reason, wrong] of bad) {
           const before = n2.transport.stats().inbound.refused[reason as 'malformed'];
-          // Cut after the good ones: the answer (200) was out already, so the connection just ends.
+          // After the good ones: the answer (200) was out already, so the refusal ends it.
           const reply = await postStream(
             n2.address,
             openHeaders('n1', 'n2'),
             Buffer.concat([...good, wrong, ...good]),
           );
-          expect(reply).toEqual({ status: 200, ended: 'cut' });
+          expect(reply).toMatchObject({ status: 200, ended: 'end', refusal: expect.any(String) });
+          expect(reply.acks.every((count) => count <= 3)).toBe(true);
+          reasons.push(reply.refusal as string);
           expect(indexes(n2.received.splice(0))).toEqual([1, 2, 3]);
           expect(n2.transport.stats().inbound.refused[reason as 'malformed']).toBe(before + 1);
         }
+        expect(reasons).toEqual([
+          'a frame whose signature does not match',
+          'a frame whose signature does not match',
+          expect.stringMatching(/version|truncated|announced/),
+          'a message whose from/to differ from the headers',
+          'a frame of 2000 bytes, over 1024',
+        ]);
         expect(n2.transport.stats().inbound).toMatchObject({ openedStreams: 5, receivedBatches: 15 });
       });
 
@@ -518,10 +617,11 @@ describe('HTTP raft transport', () => {
           }
         }
         expect({ seen, buffered: reader.buffered }).toEqual({ seen: [1, 2, 3, 4], buffered: 0 });
-        expect(await postStream(n2.address, openHeaders('n1', 'n2'), frames)).toEqual({
-          status: 200,
-          ended: 'end',
-        });
+        const reply = await postStream(n2.address, openHeaders('n1', 'n2'), frames);
+        expect(reply).toMatchObject({ status: 200, ended: 'end' });
+        expect(reply.refusal).toBeUndefined();
+        expect(reply.acks.length).toBeGreaterThan(0);
+        expect(reply.acks.every((count) => count >= 1 && count <= 4)).toBe(true);
         expect(indexes(n2.received.splice(0))).toEqual([1, 2, 3, 4]);
       });
     });

@@ -18,7 +18,7 @@ export interface HttpRaftTransportOptions {
   readonly nodeId: NodeId;
   /** Where this node's server listens, `host:port` (port 0: any free port; see `address()`). */
   readonly listen: string;
-  /** The cluster's shared secret, at least 16 bytes: every request is signed with it. */
+  /** The cluster's shared secret, at least 16 bytes: every batch (and a stream's opening) is signed with it. */
   readonly secret: Buffer | string;
   /** HTTPS on both sides when given; plain HTTP otherwise. */
   readonly tls?: RaftTlsOptions;
@@ -30,17 +30,20 @@ export interface HttpRaftTransportOptions {
    * peers map, is what authenticates.
    */
   readonly acceptUnknownSenders?: boolean;
-  /** A request not answered in time is aborted and its messages dropped (default 2 s). */
+  /**
+   * A stream whose opening is not answered, or whose frames are not acknowledged, within this is cut and
+   * what waited for it dropped (default 2 s).
+   */
   readonly requestTimeoutMs?: number;
-  /** After a failed request, the wait before the next to that peer (default 100 ms): a down peer is not hammered. */
+  /** After a failed stream, the wait before the next to that peer (default 100 ms): a down peer is not hammered. */
   readonly retryBackoffMs?: number;
   /** Messages waiting per peer; beyond, the oldest are dropped (default 4,096). */
   readonly maxQueuedMessages?: number;
   /** Encoded bytes waiting per peer; beyond, the oldest are dropped (default 64 MiB). */
   readonly maxQueuedBytes?: number;
-  /** One request's body, as the sender batches it (default 4 MiB; a larger single message goes alone). */
+  /** One frame's batch, as the sender batches it (default 4 MiB; a larger single message goes alone). */
   readonly maxBatchBytes?: number;
-  /** The largest body the server accepts (413 beyond) and the client sends (default 64 MiB). */
+  /** The largest batch the server accepts (413 beyond) and the client sends (default 64 MiB). */
   readonly maxBodyBytes?: number;
   readonly clock?: Clock;
   readonly logger?: Logger;

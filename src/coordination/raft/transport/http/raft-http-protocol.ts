@@ -5,34 +5,44 @@ import type { NodeId } from '../../core/types';
  * The wire contract between two HTTP transports. The sender and the recipient are named in headers
  * (percent-encoded, as header values are Latin-1); a signature binds both names to the bytes it covers.
  * - `MESSAGES_ROUTE`: the body is one encoded batch (message-codec.ts), signed in a header.
- * - `STREAM_ROUTE`: a long-lived request (chunked) whose body is a sequence of frames, each one signed
- *   batch (`frameHeader`); its opening is signed over `STREAM_OPEN`. The receiver answers 200 at once and
- *   keeps reading until either side goes. What senders use: one batch costs one socket write, not a request.
+ * - `STREAM_ROUTE`: what senders use — a long-lived request (chunked) whose opening is signed
+ *   (`signOpening`: over the two names alone) and whose body is a sequence of frames, each one signed batch (`frameHeader`): one socket
+ *   write per batch, not a request. The receiver answers 200 at once; its answer's body is a sequence of
+ *   u32 LE words: each the count of frames it has taken so far (an acknowledgement, at most every
+ *   `STREAM_ACK_INTERVAL_MS` while frames come), or `STREAM_REFUSED` followed by a UTF-8 reason up to the
+ *   answer's end, when it refuses a frame and ends the stream.
  */
 export const MESSAGES_ROUTE = '/raft/v1/messages';
 export const STREAM_ROUTE = '/raft/v1/stream';
 
-/** What the opening signature of a stream covers (frames are signed one by one). */
-export const STREAM_OPEN = Buffer.from('stream', 'utf8');
-
 /** A frame: batch length u32 LE | HMAC-SHA256 of the batch (32 bytes) | the batch. */
 export const FRAME_HEADER_BYTES = 4 + 32;
+
+/** In a stream's answer: the word that says the receiver refused a frame (the reason follows). */
+export const STREAM_REFUSED = 0xffffffff;
+
+/** How often, at most, a receiver acknowledges what it took from a stream. */
+export const STREAM_ACK_INTERVAL_MS = 100;
 
 export const FROM_HEADER = 'x-tidemark-raft-from';
 export const TO_HEADER = 'x-tidemark-raft-to';
 export const SIGNATURE_HEADER = 'x-tidemark-raft-signature';
 
 /**
- * Separates this use of the cluster secret from any other, and names the version: a signature made for
- * something else with the same secret never passes here.
+ * Separate this use of the cluster secret from any other, and each signed thing from the others (a single
+ * request's batch, a stream's opening, a frame), and name the version: a signature made for one never passes
+ * as another.
  */
-const DOMAIN = Buffer.from('tidemark raft messages v1\n', 'utf8');
+const REQUEST_DOMAIN = Buffer.from('tidemark raft messages v1\n', 'utf8');
+const FRAME_DOMAIN = Buffer.from('tidemark raft frame v1\n', 'utf8');
+const OPENING_DOMAIN = Buffer.from('tidemark raft stream v1\n', 'utf8');
+const NOTHING = new Uint8Array(0);
 
 const SIGNATURE_HEX = /^[0-9a-f]{64}$/;
 
 /** HMAC-SHA256 over (domain, from, to, body) in lowercase hex; the ids length-prefixed so none can spill into another. */
 export function signBatch(secret: Buffer, from: NodeId, to: NodeId, body: Uint8Array): string {
-  return mac(secret, from, to, body).toString('hex');
+  return mac(REQUEST_DOMAIN, secret, from, to, body).toString('hex');
 }
 
 /** Whether `signature` (the header's value) is the batch's, compared in constant time. */
@@ -44,8 +54,21 @@ export function signatureMatches(
   signature: string,
 ): boolean {
   if (!SIGNATURE_HEX.test(signature)) return false;
-  const expected = mac(secret, from, to, body);
+  const expected = mac(REQUEST_DOMAIN, secret, from, to, body);
   const given = Buffer.from(signature, 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** The signature header of a stream's opening (lowercase hex). */
+export function signOpening(secret: Buffer, from: NodeId, to: NodeId): string {
+  return mac(OPENING_DOMAIN, secret, from, to, NOTHING).toString('hex');
+}
+
+/** Whether `signature` (the header's value) is the opening's, compared in constant time. */
+export function openingMatches(secret: Buffer, from: NodeId, to: NodeId, signature: string): boolean {
+  if (!SIGNATURE_HEX.test(signature)) return false;
+  const given = Buffer.from(signature, 'hex');
+  const expected = mac(OPENING_DOMAIN, secret, from, to, NOTHING);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
@@ -53,7 +76,7 @@ export function signatureMatches(
 export function frameHeader(secret: Buffer, from: NodeId, to: NodeId, batch: Uint8Array): Buffer {
   const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
   header.writeUInt32LE(batch.length, 0);
-  mac(secret, from, to, batch).copy(header, 4);
+  mac(FRAME_DOMAIN, secret, from, to, batch).copy(header, 4);
   return header;
 }
 
@@ -65,7 +88,7 @@ export function frameSignatureMatches(
   batch: Uint8Array,
   signature: Uint8Array,
 ): boolean {
-  const expected = mac(secret, from, to, batch);
+  const expected = mac(FRAME_DOMAIN, secret, from, to, batch);
   return signature.length === expected.length && timingSafeEqual(signature, expected);
 }
 
@@ -84,9 +107,9 @@ export function idFromHeader(value: string | string[] | undefined): NodeId | und
   }
 }
 
-function mac(secret: Buffer, from: NodeId, to: NodeId, body: Uint8Array): Buffer {
+function mac(domain: Buffer, secret: Buffer, from: NodeId, to: NodeId, body: Uint8Array): Buffer {
   const hmac = createHmac('sha256', secret);
-  hmac.update(DOMAIN);
+  hmac.update(domain);
   for (const id of [from, to]) {
     const bytes = Buffer.from(id, 'utf8');
     hmac.update(Uint8Array.of(bytes.length & 0xff, bytes.length >>> 8));

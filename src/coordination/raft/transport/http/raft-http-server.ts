@@ -5,6 +5,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Timer } from '../../../../lib/clock';
 import { echoInput, TidemarkError } from '../../../../lib/errors';
 import type { Message, NodeId } from '../../core/types';
 import { decodeBatch } from '../message-codec';
@@ -15,9 +16,11 @@ import {
   idFromHeader,
   frameSignatureMatches,
   MESSAGES_ROUTE,
+  openingMatches,
   SIGNATURE_HEADER,
   signatureMatches,
-  STREAM_OPEN,
+  STREAM_ACK_INTERVAL_MS,
+  STREAM_REFUSED,
   STREAM_ROUTE,
   TO_HEADER,
 } from './raft-http-protocol';
@@ -25,8 +28,12 @@ import { StreamFrameReader } from './stream-frame-reader';
 import { RefusalLog } from './refusal-log';
 import { emptyRefusals, type InboundTransportStats, type RefusalReason } from './transport-stats';
 
-/** A single request's silence (no byte) before it is cut: generous for a slow link, finite for a stalled one. */
+/** A single request, headers to last byte: generous for a 64 MiB snapshot on a slow link, finite for a stalled one. */
 const INBOUND_REQUEST_TIMEOUT_MS = 120_000;
+/** Headers, on any route. */
+const HEADERS_TIMEOUT_MS = 60_000;
+/** Connections the server holds at once. */
+const MAX_CONNECTIONS = 256;
 /** A stream's silence before it is closed: heartbeats (and their answers) keep a live peer's stream busy. */
 const STREAM_IDLE_TIMEOUT_MS = 120_000;
 /** Longer than a heartbeat interval by far, so a peer's one connection stays open between messages. */
@@ -59,14 +66,18 @@ export class RaftHttpServer {
   constructor(private readonly options: RaftHttpServerOptions) {
     const { tls, logger, clock } = options.transport;
     const serverOptions = {
-      // Node's whole-request limit would end every stream: single requests get an idle timeout instead.
+      // Node's whole-request limit would end every stream: single requests get their own deadline instead.
       requestTimeout: 0,
+      // Set on its own: left out, Node takes min(60 s, requestTimeout) — with 0, no limit at all on headers.
+      headersTimeout: HEADERS_TIMEOUT_MS,
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     };
     const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
     this.server = tls
       ? createHttpsServer({ ...serverOptions, key: tls.key, cert: tls.cert, ca: tls.ca }, handler)
       : createHttpServer(serverOptions, handler);
+    // A cluster has a handful of peers, each with a connection or two: far fewer than this.
+    this.server.maxConnections = MAX_CONNECTIONS;
     this.refusals = new RefusalLog(logger, clock);
   }
 
@@ -103,7 +114,7 @@ export class RaftHttpServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const { nodeId, acceptUnknownSenders, maxBodyBytes, secret } = this.options.transport;
+    const { nodeId, acceptUnknownSenders, maxBodyBytes, secret, clock } = this.options.transport;
     const remote = req.socket.remoteAddress;
     const stream = req.url === STREAM_ROUTE;
     if ((req.url !== MESSAGES_ROUTE && !stream) || req.method !== 'POST') {
@@ -124,7 +135,7 @@ export class RaftHttpServer {
       return this.refuse(req, res, 401, 'unknownSender', 'the sender is not a known peer', facts);
     }
     if (stream) {
-      if (!signatureMatches(secret, from, nodeId, STREAM_OPEN, signature)) {
+      if (!openingMatches(secret, from, nodeId, signature)) {
         return this.refuse(req, res, 401, 'unauthenticated', 'the signature does not match', facts);
       }
       return this.readStream(req, res, from, facts);
@@ -132,9 +143,9 @@ export class RaftHttpServer {
     if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) {
       return this.refuse(req, res, 413, 'tooLarge', `a body over ${maxBodyBytes} bytes`, facts);
     }
-    // A single request may not stall: its socket is cut after this long without a byte (node:http destroys a
-    // socket that times out when nobody listens for it; no listener, so none piles up on a kept-alive one).
-    req.socket.setTimeout(INBOUND_REQUEST_TIMEOUT_MS);
+    // A single request may not stall or trickle: its connection is cut if the body is not whole in time.
+    const deadline = clock.setTimeout(() => req.socket.destroy(), INBOUND_REQUEST_TIMEOUT_MS).unref();
+    req.on('close', () => deadline.cancel());
     const chunks: Buffer[] = [];
     let length = 0;
     const onData = (chunk: Buffer) => {
@@ -145,7 +156,7 @@ export class RaftHttpServer {
       this.refuse(req, res, 413, 'tooLarge', `a body over ${maxBodyBytes} bytes`, facts);
     };
     const onEnd = () => {
-      req.socket.setTimeout(0);
+      deadline.cancel();
       const body = Buffer.concat(chunks, length);
       if (!signatureMatches(secret, from, nodeId, body, signature)) {
         return this.refuse(req, res, 401, 'unauthenticated', 'the signature does not match', facts);
@@ -162,8 +173,10 @@ export class RaftHttpServer {
 
   /**
    * A stream: answered 200 at once (the sender writes frames only then), then read frame by frame for as
-   * long as it lasts. A frame that is not to be trusted or read ends the stream (the answer is out already,
-   * so the refusal is logged and counted, and the connection cut).
+   * long as it lasts, each frame taken acknowledged (at most every STREAM_ACK_INTERVAL_MS, so a sender can
+   * tell a live peer from a silent one). A frame that is not to be trusted or read ends the stream: the
+   * refusal is written on the answer for the sender, counted and logged, and what follows is read and dropped
+   * until the sender goes.
    */
   private readStream(
     req: IncomingMessage,
@@ -171,36 +184,69 @@ export class RaftHttpServer {
     from: NodeId,
     facts: Record<string, unknown>,
   ): void {
-    const { nodeId, secret, acceptUnknownSenders, maxBodyBytes } = this.options.transport;
+    const { nodeId, secret, acceptUnknownSenders, maxBodyBytes, clock } = this.options.transport;
     res.writeHead(200, { 'content-type': 'application/octet-stream' });
     res.flushHeaders();
     this.stats.openedStreams++;
-    // A stream carries heartbeats or their answers while its peers are alive; a silent one is closed
-    // (the sender opens another when it has something to say).
+    // A stream carries heartbeats or their answers while its peers are alive; a silent one is closed (the
+    // sender opens another when it has something to say). node:http destroys a socket that times out when
+    // nobody listens for it.
     req.socket.setTimeout(STREAM_IDLE_TIMEOUT_MS);
     const reader = new StreamFrameReader(maxBodyBytes);
-    const cut = (status: number, reason: RefusalReason, detail: string) => {
+    let taken = 0;
+    let acknowledgedAt = -Infinity;
+    let ackTimer: Timer | undefined;
+    let over = false;
+    const acknowledge = () => {
+      ackTimer = undefined;
+      if (over) return;
+      acknowledgedAt = clock.monotonic();
+      const word = Buffer.allocUnsafe(4);
+      word.writeUInt32LE(taken);
+      res.write(word);
+    };
+    const finish = () => {
+      over = true;
+      ackTimer?.cancel();
+      ackTimer = undefined;
+    };
+    const refuse = (status: number, reason: RefusalReason, detail: string) => {
+      finish();
       req.off('data', onData);
+      req.resume();
       this.stats.refused[reason]++;
       this.refusals.warn(reason, status, detail, facts);
-      req.socket.destroy();
+      const word = Buffer.allocUnsafe(4);
+      word.writeUInt32LE(STREAM_REFUSED);
+      res.end(Buffer.concat([word, Buffer.from(detail, 'utf8')]));
     };
     const onData = (chunk: Buffer) => {
       const { frames, tooLarge } = reader.push(chunk);
       for (const frame of frames) {
         if (!frameSignatureMatches(secret, from, nodeId, frame.batch, frame.signature)) {
-          return cut(401, 'unauthenticated', 'a frame whose signature does not match');
+          return refuse(401, 'unauthenticated', 'a frame whose signature does not match');
         }
         if (!acceptUnknownSenders && !this.options.isKnownPeer(from)) {
-          return cut(401, 'unknownSender', 'the sender is not a known peer');
+          return refuse(401, 'unknownSender', 'the sender is not a known peer');
         }
         const refusal = this.deliver(from, frame.batch, facts);
-        if (refusal !== undefined) return cut(refusal.status, refusal.reason, refusal.detail);
+        if (refusal !== undefined) return refuse(refusal.status, refusal.reason, refusal.detail);
+        taken = (taken + 1) % STREAM_REFUSED;
       }
-      if (tooLarge !== undefined) cut(413, 'tooLarge', `a frame of ${tooLarge} bytes, over ${maxBodyBytes}`);
+      if (tooLarge !== undefined) {
+        return refuse(413, 'tooLarge', `a frame of ${tooLarge} bytes, over ${maxBodyBytes}`);
+      }
+      if (frames.length === 0 || ackTimer !== undefined) return;
+      const wait = acknowledgedAt + STREAM_ACK_INTERVAL_MS - clock.monotonic();
+      if (wait <= 0) acknowledge();
+      else ackTimer = clock.setTimeout(acknowledge, wait).unref();
     };
     req.on('data', onData);
-    req.on('end', () => res.end());
+    req.on('end', () => {
+      finish();
+      if (!res.writableEnded) res.end();
+    });
+    req.on('close', finish);
     req.on('error', () => undefined);
   }
 
@@ -222,14 +268,14 @@ export class RaftHttpServer {
     if (messages.some((message) => message.from !== from || message.to !== nodeId)) {
       return { status: 400, reason: 'malformed', detail: 'a message whose from/to differ from the headers' };
     }
-    this.stats.receivedBatches++;
-    this.stats.receivedMessages += messages.length;
     try {
       if (messages.length > 0) this.options.onReceive(messages);
     } catch (error) {
       logger.error({ err: error, ...facts }, 'the raft receive callback threw');
       return { status: 500, reason: 'failed', detail: 'receive failed' };
     }
+    this.stats.receivedBatches++;
+    this.stats.receivedMessages += messages.length;
     return undefined;
   }
 

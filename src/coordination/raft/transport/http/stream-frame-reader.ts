@@ -1,6 +1,6 @@
 import { FRAME_HEADER_BYTES } from './raft-http-protocol';
 
-/** One frame of a stream: the signature and the batch it covers (views into the bytes read). */
+/** One frame of a stream: the signature and the batch it covers. */
 export interface StreamFrame {
   readonly signature: Buffer;
   readonly batch: Buffer;
@@ -8,17 +8,22 @@ export interface StreamFrame {
 
 /**
  * Cuts a stream's body, as it arrives in chunks of any size, into frames (raft-http-protocol.ts). It checks
- * framing only — the length against `maxBatchBytes`; signatures and batches are the caller's to check.
+ * framing only — the length against `maxBatchBytes`; signatures and batches are the caller's to check. A
+ * frame whole within a chunk is a view into it; one spread over chunks is copied once into a buffer of its
+ * announced size (never re-copied as chunks come, so a large frame costs its bytes, not their square).
  */
 export class StreamFrameReader {
-  /** Bytes read but not yet part of a whole frame. */
-  private rest: Buffer = Buffer.alloc(0);
+  private readonly head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+  private headFill = 0;
+  /** The batch of the frame being filled, once its header is whole. */
+  private body: Buffer | undefined;
+  private bodyFill = 0;
 
   constructor(private readonly maxBatchBytes: number) {}
 
-  /** Bytes held back for a frame not yet whole. */
+  /** Bytes held for a frame not yet whole. */
   get buffered(): number {
-    return this.rest.length;
+    return this.headFill + this.bodyFill;
   }
 
   /**
@@ -26,25 +31,44 @@ export class StreamFrameReader {
    * stream cannot be read past it).
    */
   push(chunk: Buffer): { frames: StreamFrame[]; tooLarge?: number } {
-    const bytes = this.rest.length === 0 ? chunk : Buffer.concat([this.rest, chunk]);
     const frames: StreamFrame[] = [];
     let at = 0;
-    while (bytes.length - at >= FRAME_HEADER_BYTES) {
-      const length = bytes.readUInt32LE(at);
-      if (length > this.maxBatchBytes) {
-        this.rest = Buffer.alloc(0);
-        return { frames, tooLarge: length };
+    while (at < chunk.length) {
+      if (this.body === undefined) {
+        if (this.headFill === 0 && chunk.length - at >= FRAME_HEADER_BYTES) {
+          const length = chunk.readUInt32LE(at);
+          if (length > this.maxBatchBytes) return { frames, tooLarge: length };
+          const end = at + FRAME_HEADER_BYTES + length;
+          if (end <= chunk.length) {
+            frames.push({
+              signature: chunk.subarray(at + 4, at + FRAME_HEADER_BYTES),
+              batch: chunk.subarray(at + FRAME_HEADER_BYTES, end),
+            });
+            at = end;
+            continue;
+          }
+        }
+        const take = Math.min(FRAME_HEADER_BYTES - this.headFill, chunk.length - at);
+        chunk.copy(this.head, this.headFill, at, at + take);
+        this.headFill += take;
+        at += take;
+        if (this.headFill < FRAME_HEADER_BYTES) break;
+        const length = this.head.readUInt32LE(0);
+        if (length > this.maxBatchBytes) return { frames, tooLarge: length };
+        this.body = Buffer.allocUnsafe(length);
+        this.bodyFill = 0;
       }
-      const end = at + FRAME_HEADER_BYTES + length;
-      if (end > bytes.length) break;
-      frames.push({
-        signature: bytes.subarray(at + 4, at + FRAME_HEADER_BYTES),
-        batch: bytes.subarray(at + FRAME_HEADER_BYTES, end),
-      });
-      at = end;
+      const take = Math.min(this.body.length - this.bodyFill, chunk.length - at);
+      chunk.copy(this.body, this.bodyFill, at, at + take);
+      this.bodyFill += take;
+      at += take;
+      if (this.bodyFill === this.body.length) {
+        frames.push({ signature: Buffer.from(this.head.subarray(4)), batch: this.body });
+        this.body = undefined;
+        this.bodyFill = 0;
+        this.headFill = 0;
+      }
     }
-    // What is left is copied: a view would pin the whole chunk until the frame completes.
-    this.rest = at === bytes.length ? Buffer.alloc(0) : Buffer.from(bytes.subarray(at));
     return { frames };
   }
 }
