@@ -53,6 +53,11 @@ export interface RecoverOptions {
    * that rejects fails the recovery. The log is replayed first (phases: wal, blocks, done).
    */
   onComponent?: (component: SlicedComponent) => Promise<void> | void;
+  /**
+   * With `onComponent`: told once the log has been replayed, before the first hand-over — the cut and every
+   * component the recovery covers (what a stream's header says). A call that rejects fails the recovery.
+   */
+  onCut?: (cut: { lsn: number; componentIds: string[] }) => Promise<void> | void;
 }
 
 /**
@@ -149,7 +154,7 @@ export class RecoveryEngine {
       // Raced with the signal: a store call that hangs (they take no signal) cannot hold the abort off. The
       // work left behind stops at its next signal check; its own failure is dropped.
       const work = this.resolve(target, components).then((resolved) =>
-        this.execute(resolved, components, abort.signal, options.onProgress, options.onComponent),
+        this.execute(resolved, components, abort.signal, options),
       );
       const result = await untilAborted(work, abort.signal);
       const durationMs = this.clock.monotonic() - started;
@@ -192,8 +197,7 @@ export class RecoveryEngine {
     resolved: ResolvedPlan,
     components: readonly string[] | undefined,
     signal: AbortSignal,
-    onProgress: RecoverOptions['onProgress'],
-    onComponent: RecoverOptions['onComponent'],
+    { onProgress, onComponent, onCut }: RecoverOptions,
   ): Promise<RecoveryResult> {
     const { plan, manifests } = resolved;
     const wanted = components ? new Set(components) : undefined;
@@ -246,6 +250,13 @@ export class RecoveryEngine {
       progress.phase = 'wal';
       report();
       replayed = await replayToTarget(this.backend, resolved, wanted, outcomes, signal);
+      if (onCut !== undefined) {
+        const known = new Set(ids);
+        const fromLog = [...replayed.overlay.componentIds()].filter(
+          (id) => !known.has(id) && (wanted === undefined || wanted.has(id)),
+        );
+        await onCut({ lsn: replayed.cut, componentIds: [...ids, ...fromLog.sort()] });
+      }
       progress.phase = 'blocks';
       report();
     }

@@ -130,7 +130,8 @@ const targetSchema = z.union(
   { errorMap: () => ({ message: TARGET }) },
 );
 
-const BODY = 'expected a JSON object {"target": {...}, "components"?: [ids], "format"?: "ndjson" | "binary"}';
+const BODY =
+  'expected a JSON object {"target": {...}, "components"?: [ids], "format"?: "ndjson" | "binary", "stream"?: boolean}';
 
 const recoverRequestSchema = z
   .object(
@@ -145,6 +146,7 @@ const recoverRequestSchema = z
       format: z
         .enum(OUTPUT_FORMATS, { errorMap: () => ({ message: 'expected "ndjson" or "binary"' }) })
         .optional(),
+      stream: z.boolean({ invalid_type_error: 'expected true or false' }).optional(),
     },
     { invalid_type_error: BODY, required_error: BODY },
   )
@@ -154,6 +156,8 @@ export interface RecoverRequest {
   target: RequestedTarget;
   components?: string[];
   format: OutputFormat;
+  /** Send each component as soon as it is whole, rather than the whole state once recovered. */
+  stream: boolean;
 }
 
 /** The body of `POST /v1/recovery`. */
@@ -164,7 +168,7 @@ export function parseRecoverRequest(body: unknown): RecoverRequest {
     BODY_INPUT,
     BODY,
   );
-  const { target, components, format } = request;
+  const { target, components, format, stream } = request;
   for (const id of components ?? []) checkComponentId(id);
   const parsed: RequestedTarget =
     'time' in target
@@ -174,5 +178,6 @@ export function parseRecoverRequest(body: unknown): RecoverRequest {
     target: parsed,
     ...(components ? { components: [...new Set(components)] } : {}),
     format: format ?? 'ndjson',
+    stream: stream ?? false,
   };
 }

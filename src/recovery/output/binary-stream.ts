@@ -1,7 +1,9 @@
 import { sliceRecordCount } from '../../checkpoint/run/run-slice';
 import { slicesOf } from '../../checkpoint/run/sliced-component';
 import { TidemarkError } from '../../lib/errors';
-import type { RecoveryResult } from '../recovery-types';
+import type { ComponentSnapshot } from '../../checkpoint/state/state-types';
+import type { SlicedComponent } from '../../checkpoint/run/sliced-component';
+import type { ComponentOutcome, RecoveryResult, RecoveryTarget } from '../recovery-types';
 import { describeError } from './recovery-summary';
 import { streamRecordChunks } from './slice-chunks';
 import { announcedComponents, sortedComponents, type StreamedRecovery } from './streamed-recovery';
@@ -10,7 +12,7 @@ import { announcedComponents, sortedComponents, type StreamedRecovery } from './
  * A recovery as one binary stream (`application/octet-stream`), all integers little-endian:
  *
  *   "TMRS" | version u8 = 1 | headerLen u32 | header JSON {target, lsn, components: [ids]}
- *   per recovered component, in id order:
+ *   per recovered component (in id order; as they complete in a streamed recovery):
  *     0x01 | idLen u8 | componentId (ASCII) | recordCount u32
  *     recordCount × ( keyLen u32 | key | valueLen u32 | value )        in key order
  *   0x00 | trailerLen u32 | trailer JSON {components: [outcome], stats}   the stream is complete
@@ -35,27 +37,40 @@ function jsonFrame(prefix: Buffer, value: unknown): Buffer {
 }
 
 export async function* toBinaryStream(result: RecoveryResult): AsyncGenerator<Buffer> {
+  yield binaryHeader(result.target, result.lsn, announcedComponents(result));
+  for (const component of sortedComponents(result)) yield* binaryComponent(component);
+  yield binaryEnd(result.components, result.stats);
+}
+
+/** The stream's first frame: magic, version, and the header JSON. */
+export function binaryHeader(target: RecoveryTarget, lsn: number, components: readonly string[]): Buffer {
   const magic = Buffer.alloc(5);
   magic.write(BINARY_MAGIC, 0, 'latin1');
   magic[4] = BINARY_VERSION;
-  yield jsonFrame(magic, { target: result.target, lsn: result.lsn, components: announcedComponents(result) });
-  for (const component of sortedComponents(result)) {
-    const id = Buffer.from(component.componentId, 'latin1');
-    const head = Buffer.alloc(1 + 1 + id.length + 4);
-    head[0] = TAG_COMPONENT;
-    head[1] = id.length;
-    id.copy(head, 2);
-    const slices = slicesOf(component);
-    head.writeUInt32LE(sliceRecordCount(slices), 2 + id.length);
-    // The head goes with the first records, so that a small component is one chunk.
-    let pending: Buffer | undefined = head;
-    for (const chunk of streamRecordChunks(slices, CHUNK_BYTES)) {
-      yield pending === undefined ? chunk : Buffer.concat([pending, chunk]);
-      pending = undefined;
-    }
-    if (pending !== undefined) yield pending;
+  return jsonFrame(magic, { target, lsn, components });
+}
+
+/** One recovered component's frame, in chunks of about CHUNK_BYTES. */
+export function* binaryComponent(component: SlicedComponent | ComponentSnapshot): Generator<Buffer> {
+  const id = Buffer.from(component.componentId, 'latin1');
+  const head = Buffer.alloc(1 + 1 + id.length + 4);
+  head[0] = TAG_COMPONENT;
+  head[1] = id.length;
+  id.copy(head, 2);
+  const slices = slicesOf(component);
+  head.writeUInt32LE(sliceRecordCount(slices), 2 + id.length);
+  // The head goes with the first records, so that a small component is one chunk.
+  let pending: Buffer | undefined = head;
+  for (const chunk of streamRecordChunks(slices, CHUNK_BYTES)) {
+    yield pending === undefined ? chunk : Buffer.concat([pending, chunk]);
+    pending = undefined;
   }
-  yield jsonFrame(Buffer.from([TAG_END]), { components: result.components, stats: result.stats });
+  if (pending !== undefined) yield pending;
+}
+
+/** The frame that ends a whole stream: every component's outcome and the stats. */
+export function binaryEnd(components: readonly ComponentOutcome[], stats: RecoveryResult['stats']): Buffer {
+  return jsonFrame(Buffer.from([TAG_END]), { components, stats });
 }
 
 /** The frame that ends a binary stream that failed after it started. */

@@ -1,5 +1,7 @@
 import { invalidArgument } from '../../lib/errors';
-import type { RecoveryResult } from '../recovery-types';
+import type { ComponentSnapshot } from '../../checkpoint/state/state-types';
+import type { SlicedComponent } from '../../checkpoint/run/sliced-component';
+import type { ComponentOutcome, RecoveryResult, RecoveryTarget } from '../recovery-types';
 import { describeError } from './recovery-summary';
 import { announcedComponents, sortedComponents, type StreamedRecovery } from './streamed-recovery';
 
@@ -9,6 +11,7 @@ import { announcedComponents, sortedComponents, type StreamedRecovery } from './
  *   {"type":"header","format":"tidemark-recovery","version":1,"target":{…},"lsn":N,"components":[ids]}
  *   {"type":"record","component":"c","key":"<base64>","value":"<base64>"}      one per live key, key order
  *   {"type":"component","componentId":"c","keyCount":…,"fromCheckpoint":…, …}   after the component's records
+ *                                                   (in a streamed recovery: all of them, before the trailer)
  *   {"type":"trailer","stats":{…}}                                             last line of a whole stream
  *
  * A component that failed (optimistic mode) has no records and a `component` line with an `error`. A stream
@@ -19,26 +22,36 @@ export const NDJSON_FORMAT = 'tidemark-recovery';
 export const NDJSON_VERSION = 1;
 
 export async function* toNdjson(result: RecoveryResult): AsyncGenerator<string> {
-  yield line({
-    type: 'header',
-    format: NDJSON_FORMAT,
-    version: NDJSON_VERSION,
-    target: result.target,
-    lsn: result.lsn,
-    components: announcedComponents(result),
-  });
+  yield ndjsonHeader(result.target, result.lsn, announcedComponents(result));
   const outcomes = new Map(result.components.map((c) => [c.componentId, c]));
   for (const component of sortedComponents(result)) {
-    const prefix = `{"type":"record","component":${JSON.stringify(component.componentId)},"key":"`;
-    for (const record of component.records) {
-      yield `${prefix}${record.key.toString('base64')}","value":"${record.value.toString('base64')}"}\n`;
-    }
+    yield* ndjsonRecords(component);
     const outcome = outcomes.get(component.componentId) ?? { componentId: component.componentId };
     outcomes.delete(component.componentId);
     yield line({ type: 'component', ...outcome });
   }
   for (const failed of outcomes.values()) yield line({ type: 'component', ...failed });
   yield line({ type: 'trailer', stats: result.stats });
+}
+
+export function ndjsonHeader(target: RecoveryTarget, lsn: number, components: readonly string[]): string {
+  return line({ type: 'header', format: NDJSON_FORMAT, version: NDJSON_VERSION, target, lsn, components });
+}
+
+/** One `record` line per live key of a recovered component, in key order. */
+export function* ndjsonRecords(component: SlicedComponent | ComponentSnapshot): Generator<string> {
+  const prefix = `{"type":"record","component":${JSON.stringify(component.componentId)},"key":"`;
+  for (const record of component.records) {
+    yield `${prefix}${record.key.toString('base64')}","value":"${record.value.toString('base64')}"}\n`;
+  }
+}
+
+/** The `component` lines of `outcomes` not written yet, then the trailer. */
+export function ndjsonEnd(outcomes: readonly ComponentOutcome[], stats: RecoveryResult['stats']): string {
+  return (
+    outcomes.map((outcome) => line({ type: 'component', ...outcome })).join('') +
+    line({ type: 'trailer', stats })
+  );
 }
 
 /** The line that ends a stream that failed after it started. */

@@ -18,6 +18,8 @@ import {
   type RecoverRequest,
   type RequestedTarget,
 } from '../../recovery/recovery-request';
+import { RECOVERY_STREAM_FORMATS, type RecoveryStreamFormat } from '../../recovery/output/stream-formats';
+import { ResponseWriter } from './response-writer';
 import { batched, streamTo } from './stream-output';
 
 /** A JSON body is required. */
@@ -32,13 +34,14 @@ const CONTENT_TYPES = {
  * `/v1/recovery`:
  * - `GET /v1/recovery/plan?checkpoint=N | lsn=N | time=<ISO 8601 | µs>[&components=a,b]` — the plan (a dry
  *   run: checkpoints, WAL range, objects, bytes, GETs, estimate); reads manifests, never a block.
- * - `POST /v1/recovery` `{target: {checkpointId} | {lsn} | {time: ISO 8601 | µs}, components?, format?}` —
- *   recovers and streams the state: NDJSON (default, `application/x-ndjson`) or binary
- *   (`application/octet-stream`); formats in src/recovery/output/ndjson.ts and binary-stream.ts.
+ * - `POST /v1/recovery` `{target: {checkpointId} | {lsn} | {time: ISO 8601 | µs}, components?, format?,
+ *   stream?}` — recovers and streams the state: NDJSON (default, `application/x-ndjson`) or binary
+ *   (`application/octet-stream`); formats in src/recovery/output/ndjson.ts and binary-stream.ts. With
+ *   `stream: true`, component by component as each completes (recoverStreamed).
  * - `{clusterCheckpointId: N}` (`?clusterCheckpoint=N`) is this node's own checkpoint in committed cluster
  *   checkpoint N: each member restores its part of the cluster's restore point.
  *
- * The state is recovered completely before the first byte is sent, so every recovery error is an ordinary
+ * Otherwise the state is recovered completely before the first byte is sent, so every recovery error is an ordinary
  * problem+json response with its status (400 bad target, 404 unknown checkpoint, 422 corrupt data, 503 …).
  * A failure after streaming began ends the stream with an error line (NDJSON) or error frame (binary) in
  * place of the trailer. A client that disconnects aborts the recovery.
@@ -61,7 +64,7 @@ export class RecoveryController {
 
   @Post()
   async recover(
-    @RequestBody(RECOVER_BODY) { target, components, format }: RecoverRequest,
+    @RequestBody(RECOVER_BODY) { target, components, format, stream }: RecoverRequest,
     @Res() res: ServerResponse,
   ): Promise<void> {
     const gone = new AbortController();
@@ -71,6 +74,14 @@ export class RecoveryController {
     res.on('close', onClose);
     try {
       const resolved = await this.resolve(target);
+      if (stream)
+        return await this.recoverStreamed(
+          resolved,
+          components,
+          RECOVERY_STREAM_FORMATS[format],
+          res,
+          gone.signal,
+        );
       const result = await this.runs.run(
         (signal) => this.engine.recoverTo(resolved, components, { signal }),
         gone.signal,
@@ -85,6 +96,45 @@ export class RecoveryController {
       await streamTo(chunks, res);
     } finally {
       res.off('close', onClose);
+    }
+  }
+
+  /**
+   * Each component is written as soon as it is whole and then let go: the service never holds the whole
+   * state. Until the log has been replayed (the cut known, the header written) a failure is an ordinary
+   * problem+json response; after, it ends the stream with the format's error frame in place of its end.
+   */
+  private async recoverStreamed(
+    target: RecoveryTarget,
+    components: string[] | undefined,
+    format: RecoveryStreamFormat,
+    res: ServerResponse,
+    gone: AbortSignal,
+  ): Promise<void> {
+    const writer = new ResponseWriter(res);
+    let started = false;
+    try {
+      const result = await this.runs.run(
+        (signal) =>
+          this.engine.recoverTo(target, components, {
+            signal,
+            onCut: async ({ lsn, componentIds }) => {
+              res.statusCode = 200;
+              res.setHeader('Content-Type', format.contentType);
+              res.setHeader('Cache-Control', 'no-store');
+              started = true;
+              await writer.write(format.header(target, lsn, componentIds));
+            },
+            onComponent: async (component) => {
+              for (const part of format.component(component)) await writer.write(part);
+            },
+          }),
+        gone,
+      );
+      await writer.end(format.end(result.components, result.stats));
+    } catch (error) {
+      if (!started) throw error;
+      await writer.end(format.error(error)).catch(() => undefined);
     }
   }
 

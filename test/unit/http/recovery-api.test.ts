@@ -1,5 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import request from 'supertest';
@@ -249,6 +249,67 @@ describe('the recovery API', () => {
     expectProblem(await recover({ target: { checkpointId: 999 } }), 404, 'CHECKPOINT_NOT_FOUND');
   });
 
+  it('streams component by component (stream: true): the same state, NDJSON and binary, to every kind of target', async () => {
+    const entry = model.log[model.log.length - 10]!;
+    const targets = [{ checkpointId: incremental.id }, { lsn: between }, { time: entry.timestamp }];
+    for (const target of targets) {
+      const whole = await recoverNdjson({ target });
+      const streamed = await recoverNdjson({ target, stream: true });
+      expect(streamed.header.lsn).toBe(whole.header.lsn);
+      expect(streamed.header.target).toEqual(whole.header.target);
+      expect([...streamed.header.components].sort()).toEqual([...whole.header.components].sort());
+      expect(streamedState(streamed)).toEqual(model.stateAt(whole.header.lsn));
+      expect(sortById(streamed.outcomes)).toEqual(sortById(whole.outcomes));
+      expect(streamed.stats).toMatchObject({
+        verificationLevel: 'full',
+        walEntries: whole.stats!.walEntries,
+      });
+
+      const res = await recover({ target, format: 'binary', stream: true, components: ['agg_3', 'join_2'] });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('application/octet-stream');
+      const binary = readBinaryStream(res.body as Buffer);
+      expect(binary.complete).toBe(true);
+      expect(streamedState(binary)).toEqual(model.stateAt(whole.header.lsn, ['agg_3', 'join_2']));
+    }
+  });
+
+  it('streaming: a failure before the cut is a problem; one after it ends the stream with an error line', async () => {
+    expectProblem(
+      await recover({ target: { checkpointId: 999 }, stream: true }),
+      404,
+      'CHECKPOINT_NOT_FOUND',
+    );
+    const missing = await recover({ target: { lsn: lastLsn }, components: ['missing_9'], stream: true });
+    expect(missing.status).toBe(404);
+    expectProblem(await recover({ target: { lsn: 1 }, stream: 'yes' }), 400, 'INVALID_ARGUMENT');
+
+    // A damaged block is found while blocks are fetched, after the header went out.
+    const blocks = listFiles(path.join(dataDir, 'store')).filter((file) =>
+      file.includes(`${path.sep}blocks${path.sep}`),
+    );
+    expect(blocks.length).toBeGreaterThan(0);
+    const originals = blocks.map((file) => readFileSync(file));
+    try {
+      for (const [i, file] of blocks.entries()) {
+        const damaged = Buffer.from(originals[i]!);
+        damaged[damaged.length >> 1]! ^= 0xff;
+        writeFileSync(file, damaged);
+      }
+      const res = await recover({ target: { checkpointId: full.id }, stream: true });
+      expect(res.status).toBe(200);
+      const streamed = readNdjson((res.body as Buffer).toString('utf8'));
+      expect(streamed.complete).toBe(false);
+      expect(streamed.error).toMatchObject({ code: 'CHECKSUM_MISMATCH' });
+      expectProblem(await recover({ target: { checkpointId: full.id } }), 422, 'CHECKSUM_MISMATCH');
+    } finally {
+      blocks.forEach((file, i) => writeFileSync(file, originals[i]!));
+    }
+    expect(streamedState(await recoverNdjson({ target: { checkpointId: full.id }, stream: true }))).toEqual(
+      model.stateAt(full.lsn),
+    );
+  });
+
   it('ends the recovery engine before the WAL closes', async () => {
     const order: string[] = [];
     const engine = app.get(RecoveryEngine);
@@ -268,3 +329,13 @@ describe('the recovery API', () => {
     app = undefined as unknown as NestExpressApplication;
   });
 });
+
+function sortById<T extends { componentId: string }>(outcomes: readonly T[]): T[] {
+  return [...outcomes].sort((a, b) => (a.componentId < b.componentId ? -1 : 1));
+}
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? listFiles(path.join(dir, entry.name)) : [path.join(dir, entry.name)],
+  );
+}

@@ -58,15 +58,21 @@ describe('recovery targets', () => {
     expect(() => parsePlanQuery({})).toThrow(invalid);
   });
 
-  it('parse the POST body, defaulting to NDJSON and all components', () => {
-    expect(parseRecoverRequest({ target: { lsn: 5 } })).toEqual({ target: { lsn: 5 }, format: 'ndjson' });
+  it('parse the POST body, defaulting to NDJSON, all components and the whole state at once', () => {
+    expect(parseRecoverRequest({ target: { lsn: 5 } })).toEqual({
+      target: { lsn: 5 },
+      format: 'ndjson',
+      stream: false,
+    });
     expect(
       parseRecoverRequest({
         target: { time: '2023-11-14T22:13:20Z' },
         components: ['a', 'a'],
         format: 'binary',
+        stream: true,
       }),
-    ).toEqual({ target: { time: 1_700_000_000_000_000 }, components: ['a'], format: 'binary' });
+    ).toEqual({ target: { time: 1_700_000_000_000_000 }, components: ['a'], format: 'binary', stream: true });
+    expect(() => parseRecoverRequest({ target: { lsn: 5 }, stream: 'yes' })).toThrow(invalid);
     expect(() => parseRecoverRequest(undefined)).toThrow(invalid);
     expect(() => parseRecoverRequest(Buffer.alloc(0))).toThrow(invalid);
   });
