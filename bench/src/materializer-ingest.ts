@@ -1,5 +1,5 @@
 /**
- * Materialiser ingest from the WAL, as the checkpoint system does it (catchUp: `wal.read` →
+ * Materialiser ingest from the WAL, as the checkpoint system does it (catchUp: `wal.readBatches` →
  * `StateMaterializer.apply`): a SegmentedWal (product defaults, but no fdatasync and no preallocation: the
  * log is built, not measured) holding the state as one put per entry — what a stream processor appends —
  * components interleaved; then, timed, the whole log read into an empty materialiser. MB/s of changes:
@@ -35,7 +35,7 @@ export async function measureIngest(snapshot: Snapshot, baseDir: string, runs = 
     const { entries, changeBytes } = await fill(wal, snapshot);
     const walBytes = wal.segments().reduce((sum, s) => sum + s.sizeBytes, 0);
     const readSeconds = await timed(async () => {
-      for await (const record of wal.read({ fromLsn: 1 })) void record;
+      for await (const records of wal.readBatches({ fromLsn: 1 })) void records;
     });
     let seconds = Infinity;
     for (let r = 0; r < runs; r++) {
@@ -43,7 +43,9 @@ export async function measureIngest(snapshot: Snapshot, baseDir: string, runs = 
       seconds = Math.min(
         seconds,
         await timed(async () => {
-          for await (const record of wal.read({ fromLsn: 1 })) materializer!.apply(record);
+          for await (const records of wal.readBatches({ fromLsn: 1 })) {
+            for (const record of records) materializer!.apply(record);
+          }
         }),
       );
       if (materializer.lsn !== entries) throw new Error(`ingest ended at LSN ${materializer.lsn}`);

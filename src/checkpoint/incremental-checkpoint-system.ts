@@ -98,9 +98,11 @@ export class IncrementalCheckpointSystem {
         { details: { from, firstLsn } },
       );
     }
-    for await (const record of this.deps.wal.read({ fromLsn: from })) {
-      this.materializer.apply(record);
-      if (record.entry.timestamp > this.newestTimestamp) this.newestTimestamp = record.entry.timestamp;
+    for await (const records of this.deps.wal.readBatches({ fromLsn: from })) {
+      for (const record of records) {
+        this.materializer.apply(record);
+        if (record.entry.timestamp > this.newestTimestamp) this.newestTimestamp = record.entry.timestamp;
+      }
     }
   }
 

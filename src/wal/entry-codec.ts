@@ -225,13 +225,26 @@ function corrupt(message: string, offset: number): TidemarkError {
   });
 }
 
+/** The metadata of every decoded entry that has none: one shared, frozen object. */
+const NO_METADATA: Readonly<Record<string, string>> = Object.freeze({});
+
+function sameBytes(buf: Buffer, a: number, b: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (buf[a + i] !== buf[b + i]) return false;
+  return true;
+}
+
 /**
  * Decodes `count` entries from `buf[offset, end)`. Keys and values are views into `buf`, not copies.
+ * Decoded entries are read-only (an entry without metadata shares one frozen empty object).
  * Throws DESERIALIZATION_ERROR when the bytes do not hold exactly `count` well-formed entries.
  */
 export function decodeEntries(buf: Buffer, offset: number, end: number, count: number): DecodedEntry[] {
   const entries: DecodedEntry[] = new Array(count);
   let at = offset;
+  // Entries of a frame mostly name the same few components: the last id's string is reused when its bytes
+  // repeat (a byte loop over a short id costs less than making the string again).
+  let lastId = '';
+  let lastIdAt = -1;
   for (let i = 0; i < count; i++) {
     if (at + 17 > end) throw corrupt('truncated entry header', at);
     const timestamp = readU64(buf, at);
@@ -241,7 +254,12 @@ export function decodeEntries(buf: Buffer, offset: number, end: number, count: n
       throw corrupt('bad entry header', at);
     at += 17;
     if (at + idLength + 4 > end) throw corrupt('truncated component id', at);
-    const componentId = buf.toString('latin1', at, at + idLength);
+    let componentId = lastId;
+    if (lastIdAt < 0 || idLength !== lastId.length || !sameBytes(buf, lastIdAt, at, idLength)) {
+      componentId = buf.toString('latin1', at, at + idLength);
+      lastId = componentId;
+    }
+    lastIdAt = at;
     at += idLength;
     const changeCount = buf.readUInt32LE(at);
     at += 4;
@@ -274,7 +292,9 @@ export function decodeEntries(buf: Buffer, offset: number, end: number, count: n
     if (at + 2 > end) throw corrupt('truncated metadata count', at);
     const metadataCount = buf.readUInt16LE(at);
     at += 2;
-    const metadata: Record<string, string> = {};
+    // Written only when there is metadata: NO_METADATA is never written to.
+    const metadata: Record<string, string> =
+      metadataCount === 0 ? (NO_METADATA as Record<string, string>) : {};
     for (let m = 0; m < metadataCount; m++) {
       if (at + 2 > end) throw corrupt('truncated metadata key length', at);
       const keyLength = buf.readUInt16LE(at);

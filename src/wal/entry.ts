@@ -26,7 +26,8 @@ export interface DecodedEntry {
   sequence: number;
   timestamp: number;
   changes: DecodedChange[];
-  metadata: Record<string, string>;
+  /** Read-only: entries without metadata share one frozen empty object. */
+  metadata: Readonly<Record<string, string>>;
 }
 
 export interface LogRecord {

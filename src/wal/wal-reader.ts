@@ -27,6 +27,18 @@ export async function* readRecords(
   fromLsn: number,
   toLsn: number,
 ): AsyncGenerator<LogRecord> {
+  for await (const batch of readRecordBatches(segments, fromLsn, toLsn)) yield* batch;
+}
+
+/**
+ * readRecords a frame at a time: one array per frame (its records in the range), so that a reader that
+ * takes many records pays one step of the async iteration per frame, not per record.
+ */
+export async function* readRecordBatches(
+  segments: readonly ReadableSegment[],
+  fromLsn: number,
+  toLsn: number,
+): AsyncGenerator<LogRecord[]> {
   for (const segment of segments) {
     if (segment.lastLsn < fromLsn || segment.firstLsn > toLsn) continue;
     yield* readSegment(segment, fromLsn, toLsn);
@@ -38,7 +50,7 @@ async function* readSegment(
   segment: ReadableSegment,
   fromLsn: number,
   toLsn: number,
-): AsyncGenerator<LogRecord> {
+): AsyncGenerator<LogRecord[]> {
   const handle = await fs.open(segment.path, 'r').catch((error: NodeJS.ErrnoException) => {
     throw new TidemarkError(
       'NOT_FOUND',
@@ -89,12 +101,14 @@ async function* readSegment(
       const entries = frame.compressed
         ? decodeCompressed(await decompress(chunk.subarray(frame.bodyStart, frameEnd)), frame.count)
         : decodeEntries(chunk, frame.bodyStart, frameEnd, frame.count);
-      for (let i = 0; i < entries.length; i++) {
-        const lsn = frame.firstLsn + i;
-        if (lsn < fromLsn) continue;
-        if (lsn > toLsn) return;
-        yield { lsn, entry: entries[i] as LogRecord['entry'] };
+      const first = Math.max(0, fromLsn - frame.firstLsn);
+      const end = Math.min(entries.length, toLsn - frame.firstLsn + 1);
+      const records = new Array<LogRecord>(Math.max(0, end - first));
+      for (let i = first; i < end; i++) {
+        records[i - first] = { lsn: frame.firstLsn + i, entry: entries[i] as LogRecord['entry'] };
       }
+      if (records.length > 0) yield records;
+      if (end < entries.length) return;
     }
   } finally {
     await handle.close();

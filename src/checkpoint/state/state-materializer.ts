@@ -1,5 +1,6 @@
 import { invalidArgument } from '../../lib/errors';
 import type { LogRecord } from '../../wal';
+import { SlicedComponent } from '../run/sliced-component';
 import { ComponentState } from './component-state';
 import { checkKeyOrder } from './key-order';
 import type { ComponentDelta, ComponentSnapshot, Delta, Snapshot } from './state-types';
@@ -21,9 +22,10 @@ import type { ComponentDelta, ComponentSnapshot, Delta, Snapshot } from './state
  * - `forgetBefore(L)` drops tombstones and clear markers at or before L; afterwards `deltaSince(c)`
  *   needs c ≥ L.
  *
- * Keys and values are copied on apply (WAL read views point into big chunks). Snapshots and deltas
- * share the materialiser's record objects and buffers, which are never modified: treat them as
- * read-only. Keeping a snapshot while applying more is safe.
+ * Keys and values are copied on apply (WAL read views point into big chunks) into each component's flat
+ * slot table (slot-table.ts): no object per key. A snapshot's components are runs of their own
+ * (SlicedComponent: a copy, in key order); deltas' records are views of the state's bytes, which are never
+ * modified. Keeping a snapshot or a delta while applying more is safe.
  */
 export class StateMaterializer {
   private readonly components = new Map<string, ComponentState>();
@@ -88,7 +90,7 @@ export class StateMaterializer {
   snapshot(componentIds?: Iterable<string>): Snapshot {
     const components = new Map<string, ComponentSnapshot>();
     for (const id of componentIds ?? this.components.keys()) {
-      components.set(id, { componentId: id, records: this.components.get(id)?.records() ?? [] });
+      components.set(id, this.components.get(id)?.snapshot() ?? new SlicedComponent(id, []));
     }
     return { lsn: this.lastLsn, components };
   }

@@ -1,11 +1,13 @@
 import { mapLimited } from '../../lib/bounded-concurrency';
 import { TidemarkError } from '../../lib/errors';
 import { blockKey, type ObjectStore } from '../../storage';
-import { encodeBlock, type BlockOptions, type EncodedBlock } from '../block/block-codec';
+import { encodeBlock, encodeRunBlock, type BlockOptions, type EncodedBlock } from '../block/block-codec';
 import type { BlockEncoder } from '../block/block-encoder';
 import { measureRecords } from '../block/record-codec';
-import { packRecords } from '../run/run-transfer';
-import { chunkRecords, type ChunkOptions } from '../block/chunker';
+import { packRecords, runFromSlices } from '../run/run-transfer';
+import type { SortedRun } from '../run/run-types';
+import { runKey } from '../run/sorted-run';
+import { chunkRecords, chunkSlices, type ChunkOptions } from '../block/chunker';
 import type { BlockRecord } from '../block/record-codec';
 
 /** What a manifest (format 2) says of one block written now. */
@@ -157,6 +159,35 @@ export async function writeRecordBlocks(
       block = await encoding;
     }
     return sink.put(block, records[start]!.key, records[end - 1]!.key);
+  });
+  return { ...sink.totals, blocks };
+}
+
+/**
+ * writeRecordBlocks for a state held as one sorted run (a materialiser's snapshot): the same cuts and the
+ * same block bytes as its records would give, read from the run's columns — no object per record.
+ */
+export async function writeRunBlocks(
+  store: ObjectStore,
+  prefix: string,
+  index: BlockIndex,
+  run: SortedRun,
+  options: BlockWriteOptions,
+  onBlock?: (start: number, end: number) => void,
+): Promise<BlockWriteResult> {
+  const { ends } = chunkSlices([{ run, start: 0, end: run.count }], options);
+  const sink = new BlockSink(store, prefix, index, options.enableDeduplication);
+  const blocks = await mapLimited(ends, options.concurrency, async (end, i) => {
+    const start = i === 0 ? 0 : (ends[i - 1] as number);
+    // A run handed to a worker thread is moved there: it gets a copy of the block's records.
+    const encoding =
+      options.encoder === undefined
+        ? encodeRunBlock(run, options, start, end)
+        : options.encoder.encode(runFromSlices([{ run, start, end }]), options);
+    encoding.catch(() => undefined); // awaited below, unless onBlock throws first
+    onBlock?.(start, end);
+    const block = await encoding;
+    return sink.put(block, runKey(run, start), runKey(run, end - 1));
   });
   return { ...sink.totals, blocks };
 }

@@ -7,9 +7,16 @@ import type { ComponentManifest, Manifest } from '../manifest/manifest';
 import { MANIFEST_FORMAT_VERSION } from '../manifest/manifest';
 import { encodeManifest } from '../manifest/manifest-codec';
 import { StateDigest } from '../manifest/state-digest';
+import type { SortedRun } from '../run/run-types';
+import { SlicedComponent } from '../run/sliced-component';
 import type { BlockRecord } from '../block/record-codec';
 import type { ComponentSnapshot, Delta, Snapshot } from '../state/state-types';
-import { writeRecordBlocks, type BlockWriteOptions } from './block-writer';
+import {
+  writeRecordBlocks,
+  writeRunBlocks,
+  type BlockWriteOptions,
+  type BlockWriteResult,
+} from './block-writer';
 
 /** What writing a checkpoint needs: where blocks and manifests go, who is writing, with which token. */
 export interface CheckpointWriteContext {
@@ -59,8 +66,19 @@ export async function beginCheckpointWrite(context: CheckpointWriteContext) {
 /** Key count, logical bytes and digest of a component's whole state. */
 export function describeState(state: ComponentSnapshot | undefined): Omit<ComponentManifest, 'blocks'> {
   const digest = new StateDigest();
-  for (const record of state?.records ?? []) digest.update(record.key, record.value);
+  if (state instanceof SlicedComponent) {
+    for (const { run, start, end } of state.slices) digest.updateRun(run, start, end);
+  } else {
+    for (const record of state?.records ?? []) digest.update(record.key, record.value);
+  }
   return { keyCount: digest.keyCount, bytes: digest.bytes, digest: digest.digest() };
+}
+
+/** The component's state as one run of records (no deletes), when it is held so: a materialiser's snapshot. */
+function stateRun(state: ComponentSnapshot): SortedRun | undefined {
+  if (!(state instanceof SlicedComponent) || state.slices.length !== 1) return undefined;
+  const { run, start, end } = state.slices[0]!;
+  return start === 0 && end === run.count && run.deletes === undefined ? run : undefined;
 }
 
 /**
@@ -76,20 +94,22 @@ export async function writeFullCheckpoint(
   const { started, id, totals, components } = await beginCheckpointWrite(context);
   for (const componentId of [...snapshot.components.keys()].sort()) {
     const state = snapshot.components.get(componentId) as ComponentSnapshot;
-    const records = state.records;
     // The digest takes each block's records as the block starts (in key order): this thread hashes while
     // earlier blocks are encoded and compressed elsewhere, instead of after them.
     const digest = new StateDigest();
-    const written = await writeRecordBlocks(
-      context.store,
-      context.prefix,
-      context.catalog,
-      records,
-      context.blocks,
-      (start, end) => {
+    const run = stateRun(state);
+    const { store, prefix, catalog, blocks } = context;
+    let written: BlockWriteResult;
+    if (run !== undefined) {
+      written = await writeRunBlocks(store, prefix, catalog, run, blocks, (start, end) => {
+        digest.updateRun(run, start, end);
+      });
+    } else {
+      const records = state.records;
+      written = await writeRecordBlocks(store, prefix, catalog, records, blocks, (start, end) => {
         for (let i = start; i < end; i++) digest.update(records[i]!.key, records[i]!.value);
-      },
-    );
+      });
+    }
     addTotals(totals, written);
     const described = { keyCount: digest.keyCount, bytes: digest.bytes, digest: digest.digest() };
     components[componentId] = { blocks: written.blocks, ...described };

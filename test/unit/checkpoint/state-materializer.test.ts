@@ -327,7 +327,11 @@ describe('StateMaterializer edge cases', () => {
     m.apply(record('empty', []));
     m.apply(record('a', [put('x', '1')]));
     expect(m.componentIds().sort()).toEqual(['a', 'empty']);
-    expect(m.snapshot().components.get('empty')).toEqual({ componentId: 'empty', records: [] });
+    const empty = m.snapshot().components.get('empty')!;
+    expect({ componentId: empty.componentId, records: empty.records }).toEqual({
+      componentId: 'empty',
+      records: [],
+    });
     const some = m.snapshot(['a', 'unknown']);
     expect([...some.components.keys()]).toEqual(['a', 'unknown']);
     expect(some.components.get('unknown')!.records).toEqual([]);
