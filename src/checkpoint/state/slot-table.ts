@@ -31,9 +31,13 @@ export class SlotTable {
   /** A new slot for `key` (copied), dead until `setValue` or `setDead`. */
   add(key: Uint8Array): number {
     const slot = this.free.pop() ?? this.grow();
+    // Released while the key is appended: a compaction inside the append must not move what the slot held
+    // in its last use (a freed slot, or one from before a reset — reset leaves the columns as they were).
+    this.keyLength[slot] = 0;
+    this.valueLength[slot] = 0;
+    this.deadFlags[slot] = 2;
     this.keyAt[slot] = this.append(key);
     this.keyLength[slot] = key.length;
-    this.valueLength[slot] = 0;
     this.deadFlags[slot] = 1;
     return slot;
   }

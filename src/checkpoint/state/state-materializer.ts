@@ -38,7 +38,7 @@ export class StateMaterializer {
     this.horizon = lsn;
   }
 
-  /** Starts from a loaded checkpoint: its records are taken as they are (not copied). */
+  /** Starts from a loaded checkpoint (its keys and values are copied into the state). */
   static fromSnapshot(snapshot: Snapshot): StateMaterializer {
     const materializer = new StateMaterializer(snapshot.lsn);
     for (const [componentId, component] of snapshot.components) {

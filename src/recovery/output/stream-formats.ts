@@ -10,6 +10,8 @@ import { ndjsonEnd, ndjsonErrorLine, ndjsonHeader, ndjsonRecords } from './ndjso
  */
 export interface RecoveryStreamFormat {
   readonly contentType: string;
+  /** Whether the error frame may follow a component cut short (NDJSON: lines stand alone; binary: no). */
+  readonly errorFollowsAnyPart: boolean;
   header(target: RecoveryTarget, lsn: number, componentIds: readonly string[]): string | Buffer;
   component(component: SlicedComponent): Iterable<string | Buffer>;
   end(outcomes: readonly ComponentOutcome[], stats: RecoveryResult['stats']): string | Buffer;
@@ -19,6 +21,7 @@ export interface RecoveryStreamFormat {
 export const RECOVERY_STREAM_FORMATS: Record<'ndjson' | 'binary', RecoveryStreamFormat> = {
   ndjson: {
     contentType: 'application/x-ndjson; charset=utf-8',
+    errorFollowsAnyPart: true,
     header: ndjsonHeader,
     component: ndjsonRecords,
     end: ndjsonEnd,
@@ -26,6 +29,7 @@ export const RECOVERY_STREAM_FORMATS: Record<'ndjson' | 'binary', RecoveryStream
   },
   binary: {
     contentType: 'application/octet-stream',
+    errorFollowsAnyPart: false,
     header: binaryHeader,
     component: binaryComponent,
     end: binaryEnd,

@@ -101,8 +101,9 @@ export class RecoveryController {
 
   /**
    * Each component is written as soon as it is whole and then let go: the service never holds the whole
-   * state. Until the log has been replayed (the cut known, the header written) a failure is an ordinary
-   * problem+json response; after, it ends the stream with the format's error frame in place of its end.
+   * state. A failure before the header went out is an ordinary problem+json response; after, it ends
+   * the stream with the format's error frame in place of its end — or, in a format whose frames cannot
+   * follow a component cut short (binary), by cutting the connection (the stream then lacks its end).
    */
   private async recoverStreamed(
     target: RecoveryTarget,
@@ -112,29 +113,45 @@ export class RecoveryController {
     gone: AbortSignal,
   ): Promise<void> {
     const writer = new ResponseWriter(res);
-    let started = false;
+    let midComponent = false;
     try {
       const result = await this.runs.run(
         (signal) =>
           this.engine.recoverTo(target, components, {
             signal,
             onCut: async ({ lsn, componentIds }) => {
+              if (signal.aborted) return;
               res.statusCode = 200;
               res.setHeader('Content-Type', format.contentType);
               res.setHeader('Cache-Control', 'no-store');
-              started = true;
+              // Sent at once: from here on the client knows the recovery has begun, and failures are told in
+              // the stream.
               await writer.write(format.header(target, lsn, componentIds));
+              await writer.flush();
             },
             onComponent: async (component) => {
-              for (const part of format.component(component)) await writer.write(part);
+              midComponent = true;
+              for (const part of format.component(component)) {
+                if (signal.aborted) throw signal.reason;
+                await writer.write(part);
+              }
+              midComponent = false;
             },
           }),
         gone,
       );
       await writer.end(format.end(result.components, result.stats));
     } catch (error) {
-      if (!started) throw error;
-      await writer.end(format.error(error)).catch(() => undefined);
+      if (!res.headersSent) {
+        writer.abandon();
+        throw error;
+      }
+      if (midComponent && !format.errorFollowsAnyPart) {
+        writer.abandon();
+        res.destroy();
+        return;
+      }
+      await writer.end(format.error(error));
     }
   }
 

@@ -102,13 +102,19 @@ function checkDeltaShape(delta: Delta, from: number): void {
 // Few keys, so keys collide; prefixes and the empty key test byte order; 0xff tests latin1 order.
 const KEYS = ['', '00', '0000', '01', '7f', '80', 'ff', 'ff00'].map((h) => Buffer.from(h, 'hex'));
 const keyArb = fc.constantFrom(...KEYS);
+// Mostly short values; some of kilobytes, so that a component's arena (64 KiB at first) grows and compacts
+// while snapshots, deltas and forgets are taken around it.
+const valueArb = fc.oneof(
+  { weight: 5, arbitrary: fc.uint8Array({ maxLength: 6 }).map((v) => Buffer.from(v)) },
+  { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 24_000 }).map((n) => Buffer.alloc(n, n % 251)) },
+);
 const changeArb: fc.Arbitrary<DecodedChange> = fc.oneof(
   {
     weight: 6,
     arbitrary: fc.record({
       op: fc.constant('put' as const),
       key: keyArb,
-      value: fc.uint8Array({ maxLength: 6 }).map((v) => Buffer.from(v)),
+      value: valueArb,
     }),
   },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('delete' as const), key: keyArb }) },
@@ -320,6 +326,27 @@ describe('StateMaterializer edge cases', () => {
     expect(m.deltaSince(3).components.get('a')!.clearedAt?.lsn).toBe(4);
     m.forgetBefore(4);
     expect(m.deltaSince(4).components.get('a')).toEqual({ componentId: 'a', records: [] });
+  });
+
+  it('a clear, overwrites that make the arena mostly garbage, then a new key: compacts without the old slots', () => {
+    const m = new StateMaterializer();
+    let lsn = 0;
+    const apply = (...changes: DecodedChange[]) =>
+      m.apply({
+        lsn: ++lsn,
+        entry: { componentId: 'c', sequence: lsn, timestamp: lsn, changes, metadata: {} },
+      });
+    apply({ op: 'put', key: Buffer.from('a'), value: Buffer.alloc(10, 1) });
+    apply({ op: 'put', key: Buffer.from('b'), value: Buffer.alloc(1 << 20, 2) });
+    apply({ op: 'clear' });
+    for (let i = 0; i < 7; i++)
+      apply({ op: 'put', key: Buffer.from('x'), value: Buffer.alloc(i === 0 ? 10 : 10_000, i) });
+    apply({ op: 'put', key: Buffer.alloc(6_000, 7), value: Buffer.from('v') });
+    const records = m.snapshot().components.get('c')!.records;
+    expect(records.map((r) => [r.key.length, r.value.length, r.value[0]])).toEqual([
+      [6_000, 1, 'v'.charCodeAt(0)],
+      [1, 10_000, 6],
+    ]);
   });
 
   it('empty and unknown components: present, with no records', () => {
