@@ -1,19 +1,20 @@
-import { constants } from 'node:buffer';
-import { TidemarkError } from '../../lib/errors';
+import { PagedArena } from './paged-arena';
 
 /**
- * A component's keys and their latest values in flat memory: per slot an arena offset and length for the
- * key and for the value, an LSN, a timestamp and a tombstone flag, all in typed arrays; the bytes in one
- * arena Buffer. No object, Buffer or closure per key — what made the materialiser spend a third of its time
+ * A component's keys and their latest values in flat memory: per slot an arena address and length for the
+ * key and for the value, an LSN, a timestamp and a tombstone flag, all in typed arrays; the bytes in a
+ * PagedArena. No object, Buffer or closure per key — what made the materialiser spend a third of its time
  * in the garbage collector (`node --cpu-prof` of bench:checkpoint's ingest).
  *
  * Bytes are only ever appended: a new value goes after the arena's end and the old one becomes garbage,
- * so a view handed out (`key`, `value`) never changes under its holder — when the arena grows or is
- * compacted the bytes move to a new Buffer and old views keep the old one.
+ * so a view handed out (`key`, `value`) never changes under its holder. When half the arena is garbage the
+ * live bytes move to a new arena; old views keep the old pages.
  */
 export class SlotTable {
-  private arena = Buffer.allocUnsafe(INITIAL_ARENA_BYTES);
-  private used = 0;
+  /** @param compactFromBytes below this much in the arena, garbage is left alone (tests make it small). */
+  constructor(private readonly compactFromBytes = COMPACT_FROM_BYTES) {}
+
+  private arena = new PagedArena();
   /** Arena bytes no slot refers to any more. */
   private garbage = 0;
   private capacity = 0;
@@ -74,8 +75,7 @@ export class SlotTable {
 
   /** Every slot and byte dropped. */
   reset(): void {
-    this.arena = Buffer.allocUnsafe(INITIAL_ARENA_BYTES);
-    this.used = 0;
+    this.arena = new PagedArena();
     this.garbage = 0;
     this.top = 0;
     this.free.length = 0;
@@ -103,71 +103,37 @@ export class SlotTable {
 
   /** A view of the slot's key (stable: see the class comment). */
   key(slot: number): Buffer {
-    const at = this.keyAt[slot]!;
-    return this.arena.subarray(at, at + this.keyLength[slot]!);
+    return this.arena.view(this.keyAt[slot]!, this.keyLength[slot]!);
   }
 
   /** A view of the slot's value. */
   value(slot: number): Buffer {
-    const at = this.valueAt[slot]!;
-    return this.arena.subarray(at, at + this.valueLength[slot]!);
+    return this.arena.view(this.valueAt[slot]!, this.valueLength[slot]!);
   }
 
   copyKey(slot: number, target: Buffer, at: number): number {
-    const from = this.keyAt[slot]!;
-    return this.arena.copy(target, at, from, from + this.keyLength[slot]!);
+    return this.arena.copyOut(this.keyAt[slot]!, this.keyLength[slot]!, target, at);
   }
 
   copyValue(slot: number, target: Buffer, at: number): number {
-    const from = this.valueAt[slot]!;
-    return this.arena.copy(target, at, from, from + this.valueLength[slot]!);
+    return this.arena.copyOut(this.valueAt[slot]!, this.valueLength[slot]!, target, at);
   }
 
   private append(bytes: Uint8Array): number {
-    if (this.used + bytes.length > this.arena.length) this.makeRoom(bytes.length);
-    const at = this.used;
-    this.arena.set(bytes, at);
-    this.used += bytes.length;
-    return at;
+    if (this.garbage > this.arena.used / 2 && this.arena.used >= this.compactFromBytes) this.compact();
+    return this.arena.append(bytes);
   }
 
-  /**
-   * A larger arena: twice what the live bytes and `needed` take. Mostly garbage: only the live bytes are
-   * moved, slot by slot (offsets change); else the used bytes in one copy (offsets stay).
-   */
-  private makeRoom(needed: number): void {
-    const live = this.used - this.garbage;
-    if (live + needed > MAX_LENGTH) {
-      throw new TidemarkError(
-        'INTERNAL',
-        `a component's state in memory would pass ${MAX_LENGTH} bytes (the largest Buffer): split it`,
-      );
-    }
-    const compact = this.garbage > this.used / 2;
-    const wanted = Math.max(INITIAL_ARENA_BYTES, 2 * ((compact ? live : this.used) + needed));
-    const next = Buffer.allocUnsafe(Math.min(MAX_LENGTH, wanted));
-    if (!compact && this.used + needed <= next.length) {
-      this.arena.copy(next, 0, 0, this.used);
-      this.arena = next;
-      return;
-    }
-    let at = 0;
+  /** The live bytes, slot by slot, into a new arena (released slots left out). */
+  private compact(): void {
+    const next = new PagedArena();
     for (let slot = 0; slot < this.top; slot++) {
       if (this.deadFlags[slot] === 2) continue;
-      at = this.move(next, at, this.keyAt, this.keyLength, slot);
-      at = this.move(next, at, this.valueAt, this.valueLength, slot);
+      this.keyAt[slot] = next.append(this.arena.view(this.keyAt[slot]!, this.keyLength[slot]!));
+      this.valueAt[slot] = next.append(this.arena.view(this.valueAt[slot]!, this.valueLength[slot]!));
     }
     this.arena = next;
-    this.used = at;
     this.garbage = 0;
-  }
-
-  private move(next: Buffer, at: number, offsets: Float64Array, lengths: Uint32Array, slot: number): number {
-    const from = offsets[slot]!;
-    const length = lengths[slot]!;
-    this.arena.copy(next, at, from, from + length);
-    offsets[slot] = at;
-    return at + length;
   }
 
   private grow(): number {
@@ -186,8 +152,8 @@ export class SlotTable {
   }
 }
 
-const INITIAL_ARENA_BYTES = 64 * 1024;
-const MAX_LENGTH = constants.MAX_LENGTH;
+/** Below this, garbage is left alone. */
+const COMPACT_FROM_BYTES = 4 * 1024 * 1024;
 const INITIAL_SLOTS = 1024;
 
 function grown<T extends Float64Array | Uint32Array | Uint8Array>(old: T, next: T): T {

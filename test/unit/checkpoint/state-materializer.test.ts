@@ -336,16 +336,21 @@ describe('StateMaterializer edge cases', () => {
         lsn: ++lsn,
         entry: { componentId: 'c', sequence: lsn, timestamp: lsn, changes, metadata: {} },
       });
-    apply({ op: 'put', key: Buffer.from('a'), value: Buffer.alloc(10, 1) });
-    apply({ op: 'put', key: Buffer.from('b'), value: Buffer.alloc(1 << 20, 2) });
+    for (let i = 0; i < 40; i++)
+      apply({ op: 'put', key: Buffer.from(`k${i}`), value: Buffer.alloc(1 << 16, i) });
+    // Slot 1's last value on the arena's third page: a page the arena after the clear does not have.
+    apply({ op: 'put', key: Buffer.from('k1'), value: Buffer.alloc(1 << 16, 99) });
     apply({ op: 'clear' });
-    for (let i = 0; i < 7; i++)
-      apply({ op: 'put', key: Buffer.from('x'), value: Buffer.alloc(i === 0 ? 10 : 10_000, i) });
+    // 5 MiB, then deleted: the arena is past 4 MiB and mostly garbage, so the next append (the new key's,
+    // into a slot last used before the clear) compacts.
+    apply({ op: 'put', key: Buffer.from('x'), value: Buffer.alloc(5 << 20, 1) });
+    apply({ op: 'delete', key: Buffer.from('x') });
     apply({ op: 'put', key: Buffer.alloc(6_000, 7), value: Buffer.from('v') });
+    apply({ op: 'put', key: Buffer.from('y'), value: Buffer.from('w') });
     const records = m.snapshot().components.get('c')!.records;
-    expect(records.map((r) => [r.key.length, r.value.length, r.value[0]])).toEqual([
-      [6_000, 1, 'v'.charCodeAt(0)],
-      [1, 10_000, 6],
+    expect(records.map((r) => [r.key.toString('latin1'), r.value.toString()])).toEqual([
+      [Buffer.alloc(6_000, 7).toString('latin1'), 'v'],
+      ['y', 'w'],
     ]);
   });
 

@@ -1,0 +1,90 @@
+import fc from 'fast-check';
+import { SlotTable } from '../../../src/checkpoint/state/slot-table';
+
+type Op =
+  | { kind: 'add'; key: Uint8Array }
+  | { kind: 'set'; pick: number; value: Uint8Array }
+  | { kind: 'dead'; pick: number }
+  | { kind: 'release'; pick: number }
+  | { kind: 'reset' };
+
+const bytesArb = fc.oneof(
+  { weight: 4, arbitrary: fc.uint8Array({ maxLength: 8 }) },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 100, max: 300_000 }).map((n) => new Uint8Array(n).fill(n % 251)),
+  },
+);
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 15, arbitrary: fc.record({ kind: fc.constant('add' as const), key: bytesArb }) },
+  {
+    weight: 30,
+    arbitrary: fc.record({ kind: fc.constant('set' as const), pick: fc.nat(), value: bytesArb }),
+  },
+  { weight: 10, arbitrary: fc.record({ kind: fc.constant('dead' as const), pick: fc.nat() }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('release' as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'reset' as const }) },
+);
+
+interface ModelSlot {
+  key: Buffer;
+  value: Buffer | undefined;
+  lsn: number;
+}
+
+describe('SlotTable', () => {
+  it('holds what a model holds through adds, overwrites, deletes, releases, resets and compactions; views never change', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 120 }), (ops) => {
+        // A small threshold: the arena compacts often under these ops.
+        const table = new SlotTable(64 * 1024);
+        const model = new Map<number, ModelSlot>();
+        const views: [view: Buffer, copy: Buffer][] = [];
+        let lsn = 0;
+        const pick = (n: number) => [...model.keys()][n % model.size]!;
+        for (const op of ops) {
+          lsn++;
+          if (op.kind === 'add') {
+            const slot = table.add(op.key);
+            expect(model.has(slot)).toBe(false);
+            model.set(slot, { key: Buffer.from(op.key), value: undefined, lsn: -1 });
+          } else if (op.kind === 'reset') {
+            table.reset();
+            model.clear();
+          } else if (model.size > 0) {
+            const slot = pick(op.pick);
+            const entry = model.get(slot)!;
+            if (op.kind === 'set') {
+              table.setValue(slot, op.value, lsn, lsn * 10);
+              Object.assign(entry, { value: Buffer.from(op.value), lsn });
+            } else if (op.kind === 'dead') {
+              table.setDead(slot, lsn, lsn * 10);
+              Object.assign(entry, { value: undefined, lsn });
+            } else {
+              table.release(slot);
+              model.delete(slot);
+            }
+          }
+          for (const [slot, entry] of model) {
+            const key = table.key(slot);
+            expect(key.equals(entry.key)).toBe(true);
+            expect(table.keyBytes(slot)).toBe(entry.key.length);
+            expect(table.isDead(slot)).toBe(entry.value === undefined);
+            if (entry.value !== undefined) {
+              const value = table.value(slot);
+              expect(value.equals(entry.value)).toBe(true);
+              expect([table.lsn(slot), table.timestamp(slot)]).toEqual([entry.lsn, entry.lsn * 10]);
+              const out = Buffer.alloc(entry.value.length + 2);
+              expect(table.copyValue(slot, out, 1)).toBe(entry.value.length);
+              expect(out.subarray(1, -1).equals(entry.value)).toBe(true);
+              if (views.length < 200) views.push([value, Buffer.from(value)]);
+            }
+            if (views.length < 200) views.push([key, Buffer.from(key)]);
+          }
+        }
+        for (const [view, copy] of views) expect(view.equals(copy)).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
