@@ -24,7 +24,7 @@ import {
   type RecoveryTarget,
 } from './recovery-types';
 import type { WalSources } from './wal-source';
-import { replayToTarget, type ReplayedLog } from './wal-replay';
+import { componentsCovered, replayToTarget, type ReplayedLog } from './wal-replay';
 import { completeResult } from './recovery-result';
 import { HandOverQueue } from './hand-over-queue';
 import { resolveRecoveryConfig } from './recovery-config';
@@ -250,13 +250,7 @@ export class RecoveryEngine {
       progress.phase = 'wal';
       report();
       replayed = await replayToTarget(this.backend, resolved, wanted, outcomes, signal);
-      if (onCut !== undefined) {
-        const known = new Set(ids);
-        const fromLog = [...replayed.overlay.componentIds()].filter(
-          (id) => !known.has(id) && (wanted === undefined || wanted.has(id)),
-        );
-        await onCut({ lsn: replayed.cut, componentIds: [...ids, ...fromLog.sort()] });
-      }
+      await onCut?.({ lsn: replayed.cut, componentIds: componentsCovered(ids, replayed, wanted) });
       progress.phase = 'blocks';
       report();
     }

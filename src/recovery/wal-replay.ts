@@ -41,3 +41,16 @@ export async function replayToTarget(
   }
   return { cut, overlay, perComponent, total };
 }
+
+/** The components a recovery covers: those of the checkpoint (`ids`), then those the log created, sorted. */
+export function componentsCovered(
+  ids: readonly string[],
+  replayed: ReplayedLog,
+  wanted: ReadonlySet<string> | undefined,
+): string[] {
+  const known = new Set(ids);
+  const fromLog = [...replayed.overlay.componentIds()].filter(
+    (id) => !known.has(id) && (wanted === undefined || wanted.has(id)),
+  );
+  return [...ids, ...fromLog.sort()];
+}

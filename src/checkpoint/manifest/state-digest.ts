@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { invalidArgument } from '../../lib/errors';
+import { compareRunKeys } from '../run/run-slice';
 import type { SortedRun } from '../run/run-types';
 
 const SCRATCH_BYTES = 64 * 1024;
@@ -17,19 +18,6 @@ function rises(a: Uint8Array, b: Uint8Array): boolean {
     if (x !== y) return x < y;
   }
   return a.length < b.length;
-}
-
-/** Is the key at [b, bEnd) strictly above the one at [a, b) — the key before it in the same bytes? */
-function risesIn(bytes: Buffer, a: number, b: number, bEnd: number): boolean {
-  const aLength = b - a;
-  const bLength = bEnd - b;
-  const shorter = aLength < bLength ? aLength : bLength;
-  for (let i = 0; i < shorter; i++) {
-    const x = bytes[a + i]!;
-    const y = bytes[b + i]!;
-    if (x !== y) return x < y;
-  }
-  return aLength < bLength;
 }
 
 /**
@@ -91,7 +79,7 @@ export class StateDigest {
     for (let i = start; i < end; i++) {
       const keyStart = keyStarts[i]!;
       const keyEnd = keyStarts[i + 1]!;
-      if (i > start && !risesIn(keyBytes, keyStarts[i - 1]!, keyStart, keyEnd)) {
+      if (i > start && compareRunKeys(run, i - 1, run, i) >= 0) {
         this.outOfOrder(keyBytes.subarray(keyStarts[i - 1]!, keyStart), keyBytes.subarray(keyStart, keyEnd));
       }
       const valueStart = valueStarts[i]!;
@@ -129,20 +117,7 @@ export class StateDigest {
   }
 
   private feed(bytes: Buffer): void {
-    const length = bytes.length;
-    if (length >= DIRECT_BYTES) {
-      this.flush();
-      this.hash.update(bytes);
-      return;
-    }
-    if (this.used + length > SCRATCH_BYTES) this.flush();
-    if (length <= SHORT_COPY) {
-      // A native copy's call costs more than a short loop: keys and small values are a few dozen bytes.
-      const scratch = this.scratch;
-      let at = this.used;
-      for (let i = 0; i < length; i++) scratch[at++] = bytes[i]!;
-    } else bytes.copy(this.scratch, this.used);
-    this.used += length;
+    this.feedRange(bytes, 0, bytes.length);
   }
 
   private feedRange(bytes: Buffer, start: number, end: number): void {
@@ -154,6 +129,7 @@ export class StateDigest {
     }
     if (this.used + length > SCRATCH_BYTES) this.flush();
     if (length <= SHORT_COPY) {
+      // A native copy's call costs more than a short loop: keys and small values are a few dozen bytes.
       const scratch = this.scratch;
       let at = this.used;
       for (let i = start; i < end; i++) scratch[at++] = bytes[i]!;

@@ -5,7 +5,7 @@ import { encodeBlock, encodeRunBlock, type BlockOptions, type EncodedBlock } fro
 import type { BlockEncoder } from '../block/block-encoder';
 import { measureRecords } from '../block/record-codec';
 import { packRecords, runFromSlices } from '../run/run-transfer';
-import type { SortedRun } from '../run/run-types';
+import type { RunSlice, SortedRun } from '../run/run-types';
 import { runKey } from '../run/sorted-run';
 import { chunkRecords, chunkSlices, type ChunkOptions } from '../block/chunker';
 import type { BlockRecord } from '../block/record-codec';
@@ -179,17 +179,27 @@ export async function writeRunBlocks(
   const sink = new BlockSink(store, prefix, index, options.enableDeduplication);
   const blocks = await mapLimited(ends, options.concurrency, async (end, i) => {
     const start = i === 0 ? 0 : (ends[i - 1] as number);
-    // A run handed to a worker thread is moved there: it gets a copy of the block's records.
-    const encoding =
-      options.encoder === undefined
-        ? encodeRunBlock(run, options, start, end)
-        : options.encoder.encode(runFromSlices([{ run, start, end }]), options);
+    const encoding = encodeSliceBlock([{ run, start, end }], options);
     encoding.catch(() => undefined); // awaited below, unless onBlock throws first
     onBlock?.(start, end);
     const block = await encoding;
     return sink.put(block, runKey(run, start), runKey(run, end - 1));
   });
   return { ...sink.totals, blocks };
+}
+
+/**
+ * One block of the records of `slices` (concatenated, sorted): on the encoder's threads (a run handed there
+ * is moved, so it gets a copy), or here — from a single slice in place.
+ */
+export function encodeSliceBlock(
+  slices: readonly RunSlice[],
+  options: BlockWriteOptions,
+): Promise<EncodedBlock> {
+  if (options.encoder !== undefined) return options.encoder.encode(runFromSlices(slices), options);
+  const first = slices[0]!;
+  if (slices.length === 1) return encodeRunBlock(first.run, options, first.start, first.end);
+  return encodeRunBlock(runFromSlices(slices), options);
 }
 
 /**

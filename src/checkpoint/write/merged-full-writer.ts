@@ -13,7 +13,6 @@
  */
 import { mapLimited } from '../../lib/bounded-concurrency';
 import { TidemarkError } from '../../lib/errors';
-import { encodeRunBlock, type EncodedBlock } from '../block/block-codec';
 import { chunkSlices } from '../block/chunker';
 import type { ComponentManifest, Manifest, ManifestBlockRef } from '../manifest/manifest';
 import { planBlockReuse, type BlockKeyRange, type MergeStretch } from '../merge/block-reuse-plan';
@@ -23,7 +22,7 @@ import { pushSlice, wholeRun, type RunSlice } from '../run/run-slice';
 import { runFromSlices } from '../run/run-transfer';
 import { runKey, type SortedRun } from '../run/sorted-run';
 import { readRunBlocks } from './block-reader';
-import { BlockSink, type BlockRef, type BlockWriteOptions } from './block-writer';
+import { BlockSink, encodeSliceBlock, type BlockRef, type BlockWriteOptions } from './block-writer';
 import {
   addTotals,
   beginCheckpointWrite,
@@ -311,11 +310,7 @@ async function writeCut(
     // Copies: a run handed to a worker thread is moved there.
     const firstKey = Buffer.from(runKey(first.run, first.start));
     const lastKey = Buffer.from(runKey(last.run, last.end - 1));
-    let block: EncodedBlock;
-    if (options.encoder !== undefined) block = await options.encoder.encode(runFromSlices(slices), options);
-    else if (slices.length === 1) block = await encodeRunBlock(first.run, options, first.start, first.end);
-    else block = await encodeRunBlock(runFromSlices(slices), options);
-    return sink.put(block, firstKey, lastKey);
+    return sink.put(await encodeSliceBlock(slices, options), firstKey, lastKey);
   });
   out.push(...written);
   return final ? [] : slicesBetween(pending, count === 0 ? 0 : ends[count - 1]!, totalCount(pending));

@@ -550,22 +550,19 @@ describe('HTTP raft transport', () => {
       });
 
       it('an unknown sender, or a stream for another node: refused before a frame is read', async () => {
-        const fromN9 = encodeBatch([append('n9', 'n2', 1)]);
-        const unknown = await post(
-          n2.address,
-          openHeaders('n9', 'n2'),
-          frame('n9', 'n2', fromN9),
-          streamPath,
-        );
-        expect(unknown).toMatchObject({ status: 401, text: 'the sender is not a known peer\n' });
-        const toN3 = encodeBatch([append('n1', 'n3', 1)]);
-        const misdirected = await post(
-          n2.address,
-          openHeaders('n1', 'n3'),
-          frame('n1', 'n3', toN3),
-          streamPath,
-        );
-        expect(misdirected).toMatchObject({ status: 400 });
+        /** A stream opened from `from` to `to`, carrying one well-signed frame. */
+        const openFrom = (from: string, to: string) =>
+          post(
+            n2.address,
+            openHeaders(from, to),
+            frame(from, to, encodeBatch([append(from, to, 1)])),
+            streamPath,
+          );
+        expect(await openFrom('n9', 'n2')).toMatchObject({
+          status: 401,
+          text: 'the sender is not a known peer\n',
+        });
+        expect(await openFrom('n1', 'n3')).toMatchObject({ status: 400 });
         expect(n2.transport.stats().inbound.refused).toMatchObject({ unknownSender: 1, misdirected: 1 });
       });
 
