@@ -267,7 +267,7 @@ function printGenerator(f: GeneratorFigures): void {
     );
   }
   console.log(
-    `  materialiser ingest from the WAL ${mb(f.ingest.mbPerSec)} (${(f.ingest.entriesPerSec / 1e3).toFixed(0)}k entries/s; read alone ${mb(f.ingest.readMbPerSec)}) (goal ≥ ${g.ingestMbPerSec} MB/s)`,
+    `  materialiser ingest from the WAL ${mb(f.ingest.mbPerSec)} (${(f.ingest.entriesPerSec / 1e3).toFixed(0)}k entries/s; read alone ${mb(f.ingest.readMbPerSec)}) = ${x(f.ingest.ratioToFreshCopy)} copying the changes into new buffers (${mb(f.ingest.freshCopyMbPerSec)}) (goal ≥ ${g.ingestMbPerSec} MB/s)`,
   );
 }
 

@@ -98,11 +98,10 @@ export class IncrementalCheckpointSystem {
         { details: { from, firstLsn } },
       );
     }
-    for await (const records of this.deps.wal.readBatches({ fromLsn: from })) {
-      for (const record of records) {
-        this.materializer.apply(record);
-        if (record.entry.timestamp > this.newestTimestamp) this.newestTimestamp = record.entry.timestamp;
-      }
+    // Transient frames: the materialiser copies what it keeps.
+    for await (const frame of this.deps.wal.readFrames({ fromLsn: from }, { transient: true })) {
+      const newest = this.materializer.applyFrame(frame);
+      if (newest > this.newestTimestamp) this.newestTimestamp = newest;
     }
   }
 

@@ -1,6 +1,7 @@
 import { TidemarkError } from '../lib/errors';
 import type { DecodedEntry, LogEntry } from './entry';
-import { decodeEntries, measureEntry, writeEntry } from './entry-codec';
+import { measureEntry, writeEntry } from './entry-codec';
+import { decodeEntries } from './entry-decoder';
 
 /**
  * The WAL's binary batch form (REST `application/octet-stream`): the same entry encoding as a frame

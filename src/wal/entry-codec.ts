@@ -1,6 +1,6 @@
-import { TidemarkError, invalidArgument, quoteInput } from '../lib/errors';
-import type { Bytes, Change, DecodedChange, DecodedEntry, LogEntry } from './entry';
-import { readU64, writeU64 } from '../lib/uint64';
+import { invalidArgument, quoteInput } from '../lib/errors';
+import type { Bytes, Change, LogEntry } from './entry';
+import { writeU64 } from '../lib/uint64';
 import type { WalOptions } from './wal-options';
 
 /**
@@ -11,11 +11,11 @@ import type { WalOptions } from './wal-options';
  * change = op u8 (1 put, 2 delete, 3 clear) | [keyLength u32 | key] | [valueLength u32 | value]
  *
  * Encoding is two passes (measure, then write into one buffer) so a batch is a single allocation
- * and bad input is refused before anything is written.
+ * and bad input is refused before anything is written. Decoding: entry-decoder.ts.
  */
-const OP_PUT = 1;
-const OP_DELETE = 2;
-const OP_CLEAR = 3;
+export const OP_PUT = 1;
+export const OP_DELETE = 2;
+export const OP_CLEAR = 3;
 
 const COMPONENT_ID = /^[A-Za-z0-9._:-]{1,255}$/;
 const MAX_METADATA_ENTRIES = 0xffff;
@@ -217,100 +217,4 @@ export function writeEntry(buf: Buffer, entry: LogEntry, offset: number): number
   }
   buf.writeUInt16LE(count, countAt);
   return at;
-}
-
-function corrupt(message: string, offset: number): TidemarkError {
-  return new TidemarkError('DESERIALIZATION_ERROR', `malformed entry: ${message} at byte ${offset}`, {
-    details: { offset },
-  });
-}
-
-/** The metadata of every decoded entry that has none: one shared, frozen object. */
-const NO_METADATA: Readonly<Record<string, string>> = Object.freeze({});
-
-function sameBytes(buf: Buffer, a: number, b: number, length: number): boolean {
-  for (let i = 0; i < length; i++) if (buf[a + i] !== buf[b + i]) return false;
-  return true;
-}
-
-/**
- * Decodes `count` entries from `buf[offset, end)`. Keys and values are views into `buf`, not copies.
- * Decoded entries are read-only (an entry without metadata shares one frozen empty object).
- * Throws DESERIALIZATION_ERROR when the bytes do not hold exactly `count` well-formed entries.
- */
-export function decodeEntries(buf: Buffer, offset: number, end: number, count: number): DecodedEntry[] {
-  const entries: DecodedEntry[] = new Array(count);
-  let at = offset;
-  // Entries of a frame mostly name the same few components: the last id's string is reused when its bytes
-  // repeat (a byte loop over a short id costs less than making the string again).
-  let lastId = '';
-  let lastIdAt = -1;
-  for (let i = 0; i < count; i++) {
-    if (at + 17 > end) throw corrupt('truncated entry header', at);
-    const timestamp = readU64(buf, at);
-    const sequence = readU64(buf, at + 8);
-    const idLength = buf[at + 16] as number;
-    if (Number.isNaN(timestamp) || Number.isNaN(sequence) || idLength === 0)
-      throw corrupt('bad entry header', at);
-    at += 17;
-    if (at + idLength + 4 > end) throw corrupt('truncated component id', at);
-    let componentId = lastId;
-    if (lastIdAt < 0 || idLength !== lastId.length || !sameBytes(buf, lastIdAt, at, idLength)) {
-      componentId = buf.toString('latin1', at, at + idLength);
-      lastId = componentId;
-    }
-    lastIdAt = at;
-    at += idLength;
-    const changeCount = buf.readUInt32LE(at);
-    at += 4;
-    if (changeCount > end - at) throw corrupt('change count exceeds the bytes left', at);
-    const changes: DecodedChange[] = new Array(changeCount);
-    for (let c = 0; c < changeCount; c++) {
-      const op = buf[at++];
-      if (op === OP_CLEAR) {
-        changes[c] = { op: 'clear' };
-        continue;
-      }
-      if (op !== OP_PUT && op !== OP_DELETE) throw corrupt(`unknown change op ${String(op)}`, at - 1);
-      if (at + 4 > end) throw corrupt('truncated key length', at);
-      const keyLength = buf.readUInt32LE(at);
-      at += 4;
-      if (at + keyLength > end) throw corrupt('truncated key', at);
-      const key = buf.subarray(at, at + keyLength);
-      at += keyLength;
-      if (op === OP_DELETE) {
-        changes[c] = { op: 'delete', key };
-        continue;
-      }
-      if (at + 4 > end) throw corrupt('truncated value length', at);
-      const valueLength = buf.readUInt32LE(at);
-      at += 4;
-      if (at + valueLength > end) throw corrupt('truncated value', at);
-      changes[c] = { op: 'put', key, value: buf.subarray(at, at + valueLength) };
-      at += valueLength;
-    }
-    if (at + 2 > end) throw corrupt('truncated metadata count', at);
-    const metadataCount = buf.readUInt16LE(at);
-    at += 2;
-    // Written only when there is metadata: NO_METADATA is never written to.
-    const metadata: Record<string, string> =
-      metadataCount === 0 ? (NO_METADATA as Record<string, string>) : {};
-    for (let m = 0; m < metadataCount; m++) {
-      if (at + 2 > end) throw corrupt('truncated metadata key length', at);
-      const keyLength = buf.readUInt16LE(at);
-      at += 2;
-      if (at + keyLength + 4 > end) throw corrupt('truncated metadata key', at);
-      const key = buf.toString('utf8', at, at + keyLength);
-      if (key === '__proto__') throw corrupt('metadata key __proto__', at);
-      at += keyLength;
-      const valueLength = buf.readUInt32LE(at);
-      at += 4;
-      if (at + valueLength > end) throw corrupt('truncated metadata value', at);
-      metadata[key] = buf.toString('utf8', at, at + valueLength);
-      at += valueLength;
-    }
-    entries[i] = { componentId, sequence, timestamp, changes, metadata };
-  }
-  if (at !== end) throw corrupt(`${end - at} bytes left after ${count} entries`, at);
-  return entries;
 }

@@ -9,6 +9,8 @@ export type { WalOptions, WalStats, SegmentInfo, LatencySummary } from './wal-op
 export { DEFAULT_WAL_OPTIONS } from './wal-options';
 export { encodeBatch, decodeBatch } from './batch-codec';
 export { isValidComponentId } from './entry-codec';
+export { parseEntries, checkEntries, type EntrySink } from './entry-decoder';
+export type { EntryFrame } from './wal-reader';
 export {
   inspectWal,
   formatInspection,

@@ -1,7 +1,7 @@
 import { decompress } from '@mongodb-js/zstd';
 import { checksumMismatch } from '../lib/errors';
 import type { LogRecord } from './entry';
-import { decodeEntries } from './entry-codec';
+import { decodeEntries } from './entry-decoder';
 import { HEADER_SIZE, KIND_FOOTER } from './format';
 import { checkFrame, readEntriesHeader } from './frame';
 import { decodeHeader } from './segment-header';

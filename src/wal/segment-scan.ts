@@ -2,7 +2,7 @@ import { decompress } from '@mongodb-js/zstd';
 import { crc32c } from '@node-rs/crc32';
 import { promises as fs } from 'node:fs';
 import { basename } from 'node:path';
-import { decodeEntries } from './entry-codec';
+import { decodeEntries } from './entry-decoder';
 import { HEADER_SIZE, KIND_FOOTER, TRAILER_SIZE } from './format';
 import { checkFrame, findFrameAfter, readEntriesHeader } from './frame';
 import { decodeFooterPayload, readTrailer, type SegmentFooter } from './segment-footer';

@@ -14,7 +14,13 @@ import { SequenceGuard, type SequenceUndo } from './sequence-guard';
 import { removeTemporaryFiles } from './segment-files';
 import { SparePipeline } from './spare-segment';
 import { DEFAULT_WAL_OPTIONS, type SegmentInfo, type WalOptions, type WalStats } from './wal-options';
-import { readRecordBatches, readRecords, type ReadableSegment } from './wal-reader';
+import {
+  readEntryFrames,
+  readRecordBatches,
+  readRecords,
+  type EntryFrame,
+  type ReadableSegment,
+} from './wal-reader';
 import { recoverLog } from './wal-recovery';
 import { checkWalOptions, ioFailure } from './wal-errors';
 import { RetentionRunner } from './retention';
@@ -339,6 +345,18 @@ export class SegmentedWal {
   /** `read`, a frame's records at a time (no step of the async iteration per record). */
   readBatches(range: { fromLsn?: number; toLsn?: number } = {}): AsyncIterable<LogRecord[]> {
     return readRecordBatches(...this.readable(range));
+  }
+
+  /**
+   * The frames holding the range's records, entries still encoded (parse them with `parseEntries`): for a
+   * reader that copies what it keeps, no object per entry. A frame may reach past either end of the range.
+   * `transient`: a frame's bytes are valid only until the next frame is asked for (read buffers reused).
+   */
+  readFrames(
+    range: { fromLsn?: number; toLsn?: number } = {},
+    options: { transient?: boolean } = {},
+  ): AsyncIterable<EntryFrame> {
+    return readEntryFrames(...this.readable(range), options.transient ?? false);
   }
 
   private readable(range: { fromLsn?: number; toLsn?: number }): [ReadableSegment[], number, number] {

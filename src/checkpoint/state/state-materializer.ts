@@ -1,7 +1,8 @@
 import { invalidArgument } from '../../lib/errors';
-import type { LogRecord } from '../../wal';
+import { checkEntries, parseEntries, type EntryFrame, type LogRecord } from '../../wal';
 import { SlicedComponent } from '../run/sliced-component';
 import { ComponentState } from './component-state';
+import { FrameApplier } from './frame-applier';
 import { checkKeyOrder } from './key-order';
 import type { ComponentDelta, ComponentSnapshot, Delta, Snapshot } from './state-types';
 
@@ -31,6 +32,7 @@ export class StateMaterializer {
   private readonly components = new Map<string, ComponentState>();
   private lastLsn: number;
   private horizon: number;
+  private applier: FrameApplier | undefined;
 
   constructor(lsn = 0) {
     if (!Number.isSafeInteger(lsn) || lsn < 0) throw invalidArgument(`lsn must be a non-negative integer`);
@@ -80,6 +82,25 @@ export class StateMaterializer {
       else state.clear(lsn, timestamp);
     }
     this.lastLsn = lsn;
+  }
+
+  /**
+   * Applies the entries of a WAL frame with LSNs above `lsn` (earlier ones were applied: passed over),
+   * parsing them in place. The frame is checked whole first: a malformed one changes nothing. Returns the
+   * newest timestamp of the entries applied (0 if none).
+   */
+  applyFrame(frame: EntryFrame): number {
+    const skip = Math.max(0, this.lastLsn + 1 - frame.firstLsn);
+    if (!Number.isSafeInteger(frame.firstLsn) || frame.firstLsn < 1) {
+      throw invalidArgument(`a frame's first LSN must be a positive integer: got ${frame.firstLsn}`);
+    }
+    if (skip >= frame.count) return 0;
+    checkEntries(frame.bytes, frame.start, frame.end, frame.count);
+    const applier = (this.applier ??= new FrameApplier((id) => this.component(id)));
+    applier.start(frame.firstLsn, skip);
+    parseEntries(frame.bytes, frame.start, frame.end, frame.count, applier);
+    this.lastLsn = frame.firstLsn + frame.count - 1;
+    return applier.newestTimestamp;
   }
 
   applyAll(records: Iterable<LogRecord>): void {

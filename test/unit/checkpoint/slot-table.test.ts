@@ -33,7 +33,7 @@ interface ModelSlot {
 }
 
 describe('SlotTable', () => {
-  it('holds what a model holds through adds, overwrites, deletes, releases, resets and compactions; views never change', () => {
+  it('holds what a model holds through adds, overwrites, deletes, releases, resets and compactions; runs copy it; views never change', () => {
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 120 }), (ops) => {
         // A small threshold: the arena compacts often under these ops.
@@ -74,13 +74,22 @@ describe('SlotTable', () => {
               const value = table.value(slot);
               expect(value.equals(entry.value)).toBe(true);
               expect([table.lsn(slot), table.timestamp(slot)]).toEqual([entry.lsn, entry.lsn * 10]);
-              const out = Buffer.alloc(entry.value.length + 2);
-              expect(table.copyValue(slot, out, 1)).toBe(entry.value.length);
-              expect(out.subarray(1, -1).equals(entry.value)).toBe(true);
               if (views.length < 200) views.push([value, Buffer.from(value)]);
             }
             if (views.length < 200) views.push([key, Buffer.from(key)]);
           }
+          // A run of the live slots in the order they were added: neighbours in the arena copied as one.
+          const live = [...model].filter(([, entry]) => entry.value !== undefined);
+          const run = table.copyRun(Uint32Array.from(live.map(([slot]) => slot)), live.length);
+          live.forEach(([, entry], i) => {
+            expect(run.keyBytes.subarray(run.keyStarts[i], run.keyStarts[i + 1]).equals(entry.key)).toBe(
+              true,
+            );
+            const value = run.valueBytes.subarray(run.valueStarts[i], run.valueStarts[i + 1]);
+            expect(value.equals(entry.value!)).toBe(true);
+            expect([run.lsns[i], run.timestamps[i]]).toEqual([entry.lsn, entry.lsn * 10]);
+          });
+          expect(run.keyStarts[live.length]).toBe(run.keyBytes.length);
         }
         for (const [view, copy] of views) expect(view.equals(copy)).toBe(true);
       }),

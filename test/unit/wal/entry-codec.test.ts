@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { TidemarkError } from '../../../src/lib/errors';
 import { decodeBatch, encodeBatch, type Change, type LogEntry } from '../../../src/wal';
-import { decodeEntries } from '../../../src/wal/entry-codec';
+import { decodeEntries } from '../../../src/wal/entry-decoder';
 import {
   checkFrame,
   measureEntriesFrame,

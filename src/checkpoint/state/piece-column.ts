@@ -1,0 +1,115 @@
+import { PagedArena } from './paged-arena';
+
+/**
+ * One byte string per slot (a slot table's keys, or its values) in a PagedArena: per slot an address and a
+ * length in typed arrays. Keys and values live in columns of their own so that pieces appended in key
+ * order — a component loaded or ingested in order — lie next to each other, and a run is copied out in
+ * a few large copies rather than one call per piece (`node --cpu-prof`: ~375 ns a native copy call).
+ *
+ * Bytes are only ever appended: a new piece goes after the arena's end and the old one becomes garbage,
+ * so a view handed out never changes under its holder. When half the arena is garbage the live pieces
+ * move to a new arena; old views keep the old pages.
+ */
+export class PieceColumn {
+  private arena = new PagedArena();
+  /** Arena bytes no slot refers to any more. */
+  private garbage = 0;
+  private at = new Float64Array(0);
+  private lengths = new Uint32Array(0);
+
+  /** @param compactFromBytes below this much in the arena, garbage is left alone (tests make it small). */
+  constructor(private readonly compactFromBytes: number) {}
+
+  /** Room for slots below `capacity`. */
+  resize(capacity: number): void {
+    const at = new Float64Array(capacity);
+    at.set(this.at);
+    const lengths = new Uint32Array(capacity);
+    lengths.set(this.lengths);
+    this.at = at;
+    this.lengths = lengths;
+  }
+
+  /**
+   * The slot's piece is now `bytes[start, end)` (copied); the old one is garbage. `slots` bounds the slots
+   * in use, which a compaction moves.
+   */
+  set(slot: number, bytes: Uint8Array, start: number, end: number, slots: number): void {
+    this.garbage += this.lengths[slot]!;
+    // Empty while appending: a compaction inside the append must not move the piece being replaced.
+    this.lengths[slot] = 0;
+    if (this.garbage > this.arena.used / 2 && this.arena.used >= this.compactFromBytes) this.compact(slots);
+    this.at[slot] = this.arena.appendRange(bytes, start, end);
+    this.lengths[slot] = end - start;
+  }
+
+  /** The slot's piece is dropped (garbage). */
+  drop(slot: number): void {
+    this.garbage += this.lengths[slot]!;
+    this.lengths[slot] = 0;
+  }
+
+  /** Every piece of slots [0, slots) dropped (slots are numbered from 0 again). */
+  reset(slots: number): void {
+    this.arena = new PagedArena();
+    this.garbage = 0;
+    this.lengths.fill(0, 0, slots);
+  }
+
+  length(slot: number): number {
+    return this.lengths[slot]!;
+  }
+
+  /** A view of the slot's piece (stable: see the class comment). */
+  view(slot: number): Buffer {
+    return this.arena.view(this.at[slot]!, this.lengths[slot]!);
+  }
+
+  /** Whether the slot's piece is `bytes[start, end)`. */
+  equals(slot: number, bytes: Uint8Array, start: number, end: number): boolean {
+    const length = end - start;
+    return this.lengths[slot] === length && this.arena.equals(this.at[slot]!, bytes, start, length);
+  }
+
+  /** Byte order of two slots' pieces. */
+  compare(a: number, b: number): number {
+    return this.arena.compare(this.at[a]!, this.lengths[a]!, this.at[b]!, this.lengths[b]!);
+  }
+
+  /**
+   * The pieces of `slots[0, count)` one after another into `target` from 0, `starts[i + 1]` set to where
+   * piece i ends; pieces that lie next to each other in the arena go in one copy. Returns the bytes written.
+   */
+  copyOut(slots: Uint32Array, count: number, target: Buffer, starts: Uint32Array): number {
+    let written = 0;
+    let runAt = 0;
+    let runLength = 0;
+    for (let i = 0; i < count; i++) {
+      const slot = slots[i]!;
+      const at = this.at[slot]!;
+      const length = this.lengths[slot]!;
+      // Adjacent addresses are on the same page: a piece never spans two.
+      if (at !== runAt + runLength || runLength === 0) {
+        written += runLength === 0 ? 0 : this.arena.copyOut(runAt, runLength, target, written);
+        runAt = at;
+        runLength = 0;
+      }
+      runLength += length;
+      starts[i + 1] = written + runLength;
+    }
+    if (runLength > 0) written += this.arena.copyOut(runAt, runLength, target, written);
+    return written;
+  }
+
+  /** The live pieces of slots [0, slots), slot by slot, into a new arena. */
+  private compact(slots: number): void {
+    const next = new PagedArena();
+    for (let slot = 0; slot < slots; slot++) {
+      const length = this.lengths[slot]!;
+      // An empty piece's address may be stale (from before a reset): never read.
+      this.at[slot] = length === 0 ? 0 : next.append(this.arena.view(this.at[slot]!, length));
+    }
+    this.arena = next;
+    this.garbage = 0;
+  }
+}
