@@ -25,6 +25,13 @@ export interface EntrySink {
  * `checkEntries` first.
  */
 export function parseEntries(buf: Buffer, offset: number, end: number, count: number, sink: EntrySink): void {
+  // Bytes are read unchecked once checked against `end`: the range must lie in the buffer.
+  if (!(0 <= offset && offset <= end && end <= buf.length) || !Number.isSafeInteger(count) || count < 0) {
+    throw corrupt(
+      `a range of ${String(offset)}..${String(end)} in ${buf.length} bytes, count ${String(count)}`,
+      0,
+    );
+  }
   let at = offset;
   const ids = new RecentIds();
   for (let i = 0; i < count; i++) {

@@ -42,7 +42,11 @@ export class KeyIndex {
     const buckets = this.buckets;
     const mask = this.mask;
     let hole = hash & mask;
-    while (buckets[2 * hole] !== slot + 1) hole = (hole + 1) & mask;
+    while (buckets[2 * hole] !== slot + 1) {
+      if (buckets[2 * hole] === 0)
+        throw new Error(`KeyIndex.remove: slot ${slot} is not indexed under ${hash}`);
+      hole = (hole + 1) & mask;
+    }
     // Backward-shift deletion: later members of the probe run move into the hole when their home bucket
     // does not lie (cyclically) between the hole and them, so no tombstones are needed.
     for (let b = (hole + 1) & mask; buckets[2 * b] !== 0; b = (b + 1) & mask) {

@@ -38,15 +38,17 @@ export class SortedKeyIndex {
   /** Some slots were released: keep only those still held. */
   dropReleased(): void {
     const table = this.table;
+    // Into a new array: one `slots()` handed out earlier stays as it was.
     const sorted = this.sorted;
-    let kept = 0;
-    for (let i = 0; i < sorted.length; i++) if (!table.isReleased(sorted[i]!)) sorted[kept++] = sorted[i]!;
-    this.sorted = sorted.subarray(0, kept);
+    const kept = new Uint32Array(sorted.length);
+    let count = 0;
+    for (let i = 0; i < sorted.length; i++) if (!table.isReleased(sorted[i]!)) kept[count++] = sorted[i]!;
+    this.sorted = kept.subarray(0, count);
     const pending = this.pending;
-    kept = 0;
+    count = 0;
     for (let i = 0; i < this.pendingCount; i++)
-      if (!table.isReleased(pending[i]!)) pending[kept++] = pending[i]!;
-    this.pendingCount = kept;
+      if (!table.isReleased(pending[i]!)) pending[count++] = pending[i]!;
+    this.pendingCount = count;
   }
 
   /** Every slot in key byte order. The array is shared: callers must not change it. */

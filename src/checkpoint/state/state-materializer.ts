@@ -90,16 +90,17 @@ export class StateMaterializer {
    * newest timestamp of the entries applied (0 if none).
    */
   applyFrame(frame: EntryFrame): number {
-    const skip = Math.max(0, this.lastLsn + 1 - frame.firstLsn);
-    if (!Number.isSafeInteger(frame.firstLsn) || frame.firstLsn < 1) {
-      throw invalidArgument(`a frame's first LSN must be a positive integer: got ${frame.firstLsn}`);
+    const { bytes, start, end, count, firstLsn } = frame;
+    if (!Number.isSafeInteger(firstLsn) || firstLsn < 1) {
+      throw invalidArgument(`a frame's first LSN must be a positive integer: got ${firstLsn}`);
     }
-    if (skip >= frame.count) return 0;
-    checkEntries(frame.bytes, frame.start, frame.end, frame.count);
+    const skip = Math.max(0, this.lastLsn + 1 - firstLsn);
+    if (skip >= count) return 0;
+    checkEntries(bytes, start, end, count);
     const applier = (this.applier ??= new FrameApplier((id) => this.component(id)));
-    applier.start(frame.firstLsn, skip);
-    parseEntries(frame.bytes, frame.start, frame.end, frame.count, applier);
-    this.lastLsn = frame.firstLsn + frame.count - 1;
+    applier.start(firstLsn, skip);
+    parseEntries(bytes, start, end, count, applier);
+    this.lastLsn = firstLsn + count - 1;
     return applier.newestTimestamp;
   }
 

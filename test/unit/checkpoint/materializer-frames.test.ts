@@ -127,3 +127,22 @@ describe('StateMaterializer.applyFrame', () => {
     expect(m.snapshot().components.size).toBe(0);
   });
 });
+
+describe('parseEntries', () => {
+  it('refuses a range that does not lie in its buffer, or a count that is not a whole number', () => {
+    const log: LogRecord[] = [
+      { lsn: 1, entry: { componentId: 'a', sequence: 1, timestamp: 5, changes: [], metadata: { m: 'x' } } },
+    ];
+    const frame = frameOf(log, 0, 1);
+    const m = new StateMaterializer();
+    for (const bad of [
+      { ...frame, end: frame.bytes.length + 1 },
+      { ...frame, start: frame.end + 1 },
+      { ...frame, start: -1 },
+      { ...frame, count: 0.5 },
+    ]) {
+      expect(() => m.applyFrame(bad)).toThrow(/malformed entry/);
+    }
+    expect(m.lsn).toBe(0);
+  });
+});
