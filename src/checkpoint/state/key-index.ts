@@ -2,10 +2,10 @@ import type { SlotTable } from './slot-table';
 
 /**
  * Finds a component's slot by its key bytes: an open-addressing hash table (linear probing, at most half
- * full) of slot numbers and their hashes in a Uint32Array, keys compared in the slot table's arena. It replaces a
- * `Map<string, number>` keyed by the key's latin1 string: making that string, hashing it and keeping a
- * Map entry and a string per key were most of the materialiser's time and garbage (`node --cpu-prof` of
- * the ingest bench: `put` and the GC, ~1 µs a record).
+ * full) of slot numbers and their hashes in a Uint32Array, keys compared in the slot table's arena. It
+ * replaces a `Map<string, number>` keyed by the key's latin1 string: making that string, hashing it and
+ * keeping a Map entry and a string per key were most of the materialiser's time and garbage
+ * (`node --cpu-prof` of the ingest bench: `put` and the GC, ~1 µs a record).
  */
 export class KeyIndex {
   /** Per bucket b: at 2b the slot + 1 (0: empty), at 2b + 1 its key's hash — one cache line for both. */
