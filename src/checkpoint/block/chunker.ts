@@ -1,3 +1,4 @@
+import { mix32 } from '../../lib/mix32';
 import { invalidArgument } from '../../lib/errors';
 import type { RunSlice } from '../run/run-types';
 import { recordSize, recordSizeOf, type BlockRecord } from './record-codec';
@@ -60,12 +61,7 @@ export function keyHash32(key: Uint8Array): number {
 function keyHash32At(bytes: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return mix32(h);
 }
 
 const TWO_32 = 0x1_0000_0000;

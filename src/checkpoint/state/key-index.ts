@@ -1,3 +1,4 @@
+import { mix32 } from '../../lib/mix32';
 import type { SlotTable } from './slot-table';
 
 /**
@@ -108,11 +109,5 @@ export function hashKey(bytes: Uint8Array, start: number, end: number): number {
     k = (k << 15) | (k >>> 17);
     h ^= Math.imul(k, 0x1b873593);
   }
-  h ^= end - start;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return mix32(h ^ (end - start));
 }
