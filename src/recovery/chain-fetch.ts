@@ -2,8 +2,8 @@ import type { Manifest, ManifestBlockRef } from '../checkpoint/manifest/manifest
 import type { RunDelta } from '../checkpoint/merge/run-merge';
 import { wholeRun, type RunSlice } from '../checkpoint/run/run-slice';
 import { runFromSlices } from '../checkpoint/run/run-transfer';
+import { fullStateRun } from '../checkpoint/run/sliced-component';
 import type { SortedRun } from '../checkpoint/run/sorted-run';
-import { TidemarkError } from '../lib/errors';
 import { fetchBlockParts, type BlockFetchOptions } from './block-fetcher';
 
 /** One component's blocks of a chain, read as sorted runs. */
@@ -107,19 +107,4 @@ export async function fetchChain(
       : undefined,
   );
   return failed;
-}
-
-/** A full checkpoint's block holds puts only: INVALID_STATE_DATA for a delete. Empty runs are left out. */
-function fullStateRun(componentId: string, run: SortedRun): boolean {
-  const deletes = run.deletes;
-  if (deletes !== undefined && deletes.indexOf(1) !== -1) {
-    throw new TidemarkError(
-      'INVALID_STATE_DATA',
-      `a full-state block of component ${componentId} holds a delete`,
-      {
-        details: { componentId, index: deletes.indexOf(1) },
-      },
-    );
-  }
-  return run.count > 0;
 }

@@ -5,14 +5,14 @@ import type { CheckpointMerger } from '../checkpoint/merge/checkpoint-merger';
 import { RULE_CODES } from '../checkpoint/merge/conflict-resolution';
 import { mergeRunComponent } from '../checkpoint/merge/run-merge';
 import type { RunSlice } from '../checkpoint/run/run-slice';
-import type { SlicedComponent } from '../checkpoint/run/sliced-component';
+import { orderedComponent, type SlicedComponent } from '../checkpoint/run/sliced-component';
 import type { Snapshot } from '../checkpoint/state/state-types';
 import { systemClock, type Clock } from '../lib/clock';
 import { TidemarkError, invalidArgument } from '../lib/errors';
 import { BlockPool } from './block-pool';
 import { untilAborted } from './block-fetcher';
 import { fetchChain } from './chain-fetch';
-import { checkDigest, recoveredComponent } from './recovered-component';
+import { checkDigest } from './recovered-component';
 import { planRecovery, type ResolvedPlan } from './recovery-planner';
 import {
   DEFAULT_RECOVERY_CONFIG,
@@ -257,7 +257,7 @@ export class RecoveryEngine {
     const handOvers =
       onComponent === undefined ? undefined : new HandOverQueue(onComponent, signal, MAX_COMPONENTS_WAITING);
     const finish = (id: string, slices: readonly RunSlice[], log: NonNullable<typeof replayed>) => {
-      const component = recoveredComponent(id, log.overlay.applyToSlices(id, slices));
+      const component = orderedComponent(id, log.overlay.applyToSlices(id, slices));
       logicalBytes += component.bytes;
       outcomes.set(id, {
         ...(outcomes.get(id) ?? { componentId: id }),

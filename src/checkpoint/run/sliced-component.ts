@@ -1,6 +1,7 @@
+import { TidemarkError } from '../../lib/errors';
 import type { ComponentSnapshot, StateRecord } from '../state/state-types';
-import { sliceLogicalBytes, sliceRecordCount, type RunSlice } from './run-slice';
-import { runFromRecords, runKey, runValue } from './sorted-run';
+import { firstUnsortedSlice, sliceLogicalBytes, sliceRecordCount, type RunSlice } from './run-slice';
+import { runFromRecords, runKey, runValue, type SortedRun } from './sorted-run';
 
 /**
  * A component's state held as run slices (what a merge over runs returns), readable as a
@@ -10,9 +11,14 @@ import { runFromRecords, runKey, runValue } from './sorted-run';
 export class SlicedComponent implements ComponentSnapshot {
   private built: StateRecord[] | undefined;
 
+  /**
+   * @param ordered the slices' concatenation is known to rise strictly (checked when read from blocks, or
+   *   built in order): a reader need not check it again record by record.
+   */
   constructor(
     readonly componentId: string,
     readonly slices: readonly RunSlice[],
+    readonly ordered = false,
   ) {}
 
   get keyCount(): number {
@@ -53,4 +59,36 @@ export function slicesOf(component: ComponentSnapshot | undefined): readonly Run
   if (component instanceof SlicedComponent) return component.slices;
   const records = component.records;
   return records.length === 0 ? [] : [{ run: runFromRecords(records), start: 0, end: records.length }];
+}
+
+/**
+ * A component read from blocks, held as slices. Every run's keys rise (its decoder checked them) and a merge
+ * keeps them in order: what is left to check is that each block starts above where the one before ended
+ * (INVALID_STATE_DATA otherwise) — one comparison per slice, not per record.
+ */
+export function orderedComponent(id: string, slices: readonly RunSlice[]): SlicedComponent {
+  const bad = firstUnsortedSlice(slices, false);
+  if (bad !== -1) {
+    throw new TidemarkError(
+      'INVALID_STATE_DATA',
+      `component ${id}: its records are not in key order (block boundary ${bad})`,
+      { details: { componentId: id } },
+    );
+  }
+  return new SlicedComponent(id, slices, true);
+}
+
+/** A full checkpoint's block holds puts only: INVALID_STATE_DATA for a delete. Empty runs are left out. */
+export function fullStateRun(componentId: string, run: SortedRun): boolean {
+  const deletes = run.deletes;
+  if (deletes !== undefined && deletes.indexOf(1) !== -1) {
+    throw new TidemarkError(
+      'INVALID_STATE_DATA',
+      `a full-state block of component ${componentId} holds a delete`,
+      {
+        details: { componentId, index: deletes.indexOf(1) },
+      },
+    );
+  }
+  return run.count > 0;
 }

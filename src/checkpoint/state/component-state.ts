@@ -1,3 +1,4 @@
+import type { RunSlice } from '../run/run-slice';
 import { SlicedComponent } from '../run/sliced-component';
 import type { ComponentDelta, DeltaRecord, StateRecord } from './state-types';
 import { ChangeLog } from './change-log';
@@ -110,6 +111,35 @@ export class ComponentState {
     this.table.setValue(slot, record.value, record.lsn, record.timestamp);
   }
 
+  /**
+   * Loads a checkpointed component held as slices (their concatenation rising strictly, puts only) into
+   * this empty state, taking the runs' bytes over without a copy: the runs must never change.
+   */
+  loadSlices(slices: readonly RunSlice[]): void {
+    if (this.index.size > 0 || this.tombstones.size > 0) {
+      throw new Error(`ComponentState.loadSlices: component ${this.componentId} is not empty`);
+    }
+    let total = 0;
+    for (const { start, end } of slices) total += end - start;
+    const hashes = new Uint32Array(total);
+    const table = this.table;
+    table.reserve(total);
+    let first = -1;
+    let n = 0;
+    for (const { run, start, end } of slices) {
+      if (end === start) continue;
+      const slot = table.adoptRun(run, start, end);
+      if (first < 0) first = slot;
+      const keys = run.keyBytes;
+      const starts = run.keyStarts;
+      for (let i = start; i < end; i++) hashes[n++] = hashKey(keys, starts[i]!, starts[i + 1]!);
+    }
+    if (first < 0) return;
+    this.index.insertMany(first, hashes);
+    this.order.addSorted(first, total);
+    this.live += total;
+  }
+
   /** Live records in key byte order, as objects over views of the state's bytes (which never change). */
   records(): StateRecord[] {
     const out = new Array<StateRecord>(this.live);
@@ -132,7 +162,11 @@ export class ComponentState {
     let n = 0;
     for (const slot of this.order.slots()) if (!this.table.isDead(slot)) slots[n++] = slot;
     if (n === 0) return new SlicedComponent(this.componentId, []);
-    return new SlicedComponent(this.componentId, [{ run: this.table.copyRun(slots, n), start: 0, end: n }]);
+    return new SlicedComponent(
+      this.componentId,
+      [{ run: this.table.copyRun(slots, n), start: 0, end: n }],
+      true,
+    );
   }
 
   /** The changes over `(lsn, now]`: the last clear after `lsn`, then each changed key's last change. */

@@ -40,6 +40,16 @@ export class PagedArena {
     return address;
   }
 
+  /**
+   * Takes `bytes` in as a page of its own, without a copy; returns its address. The caller hands them over:
+   * nobody may write them afterwards (a decoded block's run, say).
+   */
+  adopt(bytes: Buffer): number {
+    this.pages.push(bytes);
+    this.used += bytes.length;
+    return (this.pages.length - 1) * PAGE_SPAN;
+  }
+
   /** Whether the `length` bytes at `address` equal `bytes[start, start + length)`. */
   equals(address: number, bytes: Uint8Array, start: number, length: number): boolean {
     const page = Math.floor(address / PAGE_SPAN);

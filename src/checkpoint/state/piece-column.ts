@@ -43,6 +43,22 @@ export class PieceColumn {
     this.lengths[slot] = end - start;
   }
 
+  /**
+   * Slots `first`, `first + 1`, … get the pieces `bytes[starts[i], starts[i + 1])` for i in [from, to),
+   * without a copy: the stretch of `bytes` they cover becomes a page of the arena (see PagedArena.adopt).
+   * The slots must hold no piece.
+   */
+  adoptPieces(first: number, bytes: Buffer, starts: Uint32Array, from: number, to: number): void {
+    const origin = starts[from]!;
+    const page = this.arena.adopt(bytes.subarray(origin, starts[to]));
+    const at = this.at;
+    const lengths = this.lengths;
+    for (let i = from, slot = first; i < to; i++, slot++) {
+      at[slot] = page + (starts[i]! - origin);
+      lengths[slot] = starts[i + 1]! - starts[i]!;
+    }
+  }
+
   /** The slot's piece is dropped (garbage). */
   drop(slot: number): void {
     this.garbage += this.lengths[slot]!;

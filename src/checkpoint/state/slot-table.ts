@@ -39,6 +39,30 @@ export class SlotTable {
     return slot;
   }
 
+  /**
+   * New slots, in order, for the puts `run[start, end)`, their bytes taken over without a copy (the run must
+   * never change: a decoded block's is not). Returns the first slot; the others follow it. Only into a table
+   * that has given up no slot (a fresh one, being loaded): its new slots are then contiguous.
+   */
+  adoptRun(run: SortedRun, start: number, end: number): number {
+    if (this.free.length > 0) throw new Error('SlotTable.adoptRun: the table has free slots');
+    const first = this.top;
+    const count = end - start;
+    this.ensureCapacity(first + count);
+    this.keys.adoptPieces(first, run.keyBytes, run.keyStarts, start, end);
+    this.values.adoptPieces(first, run.valueBytes, run.valueStarts, start, end);
+    this.lsns.set(run.lsns.subarray(start, end), first);
+    this.timestamps.set(run.timestamps.subarray(start, end), first);
+    this.deadFlags.fill(LIVE, first, first + count);
+    this.top += count;
+    return first;
+  }
+
+  /** Room for `count` more slots without growing (a load that knows its size). */
+  reserve(count: number): void {
+    this.ensureCapacity(this.top + count);
+  }
+
   /** The slot's value is now `value` (copied), written at `lsn`. */
   setValue(slot: number, value: Uint8Array, lsn: number, timestamp: number): void {
     this.setValueRange(slot, value, 0, value.length, lsn, timestamp);
@@ -156,16 +180,21 @@ export class SlotTable {
   }
 
   private grow(): number {
-    if (this.top === this.capacity) {
-      const capacity = Math.max(INITIAL_SLOTS, this.capacity * 2);
-      this.keys.resize(capacity);
-      this.values.resize(capacity);
-      this.lsns = grown(this.lsns, new Float64Array(capacity));
-      this.timestamps = grown(this.timestamps, new Float64Array(capacity));
-      this.deadFlags = grown(this.deadFlags, new Uint8Array(capacity));
-      this.capacity = capacity;
-    }
+    if (this.top === this.capacity) this.ensureCapacity(this.top + 1);
     return this.top++;
+  }
+
+  /** Room for slots below `slots`, doubling. */
+  private ensureCapacity(slots: number): void {
+    if (slots <= this.capacity) return;
+    let capacity = Math.max(INITIAL_SLOTS, this.capacity * 2);
+    while (capacity < slots) capacity *= 2;
+    this.keys.resize(capacity);
+    this.values.resize(capacity);
+    this.lsns = grown(this.lsns, new Float64Array(capacity));
+    this.timestamps = grown(this.timestamps, new Float64Array(capacity));
+    this.deadFlags = grown(this.deadFlags, new Uint8Array(capacity));
+    this.capacity = capacity;
   }
 }
 

@@ -28,6 +28,21 @@ export class SortedKeyIndex {
     this.pending[this.pendingCount++] = slot;
   }
 
+  /**
+   * Slots `first` … `first + count - 1` got keys that rise in that order, all above every key held:
+   * appended to the order as they are, no sort (a component loaded from a checkpoint).
+   */
+  addSorted(first: number, count: number): void {
+    if (this.pendingCount > 0) {
+      for (let i = 0; i < count; i++) this.add(first + i);
+      return;
+    }
+    const sorted = new Uint32Array(this.sorted.length + count);
+    sorted.set(this.sorted);
+    for (let i = 0; i < count; i++) sorted[this.sorted.length + i] = first + i;
+    this.sorted = sorted;
+  }
+
   /** Every slot was dropped (a clear). */
   reset(): void {
     this.sorted = new Uint32Array(0);

@@ -3,7 +3,7 @@ import { checkEntries, parseEntries, type EntryFrame, type LogRecord } from '../
 import { SlicedComponent } from '../run/sliced-component';
 import { ComponentState } from './component-state';
 import { FrameApplier } from './frame-applier';
-import { checkKeyOrder } from './key-order';
+import { checkKeyOrder, checkSliceOrder } from './key-order';
 import type { ComponentDelta, ComponentSnapshot, Delta, Snapshot } from './state-types';
 
 /**
@@ -40,11 +40,19 @@ export class StateMaterializer {
     this.horizon = lsn;
   }
 
-  /** Starts from a loaded checkpoint (its keys and values are copied into the state). */
+  /**
+   * Starts from a loaded checkpoint. Components held as run slices (what loadCheckpointState returns) are
+   * taken over without a copy — their runs must never change; others' keys and values are copied.
+   */
   static fromSnapshot(snapshot: Snapshot): StateMaterializer {
     const materializer = new StateMaterializer(snapshot.lsn);
     for (const [componentId, component] of snapshot.components) {
       const state = materializer.component(componentId);
+      if (component instanceof SlicedComponent) {
+        checkSliceOrder(component);
+        state.loadSlices(component.slices);
+        continue;
+      }
       checkKeyOrder(componentId, component.records);
       for (const record of component.records) state.load(record);
     }

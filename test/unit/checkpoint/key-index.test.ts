@@ -51,6 +51,49 @@ describe('KeyIndex', () => {
     );
   });
 
+  it.each([
+    ['few keys, one at a time', 1_000, 0, (key: Buffer) => hashKey(key, 0, key.length)],
+    ['many keys, grouped by region', 150_000, 0, (key: Buffer) => hashKey(key, 0, key.length)],
+    ['many keys after others, grouped', 100_000, 5_000, (key: Buffer) => hashKey(key, 0, key.length)],
+    // Home buckets in the upper half of the table (2^18 buckets): runs cross regions and wrap past the end.
+    [
+      'many keys, hashes in the upper half',
+      70_000,
+      0,
+      (key: Buffer) => 0x3ffff - (hashKey(key, 0, key.length) % 0x20000),
+    ],
+  ])(
+    'insertMany indexes what one insert at a time would (%s); removals and finds work after',
+    (_, many, before, hash) => {
+      const table = new SlotTable();
+      const index = new KeyIndex(table);
+      const key = (k: number): Buffer => keyBytes(k);
+      // Keys -1 … -before first, one at a time; then keys 0 … many - 1 at once.
+      for (let k = 1; k <= before; k++) index.insert(table.add(key(-k)), hash(key(-k)));
+      const first = before;
+      const hashes = new Uint32Array(many);
+      for (let k = 0; k < many; k++) {
+        if (table.add(key(k)) !== first + k) throw new Error('slots are not contiguous');
+        hashes[k] = hash(key(k));
+      }
+      index.insertMany(first, hashes);
+      expect(index.size).toBe(before + many);
+      const wrong: string[] = [];
+      const check = (k: number, expected: number): void => {
+        const bytes = key(k);
+        const found = index.find(bytes, 0, bytes.length, hash(bytes));
+        if (found !== expected && wrong.length < 5)
+          wrong.push(`key ${k}: slot ${found}, expected ${expected}`);
+      };
+      for (let k = 1; k <= before; k++) check(-k, k - 1);
+      for (let k = 0; k < many; k++) check(k, first + k);
+      for (let k = 0; k < many; k += 3) index.remove(first + k, hash(key(k)));
+      for (let k = 0; k < many; k++) check(k, k % 3 === 0 ? -1 : first + k);
+      check(many + 1, -1);
+      expect(wrong).toEqual([]);
+    },
+  );
+
   it('finds a key inside a larger buffer by its range', () => {
     const table = new SlotTable();
     const index = new KeyIndex(table);

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runFromRecords } from '../../../src/checkpoint/run/sorted-run';
 import { SlotTable } from '../../../src/checkpoint/state/slot-table';
 
 type Op =
@@ -30,6 +31,7 @@ interface ModelSlot {
   key: Buffer;
   value: Buffer | undefined;
   lsn: number;
+  timestamp: number;
 }
 
 describe('SlotTable', () => {
@@ -37,63 +39,126 @@ describe('SlotTable', () => {
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 120 }), (ops) => {
         // A small threshold: the arena compacts often under these ops.
-        const table = new SlotTable(64 * 1024);
-        const model = new Map<number, ModelSlot>();
-        const views: [view: Buffer, copy: Buffer][] = [];
-        let lsn = 0;
-        const pick = (n: number) => [...model.keys()][n % model.size]!;
-        for (const op of ops) {
-          lsn++;
-          if (op.kind === 'add') {
-            const slot = table.add(op.key);
-            expect(model.has(slot)).toBe(false);
-            model.set(slot, { key: Buffer.from(op.key), value: undefined, lsn: -1 });
-          } else if (op.kind === 'reset') {
-            table.reset();
-            model.clear();
-          } else if (model.size > 0) {
-            const slot = pick(op.pick);
-            const entry = model.get(slot)!;
-            if (op.kind === 'set') {
-              table.setValue(slot, op.value, lsn, lsn * 10);
-              Object.assign(entry, { value: Buffer.from(op.value), lsn });
-            } else if (op.kind === 'dead') {
-              table.setDead(slot, lsn, lsn * 10);
-              Object.assign(entry, { value: undefined, lsn });
-            } else {
-              table.release(slot);
-              model.delete(slot);
-            }
-          }
-          for (const [slot, entry] of model) {
-            const key = table.key(slot);
-            expect(key.equals(entry.key)).toBe(true);
-            expect(table.keyBytes(slot)).toBe(entry.key.length);
-            expect(table.isDead(slot)).toBe(entry.value === undefined);
-            if (entry.value !== undefined) {
-              const value = table.value(slot);
-              expect(value.equals(entry.value)).toBe(true);
-              expect([table.lsn(slot), table.timestamp(slot)]).toEqual([entry.lsn, entry.lsn * 10]);
-              if (views.length < 200) views.push([value, Buffer.from(value)]);
-            }
-            if (views.length < 200) views.push([key, Buffer.from(key)]);
-          }
-          // A run of the live slots in the order they were added: neighbours in the arena copied as one.
-          const live = [...model].filter(([, entry]) => entry.value !== undefined);
-          const run = table.copyRun(Uint32Array.from(live.map(([slot]) => slot)), live.length);
-          live.forEach(([, entry], i) => {
-            expect(run.keyBytes.subarray(run.keyStarts[i], run.keyStarts[i + 1]).equals(entry.key)).toBe(
-              true,
-            );
-            const value = run.valueBytes.subarray(run.valueStarts[i], run.valueStarts[i + 1]);
-            expect(value.equals(entry.value!)).toBe(true);
-            expect([run.lsns[i], run.timestamps[i]]).toEqual([entry.lsn, entry.lsn * 10]);
-          });
-          expect(run.keyStarts[live.length]).toBe(run.keyBytes.length);
-        }
-        for (const [view, copy] of views) expect(view.equals(copy)).toBe(true);
+        playAgainstModel(new SlotTable(64 * 1024), new Map(), ops);
       }),
       { numRuns: 150 },
     );
   });
+
+  it('adopted runs: slots in order holding their records, the same model afterwards, the runs never written to', () => {
+    const recordsArb = fc
+      .uniqueArray(fc.uint8Array({ maxLength: 6 }), {
+        maxLength: 40,
+        selector: (key) => Buffer.from(key).toString('hex'),
+      })
+      .chain((keys) =>
+        fc.tuple(
+          fc.constant(keys.map((key) => Buffer.from(key)).sort(Buffer.compare)),
+          fc.array(bytesArb, { minLength: keys.length, maxLength: keys.length }),
+        ),
+      );
+    const sliceArb = recordsArb.chain(([keys, values]) =>
+      fc.tuple(
+        fc.constant({ keys, values }),
+        fc.nat({ max: keys.length }).chain((a) => fc.tuple(fc.constant(a), fc.nat({ max: keys.length }))),
+      ),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(sliceArb, { minLength: 1, maxLength: 3 }),
+        fc.array(opArb, { maxLength: 80 }),
+        (slices, ops) => {
+          const table = new SlotTable(64 * 1024);
+          const model = new Map<number, ModelSlot>();
+          const sources: [bytes: Buffer, copy: Buffer][] = [];
+          for (const [{ keys, values }, [a, b]] of slices) {
+            const [start, end] = a <= b ? [a, b] : [b, a];
+            const run = runFromRecords(
+              keys.map((key, i) => ({ key, value: values[i]!, lsn: i + 1, timestamp: 7 * i })),
+            );
+            sources.push(
+              [run.keyBytes, Buffer.from(run.keyBytes)],
+              [run.valueBytes, Buffer.from(run.valueBytes)],
+            );
+            const first = table.adoptRun(run, start, end);
+            for (let i = start; i < end; i++) {
+              model.set(first + i - start, {
+                key: keys[i]!,
+                value: Buffer.from(values[i]!),
+                lsn: i + 1,
+                timestamp: 7 * i,
+              });
+            }
+          }
+          expect([...model.keys()]).toEqual(model.size === 0 ? [] : [...Array(model.size).keys()]);
+          playAgainstModel(table, model, ops);
+          for (const [bytes, copy] of sources) expect(bytes.equals(copy)).toBe(true);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('adoptRun refuses a table with free slots (its slots could not be contiguous)', () => {
+    const table = new SlotTable();
+    table.add(Buffer.from('a'));
+    table.release(0);
+    const run = runFromRecords([{ key: Buffer.from('b'), value: Buffer.from('1'), lsn: 1, timestamp: 1 }]);
+    expect(() => table.adoptRun(run, 0, 1)).toThrow(/free slots/);
+  });
 });
+
+/** Plays `ops` on `table` and `model` alike, checking after each that the table holds what the model does. */
+function playAgainstModel(table: SlotTable, model: Map<number, ModelSlot>, ops: readonly Op[]): void {
+  const views: [view: Buffer, copy: Buffer][] = [];
+  let lsn = 1000;
+  const pick = (n: number) => [...model.keys()][n % model.size]!;
+  for (const op of ops) {
+    lsn++;
+    if (op.kind === 'add') {
+      const slot = table.add(op.key);
+      expect(model.has(slot)).toBe(false);
+      model.set(slot, { key: Buffer.from(op.key), value: undefined, lsn: -1, timestamp: -1 });
+    } else if (op.kind === 'reset') {
+      table.reset();
+      model.clear();
+    } else if (model.size > 0) {
+      const slot = pick(op.pick);
+      const entry = model.get(slot)!;
+      if (op.kind === 'set') {
+        table.setValue(slot, op.value, lsn, lsn * 10);
+        Object.assign(entry, { value: Buffer.from(op.value), lsn, timestamp: lsn * 10 });
+      } else if (op.kind === 'dead') {
+        table.setDead(slot, lsn, lsn * 10);
+        Object.assign(entry, { value: undefined, lsn, timestamp: lsn * 10 });
+      } else {
+        table.release(slot);
+        model.delete(slot);
+      }
+    }
+    for (const [slot, entry] of model) {
+      const key = table.key(slot);
+      expect(key.equals(entry.key)).toBe(true);
+      expect(table.keyBytes(slot)).toBe(entry.key.length);
+      expect(table.isDead(slot)).toBe(entry.value === undefined);
+      if (entry.value !== undefined) {
+        const value = table.value(slot);
+        expect(value.equals(entry.value)).toBe(true);
+        expect([table.lsn(slot), table.timestamp(slot)]).toEqual([entry.lsn, entry.timestamp]);
+        if (views.length < 200) views.push([value, Buffer.from(value)]);
+      }
+      if (views.length < 200) views.push([key, Buffer.from(key)]);
+    }
+    // A run of the live slots in the order they were added: neighbours in the arena copied as one.
+    const live = [...model].filter(([, entry]) => entry.value !== undefined);
+    const run = table.copyRun(Uint32Array.from(live.map(([slot]) => slot)), live.length);
+    live.forEach(([, entry], i) => {
+      expect(run.keyBytes.subarray(run.keyStarts[i], run.keyStarts[i + 1]).equals(entry.key)).toBe(true);
+      const value = run.valueBytes.subarray(run.valueStarts[i], run.valueStarts[i + 1]);
+      expect(value.equals(entry.value!)).toBe(true);
+      expect([run.lsns[i], run.timestamps[i]]).toEqual([entry.lsn, entry.timestamp]);
+    });
+    expect(run.keyStarts[live.length]).toBe(run.keyBytes.length);
+  }
+  for (const [view, copy] of views) expect(view.equals(copy)).toBe(true);
+}
