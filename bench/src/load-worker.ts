@@ -1,9 +1,11 @@
 /**
- * A checkpoint loaded back into a materialiser — what a node's open does before it replays its log —
- * timed on a thread of its own: its heap holds the loaded state and nothing else, as a service's would,
- * not the bench's generated state (millions of Buffers every major GC would mark again; see
- * ingest-worker.ts). Loaded by path: bench/dist/bench/src/load-worker.js. `runWorker` starts it.
+ * A checkpoint loaded back into a materialiser — what a node's open does before it replays its log, its
+ * blocks decoded on worker threads as open-node.ts wires it — timed on a thread of its own: its heap holds
+ * the loaded state and nothing else, as a service's would, not the bench's generated state (millions of
+ * Buffers every major GC would mark again; see ingest-worker.ts). Loaded by path:
+ * bench/dist/bench/src/load-worker.js; `loadInWorker` starts it.
  */
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
@@ -12,6 +14,7 @@ import type { CatalogData } from '../../src/checkpoint/catalog/catalog-file';
 import { CheckpointMerger } from '../../src/checkpoint/merge';
 import { StateMaterializer } from '../../src/checkpoint/state/state-materializer';
 import { loadCheckpointState } from '../../src/checkpoint/write/checkpoint-reader';
+import { BlockPool } from '../../src/recovery/block-pool';
 import { LocalFileStore } from '../../src/storage';
 
 export interface LoadTask {
@@ -51,17 +54,19 @@ async function main(task: LoadTask): Promise<LoadTimings> {
   const store = new LocalFileStore({ basePath: task.root, syncWrites: false });
   const catalog = new CheckpointCatalog(task.catalog);
   const merger = new CheckpointMerger({ mergeStrategy: 'sequential' });
+  // As a node opens: blocks checked and decoded on worker threads (open-node.ts), one per core.
+  const decoder = new BlockPool(availableParallelism());
   let best = { seconds: Infinity, readSeconds: Infinity };
   let firstSeconds = 0;
   try {
     for (let r = 0; r < task.runs; r++) {
       const started = performance.now();
       const snapshot = await loadCheckpointState(
-        { store, prefix: task.prefix, catalog, merger },
+        { store, prefix: task.prefix, catalog, merger, decoder },
         task.checkpointId,
       );
       const read = performance.now();
-      const loaded = StateMaterializer.fromSnapshot(snapshot);
+      const loaded = StateMaterializer.fromSnapshot(snapshot, { adopt: true });
       const seconds = (performance.now() - started) / 1000;
       if (loaded.lsn !== task.lsn) throw new Error(`loaded LSN ${loaded.lsn}, expected ${task.lsn}`);
       if (r === 0) firstSeconds = seconds;
@@ -70,6 +75,7 @@ async function main(task: LoadTask): Promise<LoadTimings> {
     return { ...best, firstSeconds };
   } finally {
     await merger.close();
+    await decoder.close();
   }
 }
 

@@ -4,6 +4,7 @@ import { silentLogger, type Logger } from '../lib/logger';
 import { SerialQueue } from '../lib/serial-queue';
 import { manifestKey, type ObjectStore } from '../storage';
 import type { SegmentedWal } from '../wal';
+import type { BlockDecoder } from './block/block-decoder';
 import type { BlockEncoder } from './block/block-encoder';
 import type { CheckpointCatalog } from './catalog/catalog';
 import { CheckpointPins } from './catalog/checkpoint-pins';
@@ -25,6 +26,8 @@ export interface CheckpointSystemDeps {
   merger: CheckpointMerger;
   /** Where blocks are encoded and compressed (default: the calling thread). Its owner closes it. */
   encoder?: BlockEncoder;
+  /** Where blocks read back (the state loaded at open) are checked and decoded (default: the calling thread). */
+  decoder?: BlockDecoder;
   logger?: Logger;
   /** Periodic timers, manifests' createdAt and write durations (default: the system clock). */
   clock?: Clock;
@@ -69,7 +72,7 @@ export class IncrementalCheckpointSystem {
     const latest = deps.catalog.latestRestorable();
     const readContext: CheckpointReadContext = { ...deps, prefix: settings.prefix };
     const materializer = latest
-      ? StateMaterializer.fromSnapshot(await loadCheckpointState(readContext, latest.id))
+      ? StateMaterializer.fromSnapshot(await loadCheckpointState(readContext, latest.id), { adopt: true })
       : new StateMaterializer();
     const clock = deps.clock ?? systemClock;
     const system = new IncrementalCheckpointSystem(

@@ -11,6 +11,7 @@ import type { JobQueue } from '../jobs/job-queue';
 import { JobRunner } from '../jobs/job-runner';
 import { systemClock, type Clock } from '../lib/clock';
 import { silentLogger, type Logger } from '../lib/logger';
+import { BlockPool } from '../recovery/block-pool';
 import { RecoveryEngine } from '../recovery/recovery-engine';
 import { createBackend } from '../storage/create-backend';
 import type { ObjectStore } from '../storage/object-store';
@@ -87,10 +88,13 @@ export async function openNode(
     // Checkpoint blocks are encoded and compressed on worker threads (in a build; inline from sources).
     const encoder = WorkerBlockEncoder.create(availableParallelism());
     opened.push(encoder);
+    // …and the newest checkpoint's blocks checked and decoded on worker threads when the node opens.
+    const decoder = new BlockPool(availableParallelism());
+    opened.push(decoder);
     const prefix = settings.storage.prefix;
     const nodeId = settings.checkpoint.nodeId;
     const system = await IncrementalCheckpointSystem.open(
-      { wal, store, catalog, merger, encoder, logger: loggers.child('checkpoint'), clock },
+      { wal, store, catalog, merger, encoder, decoder, logger: loggers.child('checkpoint'), clock },
       // Chain compaction runs as a tiering job (at checkpoint.cleanupInterval), not on the system's timer.
       { ...settings.checkpoint, cleanupInterval: 0, prefix },
     );
@@ -134,6 +138,7 @@ export async function openNode(
         ...{ settings, store, catalog, uploads, retention, wal, merger, system },
         ...{ runner, queue, leases, tiering, recovery, coordinator, clock, startJobs: jobs.startWorkers },
         releaseDataDir: () => lock.release(),
+        blockPools: [encoder, decoder],
       },
       recoveryMerger,
       loggers.child('tiering'),

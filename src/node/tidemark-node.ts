@@ -43,6 +43,8 @@ export interface NodeParts {
   startJobs?: () => void;
   /** Releases the data directory's lock: the very last thing `close` does. */
   releaseDataDir?: () => Promise<void>;
+  /** The checkpoint system's worker pools (block encoding, decoding): closed after it stops. */
+  blockPools?: readonly { close(): Promise<void> }[];
 }
 
 /**
@@ -55,7 +57,7 @@ export interface NodeParts {
  * on Redis or the object store is cut off after CLOSE_STEP_MS of real time; every later step runs even if
  * one before it failed, and the WAL closes (its lock released) whatever happened.
  */
-export class TidemarkNode implements Omit<NodeParts, 'startJobs' | 'releaseDataDir'> {
+export class TidemarkNode implements Omit<NodeParts, 'startJobs' | 'releaseDataDir' | 'blockPools'> {
   readonly settings: TidemarkConfig;
   readonly store: ObjectStore;
   readonly catalog: CheckpointCatalog;
@@ -73,6 +75,7 @@ export class TidemarkNode implements Omit<NodeParts, 'startJobs' | 'releaseDataD
   readonly clock: Clock;
   private readonly startWorkers: (() => void) | undefined;
   private readonly releaseDataDir: (() => Promise<void>) | undefined;
+  private readonly blockPools: readonly { close(): Promise<void> }[];
   private state: 'open' | 'started' | 'stopped' = 'open';
   private closing: Promise<void> | undefined;
 
@@ -98,6 +101,7 @@ export class TidemarkNode implements Omit<NodeParts, 'startJobs' | 'releaseDataD
     this.clock = parts.clock ?? systemClock;
     this.startWorkers = parts.startJobs;
     this.releaseDataDir = parts.releaseDataDir;
+    this.blockPools = parts.blockPools ?? [];
     // Segments a checkpoint now covers (and already uploaded) go at once, not at the next seal.
     this.system.onCheckpointCommitted(() => this.releaseCoveredSegments());
   }
@@ -161,6 +165,7 @@ export class TidemarkNode implements Omit<NodeParts, 'startJobs' | 'releaseDataD
       await attempt('recovery', () => this.recovery.close());
       await attempt('recovery merger', () => this.recoveryMerger.close());
       await attempt('checkpoint system', () => this.system.stop());
+      for (const pool of this.blockPools) await attempt('block worker pool', () => pool.close());
       await attempt('checkpoint merger', () => this.merger.close());
     } finally {
       try {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Piscina } from 'piscina';
 import { decodeRun, openBlock, type OpenedBlock } from '../checkpoint/block/block-codec';
+import type { BlockDecoder } from '../checkpoint/block/block-decoder';
 import { unpackRun } from '../checkpoint/run/run-transfer';
 import type { SortedRun } from '../checkpoint/run/sorted-run';
 import { TidemarkError, type ErrorCode } from '../lib/errors';
@@ -14,7 +15,7 @@ export const DEFAULT_BLOCK_WORKER = path.join(__dirname, 'block-worker.js');
  * calling thread when `threads` is 1 or the worker file is missing (running from TypeScript sources; the
  * tests point `filename` at the build's copy). Same checks, same result either way.
  */
-export class BlockPool {
+export class BlockPool implements BlockDecoder {
   private pool: Piscina | undefined;
   readonly inline: boolean;
 
@@ -44,6 +45,11 @@ export class BlockPool {
   async openRun(bytes: Buffer, hash: string, checkHash = true): Promise<SortedRun> {
     if (this.inline) return decodeRun(await openBlock(bytes, hash, { checkHash }));
     return unpackRun(await this.run(bytes, hash, 'run', checkHash));
+  }
+
+  /** As a BlockDecoder: openRun with every check. */
+  decodeRun(bytes: Buffer, hash: string): Promise<SortedRun> {
+    return this.openRun(bytes, hash);
   }
 
   private async run(

@@ -48,14 +48,16 @@ export function sliceLogicalBytes(slices: readonly RunSlice[]): number {
  * cost one comparison each; runs are checked only when asked (a format-2 decoder checked them already).
  */
 export function firstUnsortedSlice(slices: readonly RunSlice[], checkRuns: boolean): number {
+  // The last slice that held a record: an empty slice between two must not hide their boundary.
+  let before: RunSlice | undefined;
   for (let s = 0; s < slices.length; s++) {
-    const { run, start, end } = slices[s]!;
+    const slice = slices[s]!;
+    const { run, start, end } = slice;
+    if (end <= start) continue;
     if (checkRuns)
       for (let i = start + 1; i < end; i++) if (compareRunKeys(run, i - 1, run, i) >= 0) return s;
-    if (s > 0 && end > start) {
-      const before = slices[s - 1]!;
-      if (before.end > before.start && compareRunKeys(before.run, before.end - 1, run, start) >= 0) return s;
-    }
+    if (before !== undefined && compareRunKeys(before.run, before.end - 1, run, start) >= 0) return s;
+    before = slice;
   }
   return -1;
 }

@@ -1,9 +1,10 @@
 import type { RunSlice } from '../run/run-slice';
+import type { SortedRun } from '../run/run-types';
 import { SlicedComponent } from '../run/sliced-component';
 import type { ComponentDelta, DeltaRecord, StateRecord } from './state-types';
 import { ChangeLog } from './change-log';
 import { KeyIndex, hashKey } from './key-index';
-import { SlotTable } from './slot-table';
+import { SlotTable, type AdoptedPages } from './slot-table';
 import { SortedKeyIndex } from './sorted-key-index';
 
 /**
@@ -113,28 +114,37 @@ export class ComponentState {
 
   /**
    * Loads a checkpointed component held as slices (their concatenation rising strictly, puts only) into
-   * this empty state, taking the runs' bytes over without a copy: the runs must never change.
+   * this empty state. With `adopt`, a run whose bytes the slices mostly use is taken over without a copy
+   * (it must never change; what the slices leave of it counts as garbage, which a compaction frees); the
+   * others are copied piece by piece.
    */
-  loadSlices(slices: readonly RunSlice[]): void {
+  loadSlices(slices: readonly RunSlice[], adopt: boolean): void {
     if (this.index.size > 0 || this.tombstones.size > 0) {
       throw new Error(`ComponentState.loadSlices: component ${this.componentId} is not empty`);
     }
     let total = 0;
     for (const { start, end } of slices) total += end - start;
-    const hashes = new Uint32Array(total);
     const table = this.table;
     table.reserve(total);
+    const adopted = adopt ? worthAdopting(slices) : undefined;
+    const hashes = new Uint32Array(total);
     let first = -1;
     let n = 0;
     for (const { run, start, end } of slices) {
       if (end === start) continue;
-      const slot = table.adoptRun(run, start, end);
+      let pages: AdoptedPages | undefined;
+      if (adopted?.has(run)) {
+        pages = adopted.get(run) ?? table.adoptRun(run);
+        adopted.set(run, pages);
+      }
+      const slot = table.loadRun(run, start, end, pages);
       if (first < 0) first = slot;
       const keys = run.keyBytes;
       const starts = run.keyStarts;
       for (let i = start; i < end; i++) hashes[n++] = hashKey(keys, starts[i]!, starts[i + 1]!);
     }
     if (first < 0) return;
+    table.compactIfWasteful();
     this.index.insertMany(first, hashes);
     this.order.addSorted(first, total);
     this.live += total;
@@ -214,4 +224,22 @@ export class ComponentState {
     // Stale entries dropped, so the log never holds more than one entry per slot (amortised O(1)).
     if (this.log.length > 2 * this.index.size + 1024) this.log.retain((s, at) => this.table.lsn(s) === at);
   }
+}
+
+/**
+ * The runs whose key and value bytes the slices use at least half of (mapped to undefined: not adopted
+ * yet). Adopting one the slices barely use would keep all of it alive for a few records.
+ */
+function worthAdopting(slices: readonly RunSlice[]): Map<SortedRun, AdoptedPages | undefined> {
+  const used = new Map<SortedRun, number>();
+  for (const { run, start, end } of slices) {
+    const bytes =
+      run.keyStarts[end]! - run.keyStarts[start]! + run.valueStarts[end]! - run.valueStarts[start]!;
+    used.set(run, (used.get(run) ?? 0) + bytes);
+  }
+  const worth = new Map<SortedRun, AdoptedPages | undefined>();
+  for (const [run, bytes] of used) {
+    if (2 * bytes >= run.keyBytes.length + run.valueBytes.length) worth.set(run, undefined);
+  }
+  return worth;
 }

@@ -3,6 +3,7 @@ const PAGE_BYTES = 1024 * 1024;
 const OWN_PAGE_BYTES = PAGE_BYTES / 4;
 /** An address is page × PAGE_SPAN + offset: exact in a double for 2^21 pages. */
 const PAGE_SPAN = 2 ** 32;
+const MAX_PAGES = 2 ** 21;
 /** Up to this many bytes, a copy is a byte loop (`node --cpu-prof`: a native copy call cost ~200 ns). */
 const SHORT_COPY = 64;
 const EMPTY = Buffer.alloc(0);
@@ -45,6 +46,7 @@ export class PagedArena {
    * nobody may write them afterwards (a decoded block's run, say).
    */
   adopt(bytes: Buffer): number {
+    if (this.pages.length >= MAX_PAGES) throw new Error('PagedArena: no page address left to adopt into');
     this.pages.push(bytes);
     this.used += bytes.length;
     return (this.pages.length - 1) * PAGE_SPAN;
@@ -93,6 +95,11 @@ export class PagedArena {
       return length;
     }
     return source.copy(target, at, offset, offset + length);
+  }
+
+  /** Whether `adopt` can take `count` more pages (an address is exact for 2^21 pages). */
+  canAdopt(count: number): boolean {
+    return this.pages.length + count < MAX_PAGES;
   }
 
   private reserve(length: number): number {

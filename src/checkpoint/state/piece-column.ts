@@ -44,19 +44,47 @@ export class PieceColumn {
   }
 
   /**
-   * Slots `first`, `first + 1`, … get the pieces `bytes[starts[i], starts[i + 1])` for i in [from, to),
-   * without a copy: the stretch of `bytes` they cover becomes a page of the arena (see PagedArena.adopt).
-   * The slots must hold no piece.
+   * Slots `first`, `first + 1`, … get the pieces `bytes[starts[i], starts[i + 1])` for i in [from, to).
+   * With `page` (what `adopt` returned for `bytes`) they point into it, no copy; else they are copied.
    */
-  adoptPieces(first: number, bytes: Buffer, starts: Uint32Array, from: number, to: number): void {
-    const origin = starts[from]!;
-    const page = this.arena.adopt(bytes.subarray(origin, starts[to]));
+  setPieces(
+    first: number,
+    bytes: Buffer,
+    starts: Uint32Array,
+    from: number,
+    to: number,
+    page: number | undefined,
+  ): void {
     const at = this.at;
     const lengths = this.lengths;
     for (let i = from, slot = first; i < to; i++, slot++) {
-      at[slot] = page + (starts[i]! - origin);
-      lengths[slot] = starts[i + 1]! - starts[i]!;
+      const length = starts[i + 1]! - starts[i]!;
+      at[slot] =
+        page === undefined ? this.arena.appendRange(bytes, starts[i]!, starts[i + 1]!) : page + starts[i]!;
+      lengths[slot] = length;
+      // Adopted bytes were counted garbage when adopted: what a piece points at is not.
+      if (page !== undefined) this.garbage -= length;
     }
+  }
+
+  /**
+   * Takes `bytes` in as a page without a copy (they must never change) and returns its address, or
+   * undefined when the arena has no page address left (the caller copies instead). Until pieces point at
+   * them (`setPieces`) its bytes count as garbage, so that a compaction frees what no piece uses.
+   */
+  adopt(bytes: Buffer): number | undefined {
+    if (!this.canAdopt()) return undefined;
+    this.garbage += bytes.length;
+    return this.arena.adopt(bytes);
+  }
+
+  canAdopt(): boolean {
+    return this.arena.canAdopt(1);
+  }
+
+  /** Moves the live pieces to a new arena when at least half the arena is garbage (after a load). */
+  compactIfWasteful(slots: number): void {
+    if (this.garbage > this.arena.used / 2 && this.arena.used >= this.compactFromBytes) this.compact(slots);
   }
 
   /** The slot's piece is dropped (garbage). */

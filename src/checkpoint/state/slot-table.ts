@@ -40,22 +40,37 @@ export class SlotTable {
   }
 
   /**
-   * New slots, in order, for the puts `run[start, end)`, their bytes taken over without a copy (the run must
-   * never change: a decoded block's is not). Returns the first slot; the others follow it. Only into a table
-   * that has given up no slot (a fresh one, being loaded): its new slots are then contiguous.
+   * New slots, in order, for the puts `run[start, end)`; returns the first (the others follow it). Only into
+   * a table that has given up no slot (a fresh one, being loaded): its new slots are then contiguous. With
+   * `pages` (RunPages.adopt of this run: see there) the bytes are taken over without a copy, else copied.
    */
-  adoptRun(run: SortedRun, start: number, end: number): number {
-    if (this.free.length > 0) throw new Error('SlotTable.adoptRun: the table has free slots');
+  loadRun(run: SortedRun, start: number, end: number, pages: AdoptedPages | undefined): number {
+    if (this.free.length > 0) throw new Error('SlotTable.loadRun: the table has free slots');
     const first = this.top;
     const count = end - start;
     this.ensureCapacity(first + count);
-    this.keys.adoptPieces(first, run.keyBytes, run.keyStarts, start, end);
-    this.values.adoptPieces(first, run.valueBytes, run.valueStarts, start, end);
+    this.keys.setPieces(first, run.keyBytes, run.keyStarts, start, end, pages?.keys);
+    this.values.setPieces(first, run.valueBytes, run.valueStarts, start, end, pages?.values);
     this.lsns.set(run.lsns.subarray(start, end), first);
     this.timestamps.set(run.timestamps.subarray(start, end), first);
     this.deadFlags.fill(LIVE, first, first + count);
     this.top += count;
     return first;
+  }
+
+  /**
+   * The run's key and value bytes taken in as pages of the columns' arenas (no copy: they must never
+   * change), for loadRun; undefined when an arena has no page address left (loadRun copies then).
+   */
+  adoptRun(run: SortedRun): AdoptedPages | undefined {
+    if (!this.keys.canAdopt() || !this.values.canAdopt()) return undefined;
+    return { keys: this.keys.adopt(run.keyBytes)!, values: this.values.adopt(run.valueBytes)! };
+  }
+
+  /** After a load: the columns compact when most of what they adopted is garbage. */
+  compactIfWasteful(): void {
+    this.keys.compactIfWasteful(this.top);
+    this.values.compactIfWasteful(this.top);
   }
 
   /** Room for `count` more slots without growing (a load that knows its size). */
@@ -196,6 +211,12 @@ export class SlotTable {
     this.deadFlags = grown(this.deadFlags, new Uint8Array(capacity));
     this.capacity = capacity;
   }
+}
+
+/** Where a run's key and value bytes were adopted (PieceColumn.adopt). */
+export interface AdoptedPages {
+  readonly keys: number;
+  readonly values: number;
 }
 
 /** A slot's flag: holds a value; a tombstone (or a key given no value yet); given up. */

@@ -41,16 +41,17 @@ export class StateMaterializer {
   }
 
   /**
-   * Starts from a loaded checkpoint. Components held as run slices (what loadCheckpointState returns) are
-   * taken over without a copy — their runs must never change; others' keys and values are copied.
+   * Starts from a loaded checkpoint; its keys and values are copied. With `adopt` (for a snapshot nobody
+   * else holds: a node's open), the runs of components held as slices — what loadCheckpointState returns —
+   * are taken over without a copy where the slices use most of them: they must never change afterwards.
    */
-  static fromSnapshot(snapshot: Snapshot): StateMaterializer {
+  static fromSnapshot(snapshot: Snapshot, options: { adopt?: boolean } = {}): StateMaterializer {
     const materializer = new StateMaterializer(snapshot.lsn);
     for (const [componentId, component] of snapshot.components) {
       const state = materializer.component(componentId);
       if (component instanceof SlicedComponent) {
         checkSliceOrder(component);
-        state.loadSlices(component.slices);
+        state.loadSlices(component.slices, options.adopt ?? false);
         continue;
       }
       checkKeyOrder(componentId, component.records);

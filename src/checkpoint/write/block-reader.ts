@@ -1,6 +1,7 @@
 import { mapLimited } from '../../lib/bounded-concurrency';
 import { blockKey, getBuffer, type ObjectStore } from '../../storage';
-import { decodeBlock, decodeBlockRun } from '../block/block-codec';
+import { decodeBlock } from '../block/block-codec';
+import { inlineBlockDecoder, type BlockDecoder } from '../block/block-decoder';
 import type { SortedRun } from '../run/run-types';
 import type { DeltaRecord } from '../state/state-types';
 import type { ManifestBlockRef } from '../manifest/manifest';
@@ -22,14 +23,15 @@ export async function readRecordBlocks(
   return parts.length === 1 ? (parts[0] as DeltaRecord[]) : parts.flat();
 }
 
-/** readRecordBlocks, each block decoded into a sorted run instead of objects. */
+/** readRecordBlocks, each block decoded into a sorted run (by `decoder`) instead of objects. */
 export function readRunBlocks(
   store: ObjectStore,
   prefix: string,
   refs: readonly Pick<ManifestBlockRef, 'hash'>[],
   concurrency = 4,
+  decoder: BlockDecoder = inlineBlockDecoder,
 ): Promise<SortedRun[]> {
   return mapLimited(refs, concurrency, async (ref) =>
-    decodeBlockRun(await getBuffer(store, blockKey(prefix, ref.hash)), ref.hash),
+    decoder.decodeRun(await getBuffer(store, blockKey(prefix, ref.hash)), ref.hash),
   );
 }

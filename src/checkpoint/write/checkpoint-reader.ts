@@ -1,5 +1,6 @@
 import { TidemarkError } from '../../lib/errors';
 import { getBuffer, manifestKey, type ObjectStore } from '../../storage';
+import type { BlockDecoder } from '../block/block-decoder';
 import type { CheckpointCatalog } from '../catalog/catalog';
 import type { Manifest, ManifestBlockRef } from '../manifest/manifest';
 import { decodeManifest } from '../manifest/manifest-codec';
@@ -19,6 +20,8 @@ export interface CheckpointReadContext {
   merger: CheckpointMerger;
   /** Blocks fetched at once. */
   concurrency?: number;
+  /** Where blocks are checked and decoded (default: the calling thread). */
+  decoder?: BlockDecoder;
 }
 
 /** The manifest of checkpoint `id` from the store; CHECKPOINT_NOT_FOUND when it is not there. */
@@ -54,6 +57,16 @@ export async function loadCheckpointState(
   const manifests = await Promise.all(
     context.catalog.chain(id).map((link) => readManifest(context.store, context.prefix, link.id)),
   );
+  for (let i = 1; i < manifests.length; i++) {
+    // Each incremental starts where the one before ended (the object merge's validation refused a gap).
+    if (manifests[i]!.fromLsn !== manifests[i - 1]!.lsn) {
+      throw new TidemarkError(
+        'INVALID_STATE_DATA',
+        `checkpoint ${manifests[i]!.checkpointId} starts at LSN ${manifests[i]!.fromLsn}, but its parent ends at ${manifests[i - 1]!.lsn}`,
+        { details: { checkpointId: manifests[i]!.checkpointId } },
+      );
+    }
+  }
   const ids = new Set<string>();
   for (const manifest of manifests) {
     for (const componentId of Object.keys(manifest.components)) {
@@ -67,6 +80,7 @@ export async function loadCheckpointState(
     context.prefix,
     parts.flatMap((part) => part.refs),
     context.concurrency,
+    context.decoder,
   );
   const rule = RULE_CODES[context.merger.config.conflictResolution];
   const components = new Map<string, ComponentSnapshot>();

@@ -45,66 +45,72 @@ describe('SlotTable', () => {
     );
   });
 
-  it('adopted runs: slots in order holding their records, the same model afterwards, the runs never written to', () => {
-    const recordsArb = fc
-      .uniqueArray(fc.uint8Array({ maxLength: 6 }), {
-        maxLength: 40,
-        selector: (key) => Buffer.from(key).toString('hex'),
-      })
-      .chain((keys) =>
+  it.each([
+    ['adopted', true],
+    ['copied', false],
+  ])(
+    'runs loaded (%s): slots in order holding their records, the same model afterwards, the runs never written to',
+    (_, adopt) => {
+      const recordsArb = fc
+        .uniqueArray(fc.uint8Array({ maxLength: 6 }), {
+          maxLength: 40,
+          selector: (key) => Buffer.from(key).toString('hex'),
+        })
+        .chain((keys) =>
+          fc.tuple(
+            fc.constant(keys.map((key) => Buffer.from(key)).sort(Buffer.compare)),
+            fc.array(bytesArb, { minLength: keys.length, maxLength: keys.length }),
+          ),
+        );
+      const sliceArb = recordsArb.chain(([keys, values]) =>
         fc.tuple(
-          fc.constant(keys.map((key) => Buffer.from(key)).sort(Buffer.compare)),
-          fc.array(bytesArb, { minLength: keys.length, maxLength: keys.length }),
+          fc.constant({ keys, values }),
+          fc.nat({ max: keys.length }).chain((a) => fc.tuple(fc.constant(a), fc.nat({ max: keys.length }))),
         ),
       );
-    const sliceArb = recordsArb.chain(([keys, values]) =>
-      fc.tuple(
-        fc.constant({ keys, values }),
-        fc.nat({ max: keys.length }).chain((a) => fc.tuple(fc.constant(a), fc.nat({ max: keys.length }))),
-      ),
-    );
-    fc.assert(
-      fc.property(
-        fc.array(sliceArb, { minLength: 1, maxLength: 3 }),
-        fc.array(opArb, { maxLength: 80 }),
-        (slices, ops) => {
-          const table = new SlotTable(64 * 1024);
-          const model = new Map<number, ModelSlot>();
-          const sources: [bytes: Buffer, copy: Buffer][] = [];
-          for (const [{ keys, values }, [a, b]] of slices) {
-            const [start, end] = a <= b ? [a, b] : [b, a];
-            const run = runFromRecords(
-              keys.map((key, i) => ({ key, value: values[i]!, lsn: i + 1, timestamp: 7 * i })),
-            );
-            sources.push(
-              [run.keyBytes, Buffer.from(run.keyBytes)],
-              [run.valueBytes, Buffer.from(run.valueBytes)],
-            );
-            const first = table.adoptRun(run, start, end);
-            for (let i = start; i < end; i++) {
-              model.set(first + i - start, {
-                key: keys[i]!,
-                value: Buffer.from(values[i]!),
-                lsn: i + 1,
-                timestamp: 7 * i,
-              });
+      fc.assert(
+        fc.property(
+          fc.array(sliceArb, { minLength: 1, maxLength: 3 }),
+          fc.array(opArb, { maxLength: 80 }),
+          (slices, ops) => {
+            const table = new SlotTable(64 * 1024);
+            const model = new Map<number, ModelSlot>();
+            const sources: [bytes: Buffer, copy: Buffer][] = [];
+            for (const [{ keys, values }, [a, b]] of slices) {
+              const [start, end] = a <= b ? [a, b] : [b, a];
+              const run = runFromRecords(
+                keys.map((key, i) => ({ key, value: values[i]!, lsn: i + 1, timestamp: 7 * i })),
+              );
+              sources.push(
+                [run.keyBytes, Buffer.from(run.keyBytes)],
+                [run.valueBytes, Buffer.from(run.valueBytes)],
+              );
+              const first = table.loadRun(run, start, end, adopt ? table.adoptRun(run) : undefined);
+              for (let i = start; i < end; i++) {
+                model.set(first + i - start, {
+                  key: keys[i]!,
+                  value: Buffer.from(values[i]!),
+                  lsn: i + 1,
+                  timestamp: 7 * i,
+                });
+              }
             }
-          }
-          expect([...model.keys()]).toEqual(model.size === 0 ? [] : [...Array(model.size).keys()]);
-          playAgainstModel(table, model, ops);
-          for (const [bytes, copy] of sources) expect(bytes.equals(copy)).toBe(true);
-        },
-      ),
-      { numRuns: 150 },
-    );
-  });
+            expect([...model.keys()]).toEqual(model.size === 0 ? [] : [...Array(model.size).keys()]);
+            playAgainstModel(table, model, ops);
+            for (const [bytes, copy] of sources) expect(bytes.equals(copy)).toBe(true);
+          },
+        ),
+        { numRuns: 150 },
+      );
+    },
+  );
 
-  it('adoptRun refuses a table with free slots (its slots could not be contiguous)', () => {
+  it('loadRun refuses a table with free slots (its slots could not be contiguous)', () => {
     const table = new SlotTable();
     table.add(Buffer.from('a'));
     table.release(0);
     const run = runFromRecords([{ key: Buffer.from('b'), value: Buffer.from('1'), lsn: 1, timestamp: 1 }]);
-    expect(() => table.adoptRun(run, 0, 1)).toThrow(/free slots/);
+    expect(() => table.loadRun(run, 0, 1, undefined)).toThrow(/free slots/);
   });
 });
 

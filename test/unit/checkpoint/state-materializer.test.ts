@@ -246,29 +246,62 @@ describe('StateMaterializer loaded from run slices', () => {
     return { lsn: snapshot.lsn, components };
   }
 
-  it('fromSnapshot(state at c as slices of several runs) + the rest of the log: the same state and deltas, the runs unchanged', () => {
-    fc.assert(
-      fc.property(scenarioArb, fc.array(fc.nat(), { maxLength: 4 }), ([log, cut], cuts) => {
-        const atCut = materialize(log.slice(0, cut)).snapshot();
-        const sliced = asSlices(atCut, cuts);
-        const copies = [...sliced.components.values()].flatMap((c) =>
-          (c as SlicedComponent).slices.map(({ run }) => [run, Buffer.from(run.valueBytes)] as const),
-        );
-        const m = StateMaterializer.fromSnapshot(sliced);
-        expect(m.lsn).toBe(atCut.lsn);
-        expect(plainOfSnapshot(m.snapshot())).toEqual(plainOfSnapshot(atCut));
-        m.applyAll(log.slice(cut));
-        const final = plainOfNaive(naiveReplay(log));
-        expect(applyDelta(atCut, m.deltaSince(atCut.lsn))).toEqual(final);
-        m.forgetBefore(m.lsn);
-        expect(plainOfSnapshot(m.snapshot())).toEqual(final);
-        for (const [run, copy] of copies) expect(run.valueBytes.equals(copy)).toBe(true);
-      }),
-      { numRuns: 200 },
-    );
+  it.each([
+    ['adopted', true],
+    ['copied', false],
+  ])(
+    'fromSnapshot(state at c as slices of several runs, %s) + the rest of the log: the same state and deltas, the runs unchanged',
+    (_, adopt) => {
+      fc.assert(
+        fc.property(scenarioArb, fc.array(fc.nat(), { maxLength: 4 }), ([log, cut], cuts) => {
+          const atCut = materialize(log.slice(0, cut)).snapshot();
+          const sliced = asSlices(atCut, cuts);
+          const copies = [...sliced.components.values()].flatMap((c) =>
+            (c as SlicedComponent).slices.map(({ run }) => [run, Buffer.from(run.valueBytes)] as const),
+          );
+          const m = StateMaterializer.fromSnapshot(sliced, { adopt });
+          expect(m.lsn).toBe(atCut.lsn);
+          expect(plainOfSnapshot(m.snapshot())).toEqual(plainOfSnapshot(atCut));
+          m.applyAll(log.slice(cut));
+          const final = plainOfNaive(naiveReplay(log));
+          expect(applyDelta(atCut, m.deltaSince(atCut.lsn))).toEqual(final);
+          m.forgetBefore(m.lsn);
+          expect(plainOfSnapshot(m.snapshot())).toEqual(final);
+          for (const [run, copy] of copies) expect(run.valueBytes.equals(copy)).toBe(true);
+        }),
+        { numRuns: 200 },
+      );
+    },
+  );
+
+  it('copies unless asked to adopt, and copies a run its slices barely use even then', () => {
+    const records = Array.from({ length: 10 }, (_, i) => ({
+      key: k(`key-${i}`),
+      value: k(`value-${i}`),
+      lsn: 1,
+      timestamp: 1,
+    }));
+    const load = (end: number, adopt: boolean) => {
+      const run = runFromRecords(records);
+      const snapshot: Snapshot = {
+        lsn: 1,
+        components: new Map([['a', new SlicedComponent('a', [{ run, start: 0, end }], true)]]),
+      };
+      const m = StateMaterializer.fromSnapshot(snapshot, { adopt });
+      // Written over after the load: only an adopted run shows it.
+      run.valueBytes.fill(0x21);
+      return m
+        .snapshot()
+        .components.get('a')!
+        .records.map((r) => r.value.toString());
+    };
+    const original = (end: number) => records.slice(0, end).map((r) => r.value.toString());
+    expect(load(10, false)).toEqual(original(10));
+    expect(load(2, true)).toEqual(original(2));
+    expect(load(10, true)).not.toEqual(original(10));
   });
 
-  it('refuses slices out of key order (within a run unless the component was checked; across slices always) or holding a delete', () => {
+  it('refuses slices out of key order (within a run unless the component was checked; across slices always, an empty slice between them too) or holding a delete', () => {
     const run = runFromRecords([
       { key: k('b'), value: k('1'), lsn: 1, timestamp: 1 },
       { key: k('a'), value: k('2'), lsn: 1, timestamp: 1 },
@@ -286,6 +319,14 @@ describe('StateMaterializer loaded from run slices', () => {
       { run, start: 0, end: 1 },
     ];
     expect(() => StateMaterializer.fromSnapshot(of(new SlicedComponent('a', across, true)))).toThrow(invalid);
+    const aroundEmpty = [
+      { run, start: 0, end: 1 },
+      { run, start: 1, end: 1 },
+      { run, start: 0, end: 1 },
+    ];
+    expect(() => StateMaterializer.fromSnapshot(of(new SlicedComponent('a', aroundEmpty, true)))).toThrow(
+      invalid,
+    );
     const withDelete = runFromRecords([{ op: 'delete', key: k('a'), lsn: 1, timestamp: 1 }]);
     expect(() =>
       StateMaterializer.fromSnapshot(of(new SlicedComponent('a', [wholeRun(withDelete)]))),
