@@ -212,7 +212,8 @@ class RecentIds {
 
 const RECENT_IDS = 8;
 
+/** Compared from the end: ids that share a prefix (`window_processor_1`, `_2`, …) differ there. */
 function sameAscii(buf: Buffer, at: number, text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (buf[at + i] !== text.charCodeAt(i)) return false;
+  for (let i = text.length - 1; i >= 0; i--) if (buf[at + i] !== text.charCodeAt(i)) return false;
   return true;
 }
