@@ -373,7 +373,6 @@ export class SegmentedWal {
     return [segments, fromLsn, toLsn];
   }
 
-  /** Sealed segments, oldest first, then the active one. */
   /**
    * Whether any entry of `componentId` was ever appended to this log (the sequence table each sealed
    * segment's footer carries forward, so it remembers components whose segments are gone).
@@ -382,6 +381,7 @@ export class SegmentedWal {
     return this.guard.has(componentId);
   }
 
+  /** Sealed segments, oldest first, then the active one. */
   segments(): SegmentInfo[] {
     const list = this.sealedSegments.map((segment) => ({ ...segment }));
     if (this.active) list.push(this.active.info());

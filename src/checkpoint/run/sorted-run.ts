@@ -43,18 +43,32 @@ export function runToRecords(run: SortedRun, start = 0, end = run.count): DeltaR
  */
 export function runFromRecords(records: readonly RunRecord[], start = 0, end = records.length): SortedRun {
   const { count, keyTotal, valueTotal, anyDelete } = measureRunRecords(records, start, end);
-  const run: SortedRun = {
+  const run = allocateRun(count, keyTotal, valueTotal, anyDelete);
+  fillRun(run, records, start);
+  return run;
+}
+
+/**
+ * A run of `count` records with room for `keyTotal` key and `valueTotal` value bytes, in arrays of its own,
+ * to be filled (its contents are whatever the memory held). `allocate` makes the two byte buffers.
+ */
+export function allocateRun(
+  count: number,
+  keyTotal: number,
+  valueTotal: number,
+  withDeletes: boolean,
+  allocate: (size: number) => Buffer = Buffer.allocUnsafeSlow,
+): SortedRun {
+  return {
     count,
-    keyBytes: Buffer.allocUnsafeSlow(keyTotal),
+    keyBytes: allocate(keyTotal),
     keyStarts: new Uint32Array(count + 1),
-    valueBytes: Buffer.allocUnsafeSlow(valueTotal),
+    valueBytes: allocate(valueTotal),
     valueStarts: new Uint32Array(count + 1),
-    deletes: anyDelete ? new Uint8Array(count) : undefined,
+    deletes: withDeletes ? new Uint8Array(count) : undefined,
     lsns: new Float64Array(count),
     timestamps: new Float64Array(count),
   };
-  fillRun(run, records, start);
-  return run;
 }
 
 /** A record a run can be built from: a StateRecord (a put) or a DeltaRecord. */

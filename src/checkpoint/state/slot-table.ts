@@ -1,4 +1,5 @@
 import type { SortedRun } from '../run/run-types';
+import { allocateRun } from '../run/sorted-run';
 import { PieceColumn } from './piece-column';
 
 /**
@@ -175,16 +176,7 @@ export class SlotTable {
       keyBytes += this.keys.length(slots[i]!);
       valueBytes += this.values.length(slots[i]!);
     }
-    const run: SortedRun = {
-      count,
-      keyBytes: Buffer.allocUnsafe(keyBytes),
-      keyStarts: new Uint32Array(count + 1),
-      valueBytes: Buffer.allocUnsafe(valueBytes),
-      valueStarts: new Uint32Array(count + 1),
-      deletes: undefined,
-      lsns: new Float64Array(count),
-      timestamps: new Float64Array(count),
-    };
+    const run = allocateRun(count, keyBytes, valueBytes, false, Buffer.allocUnsafe);
     this.keys.copyOut(slots, count, run.keyBytes, run.keyStarts);
     this.values.copyOut(slots, count, run.valueBytes, run.valueStarts);
     for (let i = 0; i < count; i++) {
