@@ -55,9 +55,9 @@ export class ComponentState {
     valueEnd: number,
     lsn: number,
     timestamp: number,
+    hash = hashKey(keyBytes, keyStart, keyEnd),
   ): void {
     const table = this.table;
-    const hash = hashKey(keyBytes, keyStart, keyEnd);
     let slot = this.index.find(keyBytes, keyStart, keyEnd, hash);
     const changedInThisEntry = slot >= 0 && table.lsn(slot) === lsn;
     if (slot < 0) {
@@ -77,9 +77,16 @@ export class ComponentState {
     this.deleteRange(key, 0, key.length, lsn, timestamp);
   }
 
-  /** `delete` of the key `bytes[keyStart, keyEnd)`. */
-  deleteRange(bytes: Uint8Array, keyStart: number, keyEnd: number, lsn: number, timestamp: number): void {
-    const slot = this.index.find(bytes, keyStart, keyEnd, hashKey(bytes, keyStart, keyEnd));
+  /** `delete` of the key `bytes[keyStart, keyEnd)` (`hash`: its hashKey, when known). */
+  deleteRange(
+    bytes: Uint8Array,
+    keyStart: number,
+    keyEnd: number,
+    lsn: number,
+    timestamp: number,
+    hash = hashKey(bytes, keyStart, keyEnd),
+  ): void {
+    const slot = this.index.find(bytes, keyStart, keyEnd, hash);
     if (slot < 0 || this.table.isDead(slot)) return;
     const changedInThisEntry = this.table.lsn(slot) === lsn;
     this.table.setDead(slot, lsn, timestamp);
@@ -148,6 +155,11 @@ export class ComponentState {
     this.index.insertMany(first, hashes);
     this.order.addSorted(first, total);
     this.live += total;
+  }
+
+  /** Reads the index bucket a lookup of a key of `hash` starts at (see FramePrefetcher). */
+  touch(hash: number): number {
+    return this.index.touch(hash);
   }
 
   /** Live records in key byte order, as objects over views of the state's bytes (which never change). */

@@ -4,7 +4,8 @@ import type { ComponentState } from './component-state';
 /**
  * Lays a WAL frame's entries onto the components as `parseEntries` walks them: keys and values are copied
  * straight from the frame's bytes into the slot tables, with no object per entry or change. Entries with
- * an index below `skipBelow` (applied before) are passed over.
+ * an index below `skipBelow` (applied before) are passed over. The keys' hashes come from the check pass
+ * (FramePrefetcher), in the same order.
  */
 export class FrameApplier implements EntrySink {
   private firstLsn = 0;
@@ -18,14 +19,19 @@ export class FrameApplier implements EntrySink {
   private nextRecent = 0;
   /** The newest timestamp of the entries applied since `start`. */
   newestTimestamp = 0;
+  /** The keys' hashes, in the order the frame names them (from the check pass), and the next one's index. */
+  private hashes: Uint32Array = new Uint32Array(0);
+  private nextHash = 0;
 
   constructor(private readonly componentOf: (componentId: string) => ComponentState) {}
 
   /** A frame whose first entry has LSN `firstLsn`; its first `skip` entries are passed over. */
-  start(firstLsn: number, skip: number): void {
+  start(firstLsn: number, skip: number, hashes: Uint32Array): void {
     this.firstLsn = firstLsn;
     this.skipBelow = skip;
     this.newestTimestamp = 0;
+    this.hashes = hashes;
+    this.nextHash = 0;
   }
 
   begin(index: number, componentId: string, _sequence: number, timestamp: number): void {
@@ -52,11 +58,14 @@ export class FrameApplier implements EntrySink {
   }
 
   put(bytes: Buffer, keyStart: number, keyEnd: number, valueStart: number, valueEnd: number): void {
-    this.state?.putRange(bytes, keyStart, keyEnd, bytes, valueStart, valueEnd, this.lsn, this.timestamp);
+    if (this.state === undefined) return;
+    const hash = this.hashes[this.nextHash++]!;
+    this.state.putRange(bytes, keyStart, keyEnd, bytes, valueStart, valueEnd, this.lsn, this.timestamp, hash);
   }
 
   delete(bytes: Buffer, keyStart: number, keyEnd: number): void {
-    this.state?.deleteRange(bytes, keyStart, keyEnd, this.lsn, this.timestamp);
+    if (this.state === undefined) return;
+    this.state.deleteRange(bytes, keyStart, keyEnd, this.lsn, this.timestamp, this.hashes[this.nextHash++]!);
   }
 
   clear(): void {

@@ -31,6 +31,11 @@ export class KeyIndex {
     }
   }
 
+  /** Reads the bucket a probe for `hash` starts at (to have it in the cache by then); returns what it holds. */
+  touch(hash: number): number {
+    return this.buckets[2 * (hash & this.mask)]!;
+  }
+
   /** Indexes `slot` under `hash` (its key must not be indexed yet). */
   insert(slot: number, hash: number): void {
     if (2 * (this.count + 1) > this.mask + 1) this.grow();

@@ -1,8 +1,9 @@
 import { invalidArgument } from '../../lib/errors';
-import { checkEntries, parseEntries, type EntryFrame, type LogRecord } from '../../wal';
+import { parseEntries, type EntryFrame, type LogRecord } from '../../wal';
 import { SlicedComponent } from '../run/sliced-component';
 import { ComponentState } from './component-state';
 import { FrameApplier } from './frame-applier';
+import { FramePrefetcher } from './frame-prefetcher';
 import { checkKeyOrder, checkSliceOrder } from './key-order';
 import type { ComponentDelta, ComponentSnapshot, Delta, Snapshot } from './state-types';
 
@@ -33,6 +34,7 @@ export class StateMaterializer {
   private lastLsn: number;
   private horizon: number;
   private applier: FrameApplier | undefined;
+  private prefetcher: FramePrefetcher | undefined;
 
   constructor(lsn = 0) {
     if (!Number.isSafeInteger(lsn) || lsn < 0) throw invalidArgument(`lsn must be a non-negative integer`);
@@ -105,9 +107,13 @@ export class StateMaterializer {
     }
     const skip = Math.max(0, this.lastLsn + 1 - firstLsn);
     if (skip >= count) return 0;
-    checkEntries(bytes, start, end, count);
+    // The check pass hashes the keys and loads their buckets; the apply pass then finds them cached.
+    const prefetcher = (this.prefetcher ??= new FramePrefetcher((id) => this.components.get(id)));
+    prefetcher.start(skip);
+    parseEntries(bytes, start, end, count, prefetcher);
+    prefetcher.touchAll();
     const applier = (this.applier ??= new FrameApplier((id) => this.component(id)));
-    applier.start(firstLsn, skip);
+    applier.start(firstLsn, skip, prefetcher.hashes);
     parseEntries(bytes, start, end, count, applier);
     this.lastLsn = firstLsn + count - 1;
     return applier.newestTimestamp;
