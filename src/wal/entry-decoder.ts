@@ -193,12 +193,18 @@ class RecentIds {
   private readonly ids: string[] = [];
   /** Where the next new id goes once all places are taken (round robin). */
   private next = 0;
+  /** Where the last id was found: the search starts there (the same id again), then the one after it (ids in turn). */
+  private last = 0;
 
   read(buf: Buffer, at: number, length: number): string {
     const ids = this.ids;
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      if (id.length === length && sameAscii(buf, at, id)) return id;
+    const count = ids.length;
+    for (let i = 0, k = this.last; i < count; i++, k = k + 1 === count ? 0 : k + 1) {
+      const id = ids[k]!;
+      if (id.length === length && sameAscii(buf, at, id)) {
+        this.last = k;
+        return id;
+      }
     }
     const id = buf.toString('latin1', at, at + length);
     if (ids.length < RECENT_IDS) ids.push(id);
