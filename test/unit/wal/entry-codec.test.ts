@@ -62,6 +62,30 @@ describe('entry and frame codec', () => {
     );
   });
 
+  it('decodes the component ids of a frame whose entries name a few ids again and again (more than it caches)', () => {
+    // Shared prefixes, equal lengths, ids differing in the first or the last byte, one of two bytes.
+    const ids = ['window_1', 'window_2', 'window_3', 'xindow_1', 'w1', 'w2', 'aggregator_1', 'aggregator_10'];
+    const pool = [...ids, ...ids.map((id) => `${id}_b`), 'a'];
+    const named = fc.record({
+      componentId: fc.constantFrom(...pool),
+      sequence: fc.nat(),
+      timestamp: fc.nat(),
+      changes: fc.constant([]),
+      metadata: fc.constant({}),
+    });
+    fc.assert(
+      fc.property(fc.array(named, { minLength: 1, maxLength: 80 }), (entries) => {
+        const frame = frameOf(entries, 1);
+        const check = checkFrame(frame, 0, frame.length);
+        if (check.status !== 'ok') throw new Error('the frame does not check');
+        const header = readEntriesHeader(frame, check.payloadStart);
+        const decoded = decodeEntries(frame, header.bodyStart, check.end, header.count);
+        expect(decoded.map((e) => e.componentId)).toEqual(entries.map((e) => e.componentId));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('detects a flipped bit anywhere in a frame', () => {
     const frame = frameOf([makeEntry('a', 1), makeEntry('b', 2)], 10);
     for (let byte = 0; byte < frame.length; byte++) {
