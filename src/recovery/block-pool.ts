@@ -17,6 +17,8 @@ export const DEFAULT_BLOCK_WORKER = path.join(__dirname, 'block-worker.js');
  */
 export class BlockPool implements BlockDecoder {
   private pool: Piscina | undefined;
+  /** Closed: no pool is started again (work still arriving — reads of a load that failed — is refused). */
+  private closed = false;
   readonly inline: boolean;
 
   constructor(
@@ -58,6 +60,7 @@ export class BlockPool implements BlockDecoder {
     want: BlockTask['want'],
     checkHash = true,
   ): Promise<ArrayBuffer> {
+    if (this.closed) throw new TidemarkError('CLOSED', 'the block worker pool is closed');
     this.pool ??= new Piscina({
       filename: this.filename,
       minThreads: this.threads,
@@ -78,6 +81,7 @@ export class BlockPool implements BlockDecoder {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const pool = this.pool;
     this.pool = undefined;
     if (pool !== undefined) await pool.destroy();

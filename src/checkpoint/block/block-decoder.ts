@@ -7,7 +7,10 @@ import { decodeBlockRun } from './block-codec';
  * so that loading a checkpoint leaves only the merge and the load to the calling thread.
  */
 export interface BlockDecoder {
-  /** The run block `hash` holds, after every check (CHECKSUM_MISMATCH, DESERIALIZATION_ERROR). */
+  /**
+   * The run block `hash` holds, after every check (CHECKSUM_MISMATCH, DESERIALIZATION_ERROR). The run is
+   * the caller's: a node's open takes its bytes over, so the decoder must keep no reference to it.
+   */
   decodeRun(bytes: Buffer, hash: string): Promise<SortedRun>;
 }
 

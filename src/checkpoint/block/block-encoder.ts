@@ -33,6 +33,8 @@ export const DEFAULT_ENCODE_WORKER = path.join(__dirname, 'encode-worker.js');
 /** A piscina pool of `threads` worker threads (started on first use). */
 export class WorkerBlockEncoder implements BlockEncoder {
   private pool: Piscina | undefined;
+  /** Closed: no pool is started again (an encode after close is refused, not a new pool nobody closes). */
+  private closed = false;
 
   constructor(
     private readonly threads: number,
@@ -50,6 +52,7 @@ export class WorkerBlockEncoder implements BlockEncoder {
   }
 
   async encode(run: SortedRun, options: BlockOptions): Promise<EncodedBlock> {
+    if (this.closed) throw new TidemarkError('CLOSED', 'the block encoder is closed');
     this.pool ??= new Piscina({
       filename: this.filename,
       minThreads: this.threads,
@@ -76,6 +79,7 @@ export class WorkerBlockEncoder implements BlockEncoder {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const pool = this.pool;
     this.pool = undefined;
     if (pool !== undefined) await pool.destroy();

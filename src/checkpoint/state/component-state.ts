@@ -4,7 +4,7 @@ import { SlicedComponent } from '../run/sliced-component';
 import type { ComponentDelta, DeltaRecord, StateRecord } from './state-types';
 import { ChangeLog } from './change-log';
 import { KeyIndex, hashKey } from './key-index';
-import { SlotTable, type AdoptedPages } from './slot-table';
+import { SlotTable } from './slot-table';
 import { SortedKeyIndex } from './sorted-key-index';
 
 /**
@@ -121,9 +121,9 @@ export class ComponentState {
 
   /**
    * Loads a checkpointed component held as slices (their concatenation rising strictly, puts only) into
-   * this empty state. With `adopt`, a run whose bytes the slices mostly use is taken over without a copy
-   * (it must never change; what the slices leave of it counts as garbage, which a compaction frees); the
-   * others are copied piece by piece.
+   * this empty state. Keys are copied. With `adopt`, the values of a run whose buffer the slices mostly use
+   * are taken over without a copy (the run must never change; what the slices leave of its buffer counts as
+   * garbage, which a compaction frees); the others are copied piece by piece.
    */
   loadSlices(slices: readonly RunSlice[], adopt: boolean): void {
     if (this.index.size > 0 || this.tombstones.size > 0) {
@@ -139,12 +139,12 @@ export class ComponentState {
     let n = 0;
     for (const { run, start, end } of slices) {
       if (end === start) continue;
-      let pages: AdoptedPages | undefined;
+      let page: number | undefined;
       if (adopted?.has(run)) {
-        pages = adopted.get(run) ?? table.adoptRun(run);
-        adopted.set(run, pages);
+        page = adopted.get(run) ?? table.adoptValues(run);
+        adopted.set(run, page);
       }
-      const slot = table.loadRun(run, start, end, pages);
+      const slot = table.loadRun(run, start, end, page);
       if (first < 0) first = slot;
       const keys = run.keyBytes;
       const starts = run.keyStarts;
@@ -239,19 +239,18 @@ export class ComponentState {
 }
 
 /**
- * The runs whose key and value bytes the slices use at least half of (mapped to undefined: not adopted
- * yet). Adopting one the slices barely use would keep all of it alive for a few records.
+ * The runs whose value bytes the slices use at least half of the buffer the run's values are a view of
+ * (mapped to undefined: not adopted yet). That buffer stays alive as long as one value points into it: a
+ * decoded run's holds its offsets, LSNs, timestamps and keys too, and adopting a run the slices barely use
+ * would keep all of it for a few values (small records: 24 bytes of columns for 22 of data).
  */
-function worthAdopting(slices: readonly RunSlice[]): Map<SortedRun, AdoptedPages | undefined> {
+function worthAdopting(slices: readonly RunSlice[]): Map<SortedRun, number | undefined> {
   const used = new Map<SortedRun, number>();
   for (const { run, start, end } of slices) {
-    const bytes =
-      run.keyStarts[end]! - run.keyStarts[start]! + run.valueStarts[end]! - run.valueStarts[start]!;
-    used.set(run, (used.get(run) ?? 0) + bytes);
+    used.set(run, (used.get(run) ?? 0) + run.valueStarts[end]! - run.valueStarts[start]!);
   }
-  const worth = new Map<SortedRun, AdoptedPages | undefined>();
-  for (const [run, bytes] of used) {
-    if (2 * bytes >= run.keyBytes.length + run.valueBytes.length) worth.set(run, undefined);
-  }
+  const worth = new Map<SortedRun, number | undefined>();
+  for (const [run, bytes] of used)
+    if (2 * bytes >= run.valueBytes.buffer.byteLength) worth.set(run, undefined);
   return worth;
 }

@@ -43,12 +43,13 @@ export class PagedArena {
 
   /**
    * Takes `bytes` in as a page of its own, without a copy; returns its address. The caller hands them over:
-   * nobody may write them afterwards (a decoded block's run, say).
+   * nobody may write them afterwards (a decoded block's run, say). `heldBytes`: the memory the page keeps
+   * alive (the whole buffer `bytes` is a view of), counted as used.
    */
-  adopt(bytes: Buffer): number {
+  adopt(bytes: Buffer, heldBytes = bytes.length): number {
     if (this.pages.length >= MAX_PAGES) throw new Error('PagedArena: no page address left to adopt into');
     this.pages.push(bytes);
-    this.used += bytes.length;
+    this.used += heldBytes;
     return (this.pages.length - 1) * PAGE_SPAN;
   }
 

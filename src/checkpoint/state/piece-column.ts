@@ -69,13 +69,15 @@ export class PieceColumn {
 
   /**
    * Takes `bytes` in as a page without a copy (they must never change) and returns its address, or
-   * undefined when the arena has no page address left (the caller copies instead). Until pieces point at
-   * them (`setPieces`) its bytes count as garbage, so that a compaction frees what no piece uses.
+   * undefined when the arena has no page address left (the caller copies instead). The whole buffer they
+   * are a view of stays alive with them: it counts as garbage until pieces point at it (`setPieces`), so
+   * that a compaction comes once little of it is in use, and frees it.
    */
   adopt(bytes: Buffer): number | undefined {
     if (!this.canAdopt()) return undefined;
-    this.garbage += bytes.length;
-    return this.arena.adopt(bytes);
+    const held = bytes.buffer.byteLength;
+    this.garbage += held;
+    return this.arena.adopt(bytes, held);
   }
 
   canAdopt(): boolean {

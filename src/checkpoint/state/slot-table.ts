@@ -42,16 +42,16 @@ export class SlotTable {
 
   /**
    * New slots, in order, for the puts `run[start, end)`; returns the first (the others follow it). Only into
-   * a table that has given up no slot (a fresh one, being loaded): its new slots are then contiguous. With
-   * `pages` (RunPages.adopt of this run: see there) the bytes are taken over without a copy, else copied.
+   * a table that has given up no slot (a fresh one, being loaded): its new slots are then contiguous. Keys
+   * are copied; values too, unless `valuesPage` (adoptValues of this run) says where they were adopted.
    */
-  loadRun(run: SortedRun, start: number, end: number, pages: AdoptedPages | undefined): number {
+  loadRun(run: SortedRun, start: number, end: number, valuesPage: number | undefined): number {
     if (this.free.length > 0) throw new Error('SlotTable.loadRun: the table has free slots');
     const first = this.top;
     const count = end - start;
     this.ensureCapacity(first + count);
-    this.keys.setPieces(first, run.keyBytes, run.keyStarts, start, end, pages?.keys);
-    this.values.setPieces(first, run.valueBytes, run.valueStarts, start, end, pages?.values);
+    this.keys.setPieces(first, run.keyBytes, run.keyStarts, start, end, undefined);
+    this.values.setPieces(first, run.valueBytes, run.valueStarts, start, end, valuesPage);
     this.lsns.set(run.lsns.subarray(start, end), first);
     this.timestamps.set(run.timestamps.subarray(start, end), first);
     this.deadFlags.fill(LIVE, first, first + count);
@@ -60,12 +60,13 @@ export class SlotTable {
   }
 
   /**
-   * The run's key and value bytes taken in as pages of the columns' arenas (no copy: they must never
-   * change), for loadRun; undefined when an arena has no page address left (loadRun copies then).
+   * The run's value bytes taken in as a page of the values' arena, no copy (they must never change), for
+   * loadRun; undefined when the arena has no page address left (loadRun copies then). Only values: keys
+   * adopted too would keep the run's buffer alive in a second column, which a compaction of the first
+   * could not free.
    */
-  adoptRun(run: SortedRun): AdoptedPages | undefined {
-    if (!this.keys.canAdopt() || !this.values.canAdopt()) return undefined;
-    return { keys: this.keys.adopt(run.keyBytes)!, values: this.values.adopt(run.valueBytes)! };
+  adoptValues(run: SortedRun): number | undefined {
+    return this.values.adopt(run.valueBytes);
   }
 
   /** After a load: the columns compact when most of what they adopted is garbage. */
@@ -203,12 +204,6 @@ export class SlotTable {
     this.deadFlags = grown(this.deadFlags, new Uint8Array(capacity));
     this.capacity = capacity;
   }
-}
-
-/** Where a run's key and value bytes were adopted (PieceColumn.adopt). */
-export interface AdoptedPages {
-  readonly keys: number;
-  readonly values: number;
 }
 
 /** A slot's flag: holds a value; a tombstone (or a key given no value yet); given up. */

@@ -1,4 +1,4 @@
-import { mapLimited } from '../../lib/bounded-concurrency';
+import { forEachLimited, mapLimited } from '../../lib/bounded-concurrency';
 import { blockKey, getBuffer, type ObjectStore } from '../../storage';
 import { decodeBlock } from '../block/block-codec';
 import { inlineBlockDecoder, type BlockDecoder } from '../block/block-decoder';
@@ -23,15 +23,20 @@ export async function readRecordBlocks(
   return parts.length === 1 ? (parts[0] as DeltaRecord[]) : parts.flat();
 }
 
-/** readRecordBlocks, each block decoded into a sorted run (by `decoder`) instead of objects. */
-export function readRunBlocks(
+/**
+ * readRecordBlocks, each block decoded into a sorted run (by `decoder`) instead of objects. After the first
+ * failure no further block is fetched; the reads under way finish before it is thrown.
+ */
+export async function readRunBlocks(
   store: ObjectStore,
   prefix: string,
   refs: readonly Pick<ManifestBlockRef, 'hash'>[],
   concurrency = 4,
   decoder: BlockDecoder = inlineBlockDecoder,
 ): Promise<SortedRun[]> {
-  return mapLimited(refs, concurrency, async (ref) =>
-    decoder.decodeRun(await getBuffer(store, blockKey(prefix, ref.hash)), ref.hash),
-  );
+  const runs = new Array<SortedRun>(refs.length);
+  await forEachLimited(refs, concurrency, async (ref, i) => {
+    runs[i] = await decoder.decodeRun(await getBuffer(store, blockKey(prefix, ref.hash)), ref.hash);
+  });
+  return runs;
 }

@@ -13,6 +13,7 @@ import {
   writeFullCheckpoint,
   type CheckpointWriteContext,
 } from '../../../src/checkpoint/write/checkpoint-writer';
+import { BlockPool } from '../../../src/recovery/block-pool';
 import { MemoryStore, blockKey, getBuffer } from '../../../src/storage';
 import { SegmentedWal, put } from '../../../src/wal';
 import { ROOT, ensureBuilt } from '../../support/ensure-built';
@@ -105,6 +106,17 @@ describe('checkpoint blocks encoded on worker threads', () => {
       );
     },
   );
+
+  it('closed worker pools refuse work (CLOSED) instead of starting a pool nobody would close', async () => {
+    const closedEncoder = WorkerBlockEncoder.create(1, workerFilename);
+    await closedEncoder.close();
+    const run = packRecords(state(10, 3).components.get('c')!.records);
+    await expect(closedEncoder.encode(run, { codec: 'none' })).rejects.toMatchObject({ code: 'CLOSED' });
+    const pool = new BlockPool(2, path.join(ROOT, 'dist/recovery/block-worker.js'));
+    expect(pool.inline).toBe(false);
+    await pool.close();
+    await expect(pool.decodeRun(Buffer.alloc(64), 'ab'.repeat(32))).rejects.toMatchObject({ code: 'CLOSED' });
+  });
 
   it('brings a worker error back with its code (keys that do not rise: SERIALIZATION_ERROR)', async () => {
     const records = [

@@ -85,7 +85,7 @@ describe('SlotTable', () => {
                 [run.keyBytes, Buffer.from(run.keyBytes)],
                 [run.valueBytes, Buffer.from(run.valueBytes)],
               );
-              const first = table.loadRun(run, start, end, adopt ? table.adoptRun(run) : undefined);
+              const first = table.loadRun(run, start, end, adopt ? table.adoptValues(run) : undefined);
               for (let i = start; i < end; i++) {
                 model.set(first + i - start, {
                   key: keys[i]!,
@@ -104,6 +104,30 @@ describe('SlotTable', () => {
       );
     },
   );
+
+  it('adopted values: once most of the run is overwritten, a compaction moves the rest out and lets the run go', () => {
+    const table = new SlotTable(64 * 1024);
+    const records = Array.from({ length: 100 }, (_, i) => ({
+      key: Buffer.from(`key-${String(i).padStart(3, '0')}`),
+      value: Buffer.alloc(2_000, i),
+      lsn: 1,
+      timestamp: 1,
+    }));
+    const run = runFromRecords(records);
+    const first = table.loadRun(run, 0, run.count, table.adoptValues(run));
+    // The keys were copied: writing over the run's key bytes changes no key.
+    run.keyBytes.fill(0x7a);
+    expect(table.key(first + 5).toString()).toBe('key-005');
+    // Adopted: the run's value bytes are the table's.
+    run.valueBytes[0] = 0xee;
+    expect(table.value(first)[0]).toBe(0xee);
+    // Overwrite 60 of the 100 values: past half of the adopted buffer is garbage, the column compacts.
+    for (let i = 40; i < 100; i++) table.setValue(first + i, Buffer.alloc(10, 1), 2, 2);
+    run.valueBytes.fill(0x55);
+    // The values that stayed were moved out of the run: writing over it changes none.
+    expect(table.value(first + 1).equals(Buffer.alloc(2_000, 1))).toBe(true);
+    expect(table.value(first + 39).equals(Buffer.alloc(2_000, 39))).toBe(true);
+  });
 
   it('loadRun refuses a table with free slots (its slots could not be contiguous)', () => {
     const table = new SlotTable();

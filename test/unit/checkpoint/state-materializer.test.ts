@@ -4,6 +4,7 @@ import { StateMaterializer } from '../../../src/checkpoint/state/state-materiali
 import type { Delta, Snapshot } from '../../../src/checkpoint/state/state-types';
 import { wholeRun, type RunSlice } from '../../../src/checkpoint/run/run-slice';
 import { SlicedComponent } from '../../../src/checkpoint/run/sliced-component';
+import { packRecords } from '../../../src/checkpoint/run/run-transfer';
 import { runFromRecords } from '../../../src/checkpoint/run/sorted-run';
 import type { DecodedChange, LogRecord } from '../../../src/wal/entry';
 
@@ -299,6 +300,20 @@ describe('StateMaterializer loaded from run slices', () => {
     expect(load(10, false)).toEqual(original(10));
     expect(load(2, true)).toEqual(original(2));
     expect(load(10, true)).not.toEqual(original(10));
+    // A decoded run is one buffer: offsets, LSNs, timestamps and keys beside the values. Values that are a
+    // small part of it are copied, or the whole buffer would stay alive for them.
+    const packed = packRecords(records);
+    const m = StateMaterializer.fromSnapshot(
+      { lsn: 1, components: new Map([['a', new SlicedComponent('a', [wholeRun(packed)], true)]]) },
+      { adopt: true },
+    );
+    packed.valueBytes.fill(0x21);
+    expect(
+      m
+        .snapshot()
+        .components.get('a')!
+        .records.map((r) => r.value.toString()),
+    ).toEqual(original(10));
   });
 
   it('refuses slices out of key order (within a run unless the component was checked; across slices always, an empty slice between them too) or holding a delete', () => {
