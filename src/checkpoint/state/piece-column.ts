@@ -10,6 +10,9 @@ import { PagedArena } from './paged-arena';
  * so a view handed out never changes under its holder. When half the arena is garbage the live pieces
  * move to a new arena; old views keep the old pages.
  */
+/** From this many pieces, a copied stretch goes in one copy to a page of its own (setPieces). */
+const COPY_WHOLE_FROM = 32;
+
 export class PieceColumn {
   private arena = new PagedArena();
   /** Arena bytes no slot refers to any more. */
@@ -45,7 +48,9 @@ export class PieceColumn {
 
   /**
    * Slots `first`, `first + 1`, … get the pieces `bytes[starts[i], starts[i + 1])` for i in [from, to).
-   * With `page` (what `adopt` returned for `bytes`) they point into it, no copy; else they are copied.
+   * With `page` (what `adopt` returned for `bytes`) they point into it, no copy. Else they are copied: a
+   * long stretch in one copy into a buffer of its size, taken in as a page (one native call instead of one
+   * per piece: a load of 800 k keys spent 65 ms more piece by piece), a short one piece by piece.
    */
   setPieces(
     first: number,
@@ -55,12 +60,21 @@ export class PieceColumn {
     to: number,
     page: number | undefined,
   ): void {
+    let origin = 0;
+    if (page === undefined && to - from >= COPY_WHOLE_FROM && this.canAdopt()) {
+      origin = starts[from]!;
+      const copy = Buffer.allocUnsafeSlow(starts[to]! - origin);
+      bytes.copy(copy, 0, origin, starts[to]!);
+      page = this.adopt(copy)!;
+    }
     const at = this.at;
     const lengths = this.lengths;
     for (let i = from, slot = first; i < to; i++, slot++) {
       const length = starts[i + 1]! - starts[i]!;
       at[slot] =
-        page === undefined ? this.arena.appendRange(bytes, starts[i]!, starts[i + 1]!) : page + starts[i]!;
+        page === undefined
+          ? this.arena.appendRange(bytes, starts[i]!, starts[i + 1]!)
+          : page + (starts[i]! - origin);
       lengths[slot] = length;
       // Adopted bytes were counted garbage when adopted: what a piece points at is not.
       if (page !== undefined) this.garbage -= length;

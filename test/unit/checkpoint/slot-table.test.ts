@@ -129,6 +129,32 @@ describe('SlotTable', () => {
     expect(table.value(first + 39).equals(Buffer.alloc(2_000, 39))).toBe(true);
   });
 
+  it('copied loads: a long stretch from the middle of a run (one copy) and a short one (piece by piece)', () => {
+    const table = new SlotTable();
+    const records = Array.from({ length: 100 }, (_, i) => ({
+      key: Buffer.from(`key-${String(i).padStart(3, '0')}`),
+      value: Buffer.from(`value-${i}-${'v'.repeat(i % 7)}`),
+      lsn: i + 1,
+      timestamp: 10 * i,
+    }));
+    const run = runFromRecords(records);
+    const long = table.loadRun(run, 10, 90, undefined);
+    const short = table.loadRun(run, 95, 99, undefined);
+    run.keyBytes.fill(0);
+    run.valueBytes.fill(0);
+    const loaded = [
+      ...Array.from({ length: 80 }, (_, i) => [long + i, 10 + i] as const),
+      ...Array.from({ length: 4 }, (_, i) => [short + i, 95 + i] as const),
+    ];
+    for (const [slot, i] of loaded) {
+      expect([table.key(slot).toString(), table.value(slot).toString(), table.lsn(slot)]).toEqual([
+        records[i]!.key.toString(),
+        records[i]!.value.toString(),
+        i + 1,
+      ]);
+    }
+  });
+
   it('loadRun refuses a table with free slots (its slots could not be contiguous)', () => {
     const table = new SlotTable();
     table.add(Buffer.from('a'));
