@@ -13,7 +13,8 @@ import { resolveSystemConfig, type CheckpointSystemConfig } from './checkpoint-s
 import type { CheckpointMerger } from './merge/checkpoint-merger';
 import { StateMaterializer } from './state/state-materializer';
 import type { Snapshot } from './state/state-types';
-import { loadCheckpointState, readManifest, type CheckpointReadContext } from './write/checkpoint-reader';
+import { loadCheckpointState, type CheckpointReadContext } from './write/checkpoint-reader';
+import { adoptPublishedManifests } from './write/published-manifests';
 import { writeIncrementalCheckpoint, type CheckpointWriteContext } from './write/checkpoint-writer';
 import { mergeChainIntoFull, writeFullFromState, type FullWriteDeps } from './write/full-checkpoint-writes';
 
@@ -367,37 +368,5 @@ export class IncrementalCheckpointSystem {
   async stop(): Promise<void> {
     this.stopTimers();
     await this.queue.idle();
-  }
-}
-
-/**
- * A crash between writing a manifest and committing it to the catalog leaves a complete checkpoint the
- * catalog does not know. Its id lies between the highest committed and the highest allocated, so a few
- * GETs (no LIST) find it; it is committed now if it still fits its chain, else left for a rebuild to see.
- */
-async function adoptPublishedManifests(
-  deps: CheckpointSystemDeps,
-  prefix: string,
-  logger: Logger,
-): Promise<void> {
-  const committed = deps.catalog.list({ includeDeleted: true });
-  const highestCommitted = committed.length > 0 ? committed[committed.length - 1]!.id : 0;
-  for (let id = highestCommitted + 1; id <= deps.catalog.highestAllocatedId; id++) {
-    let manifest;
-    try {
-      manifest = await readManifest(deps.store, prefix, id);
-    } catch (error) {
-      if (TidemarkError.is(error, 'CHECKPOINT_NOT_FOUND')) continue; // never published: the id stays a gap
-      throw error;
-    }
-    try {
-      await deps.catalog.commit(manifest);
-      logger.info({ checkpointId: id }, 'adopted a checkpoint whose commit a crash interrupted');
-    } catch (error) {
-      logger.warn(
-        { err: error, checkpointId: id },
-        'a published manifest the catalog cannot commit was left alone',
-      );
-    }
   }
 }
