@@ -123,7 +123,7 @@ export class ComponentState {
    * Loads a checkpointed component held as slices (their concatenation rising strictly, puts only) into
    * this empty state. Keys are copied. With `adopt`, the values of a run whose buffer the slices mostly use
    * are taken over without a copy (the run must never change; what the slices leave of its buffer counts as
-   * garbage, which a compaction frees); the others are copied piece by piece.
+   * garbage, which a compaction frees); the others are copied (PieceColumn.setPieces).
    */
   loadSlices(slices: readonly RunSlice[], adopt: boolean): void {
     if (this.index.size > 0 || this.tombstones.size > 0) {
