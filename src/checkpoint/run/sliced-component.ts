@@ -64,18 +64,28 @@ export function slicesOf(component: ComponentSnapshot | undefined): readonly Run
 /**
  * A component read from blocks, held as slices. Every run's keys rise (its decoder checked them) and a merge
  * keeps them in order: what is left to check is that each block starts above where the one before ended
- * (INVALID_STATE_DATA otherwise) — one comparison per slice, not per record.
+ * — one comparison per slice, not per record.
  */
 export function orderedComponent(id: string, slices: readonly RunSlice[]): SlicedComponent {
-  const bad = firstUnsortedSlice(slices, false);
+  checkSliceOrder(id, slices, false);
+  return new SlicedComponent(id, slices, true);
+}
+
+/**
+ * INVALID_STATE_DATA unless the concatenation of `slices` rises strictly: across slice boundaries, and
+ * within each run when `checkRuns` (a run no decoder or merge checked).
+ */
+export function checkSliceOrder(componentId: string, slices: readonly RunSlice[], checkRuns: boolean): void {
+  const bad = firstUnsortedSlice(slices, checkRuns);
   if (bad !== -1) {
     throw new TidemarkError(
       'INVALID_STATE_DATA',
-      `component ${id}: its records are not in key order (block boundary ${bad})`,
-      { details: { componentId: id } },
+      `component ${componentId}: slice ${bad} is not in key order`,
+      {
+        details: { componentId, slice: bad },
+      },
     );
   }
-  return new SlicedComponent(id, slices, true);
 }
 
 /** A full checkpoint's block holds puts only: INVALID_STATE_DATA for a delete. Empty runs are left out. */

@@ -105,20 +105,6 @@ export class ComponentState {
     this.clearedAt = { lsn, timestamp };
   }
 
-  /** Loads a checkpointed record (sorted input, unique keys). */
-  load(record: StateRecord): void {
-    const key = record.key;
-    const hash = hashKey(key, 0, key.length);
-    let slot = this.index.find(key, 0, key.length, hash);
-    if (slot < 0) {
-      slot = this.table.add(key);
-      this.index.insert(slot, hash);
-      this.order.add(slot);
-      this.live++;
-    }
-    this.table.setValue(slot, record.value, record.lsn, record.timestamp);
-  }
-
   /**
    * Loads a checkpointed component held as slices (their concatenation rising strictly, puts only) into
    * this empty state. Keys are copied. With `adopt`, the values of a run whose buffer the slices mostly use

@@ -1,6 +1,5 @@
 import { TidemarkError } from '../../lib/errors';
-import { firstUnsortedSlice } from '../run/run-slice';
-import type { SlicedComponent } from '../run/sliced-component';
+import { checkSliceOrder, type SlicedComponent } from '../run/sliced-component';
 import type { StateRecord } from './state-types';
 
 /** INVALID_STATE_DATA unless `records` are in strictly rising key order (a component's state must be). */
@@ -20,18 +19,9 @@ export function checkKeyOrder(componentId: string, records: readonly StateRecord
  * INVALID_STATE_DATA unless the component's slices rise strictly in key order (checked record by record
  * unless the component says it was checked already) and hold puts only.
  */
-export function checkSliceOrder(component: SlicedComponent): void {
+export function checkStateSlices(component: SlicedComponent): void {
   const { componentId, slices } = component;
-  const bad = firstUnsortedSlice(slices, !component.ordered);
-  if (bad !== -1) {
-    throw new TidemarkError(
-      'INVALID_STATE_DATA',
-      `component ${componentId}: slice ${bad} is not in key order`,
-      {
-        details: { componentId, slice: bad },
-      },
-    );
-  }
+  checkSliceOrder(componentId, slices, !component.ordered);
   for (const { run, start, end } of slices) {
     const deletes = run.deletes;
     if (deletes !== undefined && deletes.subarray(start, end).indexOf(1) !== -1) {

@@ -1,10 +1,10 @@
 import { invalidArgument } from '../../lib/errors';
 import { parseEntries, type EntryFrame, type LogRecord } from '../../wal';
-import { SlicedComponent } from '../run/sliced-component';
+import { SlicedComponent, slicesOf } from '../run/sliced-component';
 import { ComponentState } from './component-state';
 import { FrameApplier } from './frame-applier';
 import { FramePrefetcher } from './frame-prefetcher';
-import { checkKeyOrder, checkSliceOrder } from './key-order';
+import { checkKeyOrder, checkStateSlices } from './key-order';
 import type { ComponentDelta, ComponentSnapshot, Delta, Snapshot } from './state-types';
 
 /**
@@ -52,12 +52,13 @@ export class StateMaterializer {
     for (const [componentId, component] of snapshot.components) {
       const state = materializer.component(componentId);
       if (component instanceof SlicedComponent) {
-        checkSliceOrder(component);
+        checkStateSlices(component);
         state.loadSlices(component.slices, options.adopt ?? false);
         continue;
       }
       checkKeyOrder(componentId, component.records);
-      for (const record of component.records) state.load(record);
+      // Its records copied into a run of its own, which nobody else holds: taken over as it is.
+      state.loadSlices(slicesOf(component), true);
     }
     return materializer;
   }

@@ -1,31 +1,13 @@
-import { forEachLimited, mapLimited } from '../../lib/bounded-concurrency';
+import { forEachLimited } from '../../lib/bounded-concurrency';
 import { blockKey, getBuffer, type ObjectStore } from '../../storage';
-import { decodeBlock } from '../block/block-codec';
 import { inlineBlockDecoder, type BlockDecoder } from '../block/block-decoder';
 import type { SortedRun } from '../run/run-types';
-import type { DeltaRecord } from '../state/state-types';
 import type { ManifestBlockRef } from '../manifest/manifest';
 
 /**
  * Fetches blocks (with bounded concurrency), checks each against its content hash and checksums
- * (CHECKSUM_MISMATCH naming the block), and returns their records in block order — so records of a
- * component come back sorted, as they were written.
- */
-export async function readRecordBlocks(
-  store: ObjectStore,
-  prefix: string,
-  refs: readonly Pick<ManifestBlockRef, 'hash'>[],
-  concurrency = 4,
-): Promise<DeltaRecord[]> {
-  const parts = await mapLimited(refs, concurrency, async (ref) =>
-    decodeBlock(await getBuffer(store, blockKey(prefix, ref.hash)), ref.hash),
-  );
-  return parts.length === 1 ? (parts[0] as DeltaRecord[]) : parts.flat();
-}
-
-/**
- * readRecordBlocks, each block decoded into a sorted run (by `decoder`) instead of objects. After the first
- * failure no further block is fetched; the reads under way finish before it is thrown.
+ * (CHECKSUM_MISMATCH naming the block) and decodes it into a sorted run (by `decoder`), in block order.
+ * After the first failure no further block is fetched; the reads under way finish before it is thrown.
  */
 export async function readRunBlocks(
   store: ObjectStore,
